@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Configures (once) and builds Parley and its tests into ./build with CMake + Ninja + ccache.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build_type=${PARLEY_BUILD_TYPE:-RelWithDebInfo}
+if [ ! -f build/build.ninja ]; then
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="$build_type"
+fi
+# Two cores and heavy translation units: keep the job count at the core count.
+ninja -C build -j "$(nproc)"

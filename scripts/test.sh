@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The quick-start test command: installs what is missing, builds, checks formatting and runs
+# every test (unit and integration; the integration tests start the real parley binary).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+scripts/build.sh
+echo "== format"
+scripts/check-format.sh
+echo "== tests"
+ctest --test-dir build --output-on-failure -j "$(nproc)" "$@"

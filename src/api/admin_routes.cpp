@@ -1,0 +1,169 @@
+// /v1/admin/*: apps, keys, rotation, audit. Super-admin key only.
+#include <boost/json/array.hpp>
+
+#include "api/errors.hpp"
+#include "api/offload.hpp"
+#include "api/routes.hpp"
+#include "api/serialize.hpp"
+#include "core/json_reader.hpp"
+
+namespace parley::api {
+
+namespace {
+
+using boost::asio::awaitable;
+namespace json = boost::json;
+using R = awaitable<Result<net::Response>>;
+
+constexpr std::size_t kMaxAppName = 100;
+constexpr std::size_t kMaxSettingsBytes = 8192;
+
+R create_app(Ctx& c) {
+  auto body = c.body();
+  if (!body) co_return std::move(body).error();
+  ObjectReader r(*body);
+  auto name = r.string("name", true, 1, kMaxAppName);
+  auto settings = r.object("settings", false, kMaxSettingsBytes);
+  PARLEY_CO_TRY(r.finish());
+  auto created =
+      co_await on_db(c.s, [&] { return c.s.tenancy.create_app(*name, settings.value_or(json::object{}), c.actor()); });
+  if (!created) co_return std::move(created).error();
+  co_return json_response(
+      201,
+      json::object{{"app", to_json(created->app)}, {"api_key", created->api_key}, {"api_secret", created->api_secret}});
+}
+
+R list_apps(Ctx& c) {
+  auto limit = c.limit();
+  if (!limit) co_return std::move(limit).error();
+  auto cursor = c.cursor();
+  if (!cursor) co_return std::move(cursor).error();
+  auto apps = co_await on_db(c.s, [&] { return c.s.tenancy.list_apps(*cursor, *limit + 1); });
+  if (!apps) co_return std::move(apps).error();
+  json::array items;
+  std::optional<std::string> next;
+  for (int i = 0; i < static_cast<int>(apps->size()); ++i) {
+    if (i == *limit) {
+      next = (*apps)[i - 1].id;
+      break;
+    }
+    items.push_back(to_json((*apps)[i]));
+  }
+  co_return json_response(200, page(std::move(items), next));
+}
+
+R get_app(Ctx& c) {
+  auto app = co_await on_db(c.s, [&] { return c.s.store.get_app(c.param("app_id")); });
+  if (!app) co_return std::move(app).error();
+  co_return json_response(200, json::object{{"app", to_json(*app)}});
+}
+
+R update_app(Ctx& c) {
+  auto body = c.body();
+  if (!body) co_return std::move(body).error();
+  ObjectReader r(*body);
+  auto name = r.string("name", false, 1, kMaxAppName);
+  auto settings = r.object("settings", false, kMaxSettingsBytes);
+  PARLEY_CO_TRY(r.finish());
+  auto app = co_await on_db(c.s, [&] { return c.s.tenancy.update_app(c.param("app_id"), name, settings, c.actor()); });
+  if (!app) co_return std::move(app).error();
+  co_return json_response(200, json::object{{"app", to_json(*app)}});
+}
+
+R delete_app(Ctx& c) {
+  PARLEY_CO_TRY(co_await on_db(c.s, [&] { return c.s.tenancy.delete_app(c.param("app_id"), c.actor()); }));
+  co_return no_content();
+}
+
+R list_keys(Ctx& c) {
+  auto keys = co_await on_db(c.s, [&] { return c.s.tenancy.list_keys(c.param("app_id")); });
+  if (!keys) co_return std::move(keys).error();
+  json::array items;
+  for (const auto& k : *keys) items.push_back(to_json(k));
+  co_return json_response(200, json::object{{"items", std::move(items)}});
+}
+
+R create_key(Ctx& c) {
+  auto body = c.body(true);
+  if (!body) co_return std::move(body).error();
+  PARLEY_CO_TRY(ObjectReader(*body).finish());
+  auto key = co_await on_db(c.s, [&] { return c.s.tenancy.create_key(c.param("app_id"), c.actor()); });
+  if (!key) co_return std::move(key).error();
+  co_return json_response(201, json::object{{"key", to_json(key->key)}, {"api_secret", key->secret}});
+}
+
+R rotate_key(Ctx& c) {
+  auto body = c.body(true);
+  if (!body) co_return std::move(body).error();
+  PARLEY_CO_TRY(ObjectReader(*body).finish());
+  auto t =
+      co_await on_db(c.s, [&] { return c.s.tenancy.request_rotation(c.param("app_id"), c.param("key"), c.actor()); });
+  if (!t) co_return std::move(t).error();
+  co_return json_response(
+      202, json::object{{"confirm_token", t->confirm_token}, {"expires_at", format_time(t->expires_at)}});
+}
+
+R confirm_rotation(Ctx& c) {
+  auto body = c.body();
+  if (!body) co_return std::move(body).error();
+  ObjectReader r(*body);
+  auto token = r.string("confirm_token", true, 1, 256);
+  PARLEY_CO_TRY(r.finish());
+  auto key = co_await on_db(
+      c.s, [&] { return c.s.tenancy.confirm_rotation(c.param("app_id"), c.param("key"), *token, c.actor()); });
+  if (!key) co_return std::move(key).error();
+  co_return json_response(200, json::object{{"key", to_json(key->key)}, {"api_secret", key->secret}});
+}
+
+R revoke_key(Ctx& c) {
+  PARLEY_CO_TRY(
+      co_await on_db(c.s, [&] { return c.s.tenancy.revoke_key(c.param("app_id"), c.param("key"), c.actor()); }));
+  co_return no_content();
+}
+
+R audit(Ctx& c) {
+  auto limit = c.limit();
+  if (!limit) co_return std::move(limit).error();
+  auto cursor = c.cursor();
+  if (!cursor) co_return std::move(cursor).error();
+  std::int64_t before = 0;
+  if (!cursor->empty()) {
+    try {
+      before = std::stoll(*cursor);
+    } catch (const std::exception&) {
+      co_return Error{Errc::invalid_request, "query parameter 'cursor' is not a cursor this server issued"};
+    }
+  }
+  std::optional<std::string> app_id;
+  if (auto a = c.req.param("app_id")) app_id = std::string(*a);
+  auto entries = co_await on_db(c.s, [&] { return c.s.tenancy.audit(app_id, before, *limit + 1); });
+  if (!entries) co_return std::move(entries).error();
+  json::array items;
+  std::optional<std::string> next;
+  for (int i = 0; i < static_cast<int>(entries->size()); ++i) {
+    if (i == *limit) {
+      next = std::to_string((*entries)[i - 1].id);
+      break;
+    }
+    items.push_back(to_json((*entries)[i]));
+  }
+  co_return json_response(200, page(std::move(items), next));
+}
+
+}  // namespace
+
+void add_admin_routes(Router& r) {
+  r.add({"POST", "/v1/admin/apps", Access::admin, true, create_app});
+  r.add({"GET", "/v1/admin/apps", Access::admin, true, list_apps});
+  r.add({"GET", "/v1/admin/apps/{app_id}", Access::admin, true, get_app});
+  r.add({"PATCH", "/v1/admin/apps/{app_id}", Access::admin, true, update_app});
+  r.add({"DELETE", "/v1/admin/apps/{app_id}", Access::admin, true, delete_app});
+  r.add({"GET", "/v1/admin/apps/{app_id}/keys", Access::admin, true, list_keys});
+  r.add({"POST", "/v1/admin/apps/{app_id}/keys", Access::admin, true, create_key});
+  r.add({"POST", "/v1/admin/apps/{app_id}/keys/{key}/rotate", Access::admin, true, rotate_key});
+  r.add({"POST", "/v1/admin/apps/{app_id}/keys/{key}/rotate/confirm", Access::admin, true, confirm_rotation});
+  r.add({"DELETE", "/v1/admin/apps/{app_id}/keys/{key}", Access::admin, true, revoke_key});
+  r.add({"GET", "/v1/admin/audit", Access::admin, true, audit});
+}
+
+}  // namespace parley::api

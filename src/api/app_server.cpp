@@ -1,0 +1,242 @@
+#include "api/app_server.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/thread_pool.hpp>
+
+#include <chrono>
+#include <thread>
+
+#include "api/errors.hpp"
+#include "api/request_auth.hpp"
+#include "api/routes.hpp"
+#include "core/crypto.hpp"
+#include "net/http_server.hpp"
+#include "tenancy/settings.hpp"
+
+namespace parley::api {
+
+using boost::asio::awaitable;
+
+Router build_router() {
+  Router r;
+  add_health_routes(r);
+  add_admin_routes(r);
+  add_auth_routes(r);
+  add_user_routes(r);
+  return r;
+}
+
+namespace {
+
+bool valid_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+std::vector<std::string> split_origins(const std::string& list) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i <= list.size()) {
+    auto j = list.find(',', i);
+    if (j == std::string::npos) j = list.size();
+    std::string o = list.substr(i, j - i);
+    o.erase(0, o.find_first_not_of(' '));
+    o.erase(o.find_last_not_of(' ') + 1);
+    if (!o.empty()) out.push_back(o);
+    i = j + 1;
+  }
+  return out;
+}
+
+bool is_json_type(std::string_view ct) {
+  auto semi = ct.find(';');
+  auto base = ct.substr(0, semi);
+  while (!base.empty() && base.back() == ' ') base.remove_suffix(1);
+  std::string lower(base);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower == "application/json";
+}
+
+}  // namespace
+
+struct ApiServer::Impl {
+  const Config& cfg;
+  store::Store& store;
+  boost::asio::thread_pool db_pool;
+  metrics::Metrics metrics;
+  tenancy::TenancyService tenancy;
+  auth::TokenService tokens;
+  users::UserService users;
+  Services services;
+  Router router;
+  std::vector<std::string> cors_origins;
+  std::atomic<bool> ready{false};
+  net::HttpServer server;
+
+  Impl(const Config& c, store::Store& s)
+      : cfg(c),
+        store(s),
+        db_pool(static_cast<std::size_t>(c.db_threads)),
+        tenancy(s, c),
+        tokens(s, tenancy, c),
+        users(s),
+        services{c, s, db_pool, metrics, tenancy, tokens, users, auth::RateLimiter(), auth::RateLimiter(), {}},
+        router(build_router()),
+        cors_origins(split_origins(c.cors_origins)),
+        server(
+            server_options(c), [this](net::Request& r) { return handle(r); },
+            [](int status, std::string code, std::string message) {
+              net::Response resp;
+              resp.status = status;
+              resp.body = R"({"error":{"code":")" + code + R"(","message":")" + message + R"(","details":{}}})";
+              return resp;
+            }) {
+    services.ready = [this] { return ready.load() && !server.draining(); };
+    metrics.set_gauge_source("parley_http_open_connections", "Open HTTP connections.",
+                             [this] { return static_cast<double>(server.open_connections()); });
+    server.on_shutdown([this] { ready.store(false); });
+  }
+
+  static net::ServerOptions server_options(const Config& c) {
+    net::ServerOptions o;
+    o.host = c.host;
+    o.port = static_cast<std::uint16_t>(c.port);
+    o.threads = c.threads > 0 ? c.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    o.max_connections = c.max_connections;
+    o.max_body_bytes = c.max_body_bytes;
+    o.max_header_bytes = c.max_header_bytes;
+    o.header_timeout_ms = c.header_timeout_ms;
+    o.body_timeout_ms = c.body_timeout_ms;
+    o.idle_timeout_ms = c.idle_timeout_ms;
+    o.shutdown_grace_ms = c.shutdown_grace_ms;
+    return o;
+  }
+
+  // The CORS origin to allow for this request, if any.
+  std::optional<std::string> cors_origin(const net::Request& req) const {
+    if (cors_origins.empty()) return std::nullopt;
+    auto origin = req.header("origin");
+    if (!origin) return std::nullopt;
+    for (const auto& o : cors_origins) {
+      if (o == "*" || o == *origin) return std::string(*origin);
+    }
+    return std::nullopt;
+  }
+
+  // Per-IP and per-user token buckets; the user limit may be overridden by the app's settings.
+  std::optional<Error> rate_limit(const Ctx& ctx, bool user_phase) {
+    double now = auth::steady_seconds();
+    std::optional<int> wait;
+    if (!user_phase) {
+      wait = services.ip_limits.take(ctx.req.remote_ip, cfg.rate_limit_ip_per_sec, cfg.rate_limit_ip_burst, now);
+    } else if (ctx.user) {
+      auto st = tenancy::parse_settings(ctx.app->settings_json);
+      double rate = st.rate_limit_user_per_sec.value_or(cfg.rate_limit_user_per_sec);
+      double burst = st.rate_limit_user_burst.value_or(cfg.rate_limit_user_burst);
+      wait = services.user_limits.take(ctx.app->id + '/' + ctx.user->user.id, rate, burst, now);
+    }
+    if (!wait) return std::nullopt;
+    Error e{Errc::rate_limited, "too many requests; retry later"};
+    e.with("retry_after_seconds", std::to_string(*wait));
+    return e;
+  }
+
+  awaitable<Result<net::Response>> dispatch(Ctx& ctx, const Match& m) {
+    if (m.route->rate_limited) {
+      if (auto e = rate_limit(ctx, false)) co_return *e;
+    }
+    if (!ctx.req.body.empty()) {
+      auto ct = ctx.req.header("content-type");
+      if (!ct || !is_json_type(*ct)) {
+        co_return Error{Errc::unsupported_media_type, "request bodies must be application/json"};
+      }
+    }
+    PARLEY_CO_TRY(co_await resolve_access(ctx, m.route->access));
+    if (m.route->rate_limited) {
+      if (auto e = rate_limit(ctx, true)) co_return *e;
+    }
+    co_return co_await m.route->handler(ctx);
+  }
+
+  awaitable<net::Response> handle(net::Request& req) {
+    auto start = std::chrono::steady_clock::now();
+    std::string request_id;
+    if (auto h = req.header("x-request-id"); h && valid_request_id(*h))
+      request_id = *h;
+    else
+      request_id = crypto::random_id("req_", 20);
+
+    Match m = router.match(req.method, req.path);
+    std::string route_name = m.route ? m.route->pattern : "unmatched";
+    net::Response resp;
+    auto origin = cors_origin(req);
+    if (req.method == "OPTIONS" && origin && !m.allowed.empty()) {
+      resp.status = 204;
+      std::string methods;
+      for (const auto& a : m.allowed) methods += (methods.empty() ? "" : ", ") + a;
+      resp.headers.emplace_back("Access-Control-Allow-Methods", methods);
+      resp.headers.emplace_back("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-Id");
+      resp.headers.emplace_back("Access-Control-Max-Age", "600");
+    } else if (!m.route && !m.allowed.empty()) {
+      resp = error_response(Error{Errc::method_not_allowed, "method " + req.method + " is not allowed here"});
+      std::string allow;
+      for (const auto& a : m.allowed) allow += (allow.empty() ? "" : ", ") + a;
+      resp.headers.emplace_back("Allow", allow);
+    } else if (!m.route) {
+      resp = error_response(Error{Errc::not_found, "no route for " + req.path});
+    } else {
+      Ctx ctx{req, services, std::move(m.params), request_id};
+      Result<net::Response> result = Error{Errc::internal, "internal error"};
+      try {
+        result = co_await dispatch(ctx, m);
+      } catch (const std::exception& ex) {
+        spdlog::error("request_id={} route={} unhandled error: {}", request_id, route_name, ex.what());
+        result = Error{Errc::internal, "internal error; see the server log for request " + request_id};
+      }
+      if (result) {
+        resp = std::move(*result);
+      } else {
+        const Error& e = result.error();
+        resp = error_response(e);
+        if (e.code == Errc::rate_limited) {
+          for (const auto& [k, v] : e.details) {
+            if (k == "retry_after_seconds") resp.headers.emplace_back("Retry-After", v);
+          }
+        }
+      }
+    }
+    resp.headers.emplace_back("X-Request-Id", request_id);
+    if (origin) {
+      resp.headers.emplace_back("Access-Control-Allow-Origin", *origin);
+      resp.headers.emplace_back("Vary", "Origin");
+      resp.headers.emplace_back("Access-Control-Expose-Headers", "X-Request-Id, Retry-After");
+    }
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    metrics.observe_request(route_name, req.method, resp.status, secs);
+    if (cfg.access_log) {
+      spdlog::info("http method={} path={} route={} status={} ms={:.3f} ip={} request_id={}", req.method, req.path,
+                   route_name, resp.status, secs * 1000, req.remote_ip, request_id);
+    }
+    co_return resp;
+  }
+};
+
+ApiServer::ApiServer(const Config& cfg, store::Store& store) : impl_(std::make_unique<Impl>(cfg, store)) {}
+
+ApiServer::~ApiServer() { impl_->db_pool.join(); }
+
+tenancy::TenancyService& ApiServer::tenancy() { return impl_->tenancy; }
+auth::TokenService& ApiServer::tokens() { return impl_->tokens; }
+
+std::uint16_t ApiServer::listen() { return impl_->server.listen(); }
+
+void ApiServer::run() {
+  impl_->ready.store(true);
+  impl_->server.run();
+  impl_->db_pool.join();
+}
+
+}  // namespace parley::api

@@ -1,0 +1,42 @@
+#pragma once
+// The HTTP API as one object: services, router, the request pipeline (request id, CORS,
+// routing, rate limits, content type, credentials, errors, metrics, access log) and the
+// network server. Constructed on the main thread; run() blocks until graceful shutdown.
+#include <cstdint>
+#include <memory>
+
+#include "api/router.hpp"
+#include "config/config.hpp"
+#include "store/store.hpp"
+
+namespace parley::tenancy {
+class TenancyService;
+}
+namespace parley::auth {
+class TokenService;
+}
+
+namespace parley::api {
+
+/// Every route the server registers (also printed by `parley routes`).
+Router build_router();
+
+class ApiServer {
+ public:
+  ApiServer(const Config& cfg, store::Store& store);
+  ~ApiServer();
+
+  tenancy::TenancyService& tenancy();
+  auth::TokenService& tokens();
+
+  /// Binds the listener; returns the bound port.
+  std::uint16_t listen();
+  /// Serves until SIGINT/SIGTERM, finishes in-flight requests, stops the database threads.
+  void run();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace parley::api

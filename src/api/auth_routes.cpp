@@ -1,0 +1,78 @@
+// /v1/auth/*: token minting (app credentials), refresh, logout; revoking a user's tokens.
+#include <boost/json/object.hpp>
+
+#include "api/errors.hpp"
+#include "api/offload.hpp"
+#include "api/routes.hpp"
+#include "api/serialize.hpp"
+#include "core/json_reader.hpp"
+#include "users/user_fields.hpp"
+
+namespace parley::api {
+
+namespace {
+
+using boost::asio::awaitable;
+namespace json = boost::json;
+using R = awaitable<Result<net::Response>>;
+
+Result<std::string> valid_user_id(std::optional<std::string> id, ObjectReader& r) {
+  PARLEY_TRY(r.finish());
+  if (!valid_external_id(*id)) return violates("user_id", "must be 1-64 characters of A-Z a-z 0-9 _ - . @");
+  return std::move(*id);
+}
+
+R mint(Ctx& c) {
+  auto body = c.body();
+  if (!body) co_return std::move(body).error();
+  ObjectReader r(*body);
+  auto user_id = r.string("user_id", true, 0, 1024);
+  store::UserPatch profile;
+  users::read_profile_fields(r, profile);
+  auto ttl = r.integer("ttl_seconds", false, 60, 86400);
+  auto id = valid_user_id(user_id, r);
+  if (!id) co_return std::move(id).error();
+  auto pair = co_await on_db(c.s, [&] { return c.s.tokens.mint(*c.app, *id, profile, ttl); });
+  if (!pair) co_return std::move(pair).error();
+  co_return json_response(200, to_json(*pair));
+}
+
+Result<std::string> read_refresh_token(const Ctx& c) {
+  auto body = c.body();
+  if (!body) return std::move(body).error();
+  ObjectReader r(*body);
+  auto token = r.string("refresh_token", true, 1, 256);
+  PARLEY_TRY(r.finish());
+  return std::move(*token);
+}
+
+R refresh(Ctx& c) {
+  auto token = read_refresh_token(c);
+  if (!token) co_return std::move(token).error();
+  auto pair = co_await on_db(c.s, [&] { return c.s.tokens.refresh(*token); });
+  if (!pair) co_return std::move(pair).error();
+  co_return json_response(200, to_json(*pair));
+}
+
+R logout(Ctx& c) {
+  auto token = read_refresh_token(c);
+  if (!token) co_return std::move(token).error();
+  PARLEY_CO_TRY(co_await on_db(c.s, [&] { return c.s.tokens.logout(*token); }));
+  co_return no_content();
+}
+
+R revoke_tokens(Ctx& c) {
+  PARLEY_CO_TRY(co_await on_db(c.s, [&] { return c.s.tokens.revoke_user(c.app_id(), c.param("user_id")); }));
+  co_return no_content();
+}
+
+}  // namespace
+
+void add_auth_routes(Router& r) {
+  r.add({"POST", "/v1/auth/token", Access::app, true, mint});
+  r.add({"POST", "/v1/auth/refresh", Access::none, true, refresh});
+  r.add({"POST", "/v1/auth/logout", Access::none, true, logout});
+  r.add({"POST", "/v1/users/{user_id}/revoke-tokens", Access::app, true, revoke_tokens});
+}
+
+}  // namespace parley::api

@@ -1,0 +1,14 @@
+#pragma once
+// Building responses: JSON bodies, the one error shape, 204s.
+#include <boost/json/value.hpp>
+
+#include "core/error.hpp"
+#include "net/http_types.hpp"
+
+namespace parley::api {
+
+net::Response json_response(int status, const boost::json::value& body);
+net::Response error_response(const Error& e);
+net::Response no_content();
+
+}  // namespace parley::api

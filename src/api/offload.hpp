@@ -1,0 +1,29 @@
+#pragma once
+// Runs blocking store work on the database thread pool and resumes the calling coroutine on
+// its own executor with the result. Network threads never block on the database.
+#include <chrono>
+#include <type_traits>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "api/context.hpp"
+
+namespace parley::api {
+
+template <class F>
+boost::asio::awaitable<std::invoke_result_t<F&>> on_db(Services& s, F f) {
+  using R = std::invoke_result_t<F&>;
+  co_return co_await boost::asio::co_spawn(
+      s.db_pool,
+      [&s, f = std::move(f)]() mutable -> boost::asio::awaitable<R> {
+        auto start = std::chrono::steady_clock::now();
+        R r = f();
+        s.metrics.observe_db(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        co_return r;
+      },
+      boost::asio::use_awaitable);
+}
+
+}  // namespace parley::api

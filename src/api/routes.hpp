@@ -1,0 +1,12 @@
+#pragma once
+// Route tables, one function per area. Each registers its routes with their credentials.
+#include "api/router.hpp"
+
+namespace parley::api {
+
+void add_health_routes(Router& r);
+void add_admin_routes(Router& r);
+void add_auth_routes(Router& r);
+void add_user_routes(Router& r);
+
+}  // namespace parley::api

@@ -1,0 +1,95 @@
+// /v1/users*: me, profiles, search, deactivation. Always scoped to the caller's app.
+#include <boost/json/array.hpp>
+
+#include "api/errors.hpp"
+#include "api/offload.hpp"
+#include "api/routes.hpp"
+#include "api/serialize.hpp"
+#include "core/json_reader.hpp"
+#include "users/user_fields.hpp"
+
+namespace parley::api {
+
+namespace {
+
+using boost::asio::awaitable;
+namespace json = boost::json;
+using R = awaitable<Result<net::Response>>;
+
+net::Response user_response(const store::UserRecord& u) {
+  return json_response(200, json::object{{"user", to_json(u)}});
+}
+
+R get_me(Ctx& c) { co_return user_response(c.user->user); }
+
+R update_me(Ctx& c) {
+  auto body = c.body();
+  if (!body) co_return std::move(body).error();
+  ObjectReader r(*body);
+  store::UserPatch patch;
+  users::read_profile_fields(r, patch);
+  PARLEY_CO_TRY(r.finish());
+  auto u = co_await on_db(c.s, [&] { return c.s.users.update(c.app_id(), c.user->user.id, patch); });
+  if (!u) co_return std::move(u).error();
+  co_return user_response(*u);
+}
+
+R get_user(Ctx& c) {
+  auto u = co_await on_db(c.s, [&] { return c.s.users.get(c.app_id(), c.param("user_id")); });
+  if (!u) co_return std::move(u).error();
+  co_return user_response(*u);
+}
+
+R list_users(Ctx& c) {
+  auto limit = c.limit();
+  if (!limit) co_return std::move(limit).error();
+  auto cursor = c.cursor();
+  if (!cursor) co_return std::move(cursor).error();
+  std::string q(c.req.param("q").value_or(""));
+  if (q.size() > 100) co_return Error{Errc::validation_failed, "query parameter 'q' is longer than 100 bytes"};
+  bool include_deactivated = false;
+  if (auto v = c.req.param("include_deactivated")) {
+    if (*v != "true" && *v != "false") {
+      co_return Error{Errc::invalid_request, "query parameter 'include_deactivated' must be true or false"};
+    }
+    include_deactivated = *v == "true";
+    if (include_deactivated && c.user) {
+      co_return Error{Errc::forbidden, "include_deactivated needs app credentials"};
+    }
+  }
+  auto users =
+      co_await on_db(c.s, [&] { return c.s.users.list(c.app_id(), q, *cursor, *limit + 1, include_deactivated); });
+  if (!users) co_return std::move(users).error();
+  json::array items;
+  std::optional<std::string> next;
+  for (int i = 0; i < static_cast<int>(users->size()); ++i) {
+    if (i == *limit) {
+      next = (*users)[i - 1].id;
+      break;
+    }
+    items.push_back(to_json((*users)[i]));
+  }
+  co_return json_response(200, page(std::move(items), next));
+}
+
+R set_active(Ctx& c, bool active) {
+  auto u = co_await on_db(c.s, [&] { return c.s.users.set_active(c.app_id(), c.param("user_id"), active); });
+  if (!u) co_return std::move(u).error();
+  co_return user_response(*u);
+}
+
+R deactivate(Ctx& c) { return set_active(c, false); }
+R reactivate(Ctx& c) { return set_active(c, true); }
+
+}  // namespace
+
+void add_user_routes(Router& r) {
+  r.add({"GET", "/v1/users/me", Access::user, true, get_me});
+  r.add({"PATCH", "/v1/users/me", Access::user, true, update_me});
+  r.add({"GET", "/v1/users", Access::user_or_app, true, list_users});
+  r.add({"GET", "/v1/users/{user_id}", Access::user_or_app, true, get_user});
+  r.add({"POST", "/v1/users/{user_id}/deactivate", Access::app, true, deactivate});
+  r.add({"POST", "/v1/users/{user_id}/reactivate", Access::app, true, reactivate});
+}
+
+}  // namespace parley::api

@@ -1,0 +1,125 @@
+// parley migrate | app | token: operator commands that work on the database directly.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "auth/token_service.hpp"
+#include "cli/commands.hpp"
+#include "core/log.hpp"
+#include "store/migrations.hpp"
+#include "tenancy/tenancy_service.hpp"
+
+namespace parley::cli {
+
+namespace {
+
+// Runs `fn(cfg)` with resolved configuration and quiet logs.
+template <class Fn>
+auto with_config(std::shared_ptr<ConfigLoader> loader, Fn fn) {
+  return [loader, fn] {
+    Config cfg = loader->resolve();
+    log::init("warn");
+    fn(cfg);
+  };
+}
+
+CLI::App* sub(CLI::App& parent, const std::string& name, const std::string& help,
+              std::shared_ptr<ConfigLoader>& loader) {
+  auto* cmd = parent.add_subcommand(name, help);
+  loader = std::make_shared<ConfigLoader>();
+  loader->register_flags(*cmd);
+  return cmd;
+}
+
+template <class T>
+T must(Result<T> r, const char* what) {
+  if (!r) throw std::runtime_error(std::string(what) + ": " + r.error().message);
+  return std::move(*r);
+}
+
+}  // namespace
+
+void add_migrate_command(CLI::App& root) {
+  auto* cmd = root.add_subcommand("migrate", "Show or apply schema migrations");
+  cmd->require_subcommand(1);
+  std::shared_ptr<ConfigLoader> loader;
+  sub(*cmd, "status", "List migrations and whether each is applied", loader)
+      ->callback(with_config(loader, [](const Config& cfg) {
+        auto m = store::open_migrator(cfg.effective_database_url());
+        std::cout << "version  state    installed                 description\n";
+        for (const auto& s : m->status()) {
+          std::printf("V%03d     %-8s %-25s %s\n", s.version, store::state_name(s.state),
+                      s.installed_at ? format_time(*s.installed_at).c_str() : "-", s.description.c_str());
+        }
+      }));
+  sub(*cmd, "apply", "Apply pending migrations", loader)->callback(with_config(loader, [](const Config& cfg) {
+    auto m = store::open_migrator(cfg.effective_database_url());
+    int n = m->apply();
+    std::cout << "applied " << n << " migration(s)\n";
+  }));
+}
+
+void add_app_command(CLI::App& root) {
+  auto* cmd = root.add_subcommand("app", "Create, list and rotate the keys of apps");
+  cmd->require_subcommand(1);
+  std::shared_ptr<ConfigLoader> loader;
+  tenancy::Actor cli_actor{"cli", std::nullopt};
+
+  auto name = std::make_shared<std::string>();
+  auto* create = sub(*cmd, "create", "Create an app; prints its key and secret (shown once)", loader);
+  create->add_option("--name", *name, "App name")->required();
+  create->callback(with_config(loader, [name, cli_actor](const Config& cfg) {
+    auto store = open_ready_store(cfg, true);
+    tenancy::TenancyService t(*store, cfg);
+    if (name->empty() || name->size() > 100) throw std::runtime_error("--name must be 1-100 bytes");
+    auto created = must(t.create_app(*name, {}, cli_actor), "cannot create the app");
+    std::cout << "app_id:     " << created.app.id << "\napi_key:    " << created.api_key
+              << "\napi_secret: " << created.api_secret << "\n";
+  }));
+
+  sub(*cmd, "list", "List apps", loader)->callback(with_config(loader, [](const Config& cfg) {
+    auto store = open_ready_store(cfg, false);
+    std::string after;
+    for (;;) {
+      auto apps = must(store->list_apps(after, 500), "cannot list apps");
+      for (const auto& a : apps) std::cout << a.id << "  " << a.name << "  " << format_time(a.created_at) << "\n";
+      if (apps.size() < 500) break;
+      after = apps.back().id;
+    }
+  }));
+
+  auto app_id = std::make_shared<std::string>();
+  auto key = std::make_shared<std::string>();
+  auto* rotate = sub(*cmd, "rotate-key", "Replace an API key: the old key stops working", loader);
+  rotate->add_option("--app", *app_id, "App id")->required();
+  rotate->add_option("--key", *key, "The API key to replace")->required();
+  rotate->callback(with_config(loader, [app_id, key, cli_actor](const Config& cfg) {
+    auto store = open_ready_store(cfg, false);
+    tenancy::TenancyService t(*store, cfg);
+    // The same two steps as the admin API; the operator at the console is the confirmation.
+    auto ticket = must(t.request_rotation(*app_id, *key, cli_actor), "cannot rotate the key");
+    auto fresh = must(t.confirm_rotation(*app_id, *key, ticket.confirm_token, cli_actor), "cannot rotate the key");
+    std::cout << "api_key:    " << fresh.key.key << "\napi_secret: " << fresh.secret << "\n";
+  }));
+}
+
+void add_token_command(CLI::App& root) {
+  std::shared_ptr<ConfigLoader> loader;
+  auto* cmd = sub(root, "token", "Mint a user access token (and refresh token) for scripts", loader);
+  auto app_id = std::make_shared<std::string>();
+  auto user_id = std::make_shared<std::string>();
+  auto ttl = std::make_shared<int>(900);
+  cmd->add_option("--app", *app_id, "App id")->required();
+  cmd->add_option("--user", *user_id, "User id (created if missing)")->required();
+  cmd->add_option("--ttl", *ttl, "Access token lifetime in seconds (60-86400)")->check(CLI::Range(60, 86400));
+  cmd->callback(with_config(loader, [app_id, user_id, ttl](const Config& cfg) {
+    auto store = open_ready_store(cfg, false);
+    tenancy::TenancyService t(*store, cfg);
+    auth::TokenService tokens(*store, t, cfg);
+    auto app = must(t.get_app(*app_id), "cannot mint a token");
+    auto pair = must(tokens.mint(*app, *user_id, {}, *ttl), "cannot mint a token");
+    std::cout << pair.access_token << "\n";
+  }));
+}
+
+}  // namespace parley::cli

@@ -1,0 +1,57 @@
+#pragma once
+// Parley's configuration: every option with its default. Values come from flags, then
+// PARLEY_* environment variables, then the optional TOML config file, then the default, in
+// that precedence (see options.cpp for the table). A Config is immutable after start-up.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace parley {
+
+struct Config {
+  // Where things live.
+  std::string config_file;          // optional TOML file
+  std::string data_dir = "./data";  // SQLite database, demo credentials
+  std::string database_url;         // empty: sqlite:<data_dir>/parley.db
+
+  // Network.
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  int threads = 0;     // network threads; 0 = one per core
+  int db_threads = 4;  // threads running database work
+  int max_connections = 10000;
+  std::size_t max_body_bytes = 1 << 20;
+  std::size_t max_header_bytes = 16 << 10;
+  int header_timeout_ms = 10000;  // whole request head must arrive within this
+  int body_timeout_ms = 30000;    // whole body must arrive within this
+  int idle_timeout_ms = 60000;    // keep-alive connection with no request
+  int shutdown_grace_ms = 10000;  // in-flight requests get this long on SIGTERM
+  std::string cors_origins;       // comma-separated, "*" for any; empty: CORS off
+
+  // Operators and logs.
+  std::string admin_key;  // empty: generated on first start, stored hashed
+  std::string log_level = "info";
+  bool access_log = true;
+  bool demo = true;          // create the demo app on first start of an empty database
+  bool auto_migrate = true;  // serve applies pending migrations at start
+
+  // Auth.
+  int access_token_ttl = 900;          // seconds
+  int refresh_token_ttl = 30 * 86400;  // seconds
+  int rotate_confirm_ttl = 900;        // seconds a key-rotation confirm token stays valid
+
+  // Rate limits (token buckets).
+  double rate_limit_ip_per_sec = 200;
+  int rate_limit_ip_burst = 400;
+  double rate_limit_user_per_sec = 50;
+  int rate_limit_user_burst = 100;
+
+  // Paging.
+  int page_default = 50;
+  int page_max = 200;
+
+  /// The database URL with the embedded default filled in.
+  std::string effective_database_url() const;
+};
+
+}  // namespace parley

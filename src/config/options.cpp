@@ -1,0 +1,201 @@
+#include "config/options.hpp"
+
+#include <toml++/toml.h>
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <functional>
+#include <stdexcept>
+
+namespace parley {
+
+namespace {
+
+struct Def {
+  std::string name;
+  std::string help;
+  std::function<std::string(const Config&)> show;
+  std::function<void(Config&, const std::string&)> set;  // throws std::invalid_argument
+};
+
+template <class T>
+T parse_integer(const std::string& s, long long min, long long max) {
+  std::size_t pos = 0;
+  long long v = std::stoll(s, &pos);
+  if (pos != s.size()) throw std::invalid_argument("not an integer");
+  if (v < min || v > max) {
+    throw std::invalid_argument("must be between " + std::to_string(min) + " and " + std::to_string(max));
+  }
+  return static_cast<T>(v);
+}
+
+template <class T>
+Def integer(std::string name, T Config::*field, long long min, long long max, std::string help) {
+  return {std::move(name), std::move(help), [field](const Config& c) { return std::to_string(c.*field); },
+          [field, min, max](Config& c, const std::string& s) { c.*field = parse_integer<T>(s, min, max); }};
+}
+
+Def real(std::string name, double Config::*field, double min, double max, std::string help) {
+  return {std::move(name), std::move(help),
+          [field](const Config& c) {
+            std::string s = std::to_string(c.*field);
+            s.erase(s.find_last_not_of('0') + 1);
+            if (s.back() == '.') s.pop_back();
+            return s;
+          },
+          [field, min, max](Config& c, const std::string& s) {
+            std::size_t pos = 0;
+            double v = std::stod(s, &pos);
+            if (pos != s.size()) throw std::invalid_argument("not a number");
+            if (!(v >= min && v <= max)) throw std::invalid_argument("out of range");
+            c.*field = v;
+          }};
+}
+
+Def text(std::string name, std::string Config::*field, std::string help) {
+  return {std::move(name), std::move(help), [field](const Config& c) { return c.*field; },
+          [field](Config& c, const std::string& s) { c.*field = s; }};
+}
+
+Def flag(std::string name, bool Config::*field, std::string help) {
+  return {std::move(name), std::move(help), [field](const Config& c) { return c.*field ? "true" : "false"; },
+          [field](Config& c, const std::string& s) {
+            if (s == "true" || s == "1" || s == "yes" || s == "on")
+              c.*field = true;
+            else if (s == "false" || s == "0" || s == "no" || s == "off")
+              c.*field = false;
+            else
+              throw std::invalid_argument("expected true or false");
+          }};
+}
+
+const std::vector<Def>& defs() {
+  static const std::vector<Def> all = {
+      text("data-dir", &Config::data_dir, "Folder for the embedded database and demo credentials"),
+      text("database-url", &Config::database_url, "Database URL; empty means sqlite:<data-dir>/parley.db"),
+      text("host", &Config::host, "Address to listen on"),
+      integer("port", &Config::port, 0, 65535, "TCP port to listen on (0 picks a free port)"),
+      integer("threads", &Config::threads, 0, 256, "Network threads; 0 means one per CPU core"),
+      integer("db-threads", &Config::db_threads, 1, 256, "Threads that run database work"),
+      integer("max-connections", &Config::max_connections, 1, 10000000, "Open connections allowed at once"),
+      integer("max-body-bytes", &Config::max_body_bytes, 1, 1LL << 32, "Largest request body accepted (413 above)"),
+      integer("max-header-bytes", &Config::max_header_bytes, 512, 1 << 20, "Largest request head accepted (431 above)"),
+      integer("header-timeout-ms", &Config::header_timeout_ms, 100, 3600000,
+              "Time allowed for a whole request head to arrive"),
+      integer("body-timeout-ms", &Config::body_timeout_ms, 100, 3600000,
+              "Time allowed for a whole request body to arrive"),
+      integer("idle-timeout-ms", &Config::idle_timeout_ms, 100, 3600000,
+              "A keep-alive connection with no request is closed after this"),
+      integer("shutdown-grace-ms", &Config::shutdown_grace_ms, 0, 3600000,
+              "On SIGTERM/SIGINT, in-flight requests get this long to finish"),
+      text("cors-origins", &Config::cors_origins, "Comma-separated allowed CORS origins, or *; empty: CORS off"),
+      text("admin-key", &Config::admin_key,
+           "Super-admin key; empty: one is generated on first start, printed once, stored hashed"),
+      text("log-level", &Config::log_level, "trace, debug, info, warn, error or off"),
+      flag("access-log", &Config::access_log, "Log one line per HTTP request"),
+      flag("demo", &Config::demo, "Create the demo app and users on first start of an empty database"),
+      flag("auto-migrate", &Config::auto_migrate, "Apply pending schema migrations when serving"),
+      integer("access-token-ttl", &Config::access_token_ttl, 10, 86400 * 7, "Access token lifetime, seconds"),
+      integer("refresh-token-ttl", &Config::refresh_token_ttl, 60, 86400 * 3650, "Refresh token lifetime, seconds"),
+      integer("rotate-confirm-ttl", &Config::rotate_confirm_ttl, 10, 86400,
+              "How long a key-rotation confirm token stays valid, seconds"),
+      real("rate-limit-ip-per-sec", &Config::rate_limit_ip_per_sec, 0.01, 1e9, "Requests per second per client IP"),
+      integer("rate-limit-ip-burst", &Config::rate_limit_ip_burst, 1, 1000000000, "Burst allowance per client IP"),
+      real("rate-limit-user-per-sec", &Config::rate_limit_user_per_sec, 0.01, 1e9, "Requests per second per user"),
+      integer("rate-limit-user-burst", &Config::rate_limit_user_burst, 1, 1000000000, "Burst allowance per user"),
+      integer("page-default", &Config::page_default, 1, 10000, "Page size when a list request gives no limit"),
+      integer("page-max", &Config::page_max, 1, 10000, "Largest page size a list request may ask for"),
+  };
+  return all;
+}
+
+std::string env_name(const std::string& name) {
+  std::string env = "PARLEY_";
+  for (char c : name) env.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  return env;
+}
+
+std::string key_name(const std::string& name) {
+  std::string key = name;
+  for (char& c : key) c = c == '-' ? '_' : c;
+  return key;
+}
+
+std::optional<std::string> toml_value(const toml::table& tbl, const std::string& key) {
+  const toml::node* node = tbl.get(key);
+  if (!node) return std::nullopt;
+  if (auto s = node->value<std::string>(); s && node->is_string()) return *s;
+  if (node->is_integer()) return std::to_string(*node->value<long long>());
+  if (node->is_floating_point()) return std::to_string(*node->value<double>());
+  if (node->is_boolean()) return *node->value<bool>() ? "true" : "false";
+  throw std::runtime_error("config file: '" + key + "' has an unsupported type");
+}
+
+}  // namespace
+
+void ConfigLoader::register_flags(CLI::App& cmd) {
+  cmd.add_option("--config", config_path_, "TOML config file (env PARLEY_CONFIG)");
+  Config defaults;
+  for (const auto& d : defs()) {
+    std::string help = d.help + " [env " + env_name(d.name) + ", default '" + d.show(defaults) + "']";
+    flags_[d.name] = cmd.add_option("--" + d.name, given_[d.name], help);
+  }
+}
+
+Config ConfigLoader::resolve() const {
+  Config cfg;
+  std::string path = config_path_;
+  if (path.empty()) {
+    if (const char* e = std::getenv("PARLEY_CONFIG")) path = e;
+  }
+  toml::table file;
+  if (!path.empty()) {
+    try {
+      file = toml::parse_file(path);
+    } catch (const toml::parse_error& err) {
+      throw std::runtime_error("config file " + path + ": " + std::string(err.description()));
+    }
+    std::set<std::string> known;
+    for (const auto& d : defs()) known.insert(key_name(d.name));
+    for (const auto& [k, v] : file) {
+      if (!known.contains(std::string(k.str()))) {
+        throw std::runtime_error("config file " + path + ": unknown option '" + std::string(k.str()) + "'");
+      }
+    }
+    cfg.config_file = path;
+  }
+  for (const auto& d : defs()) {
+    std::optional<std::string> value;
+    std::string source;
+    auto flag_it = flags_.find(d.name);
+    if (flag_it != flags_.end() && flag_it->second->count() > 0) {
+      value = given_.at(d.name);
+      source = "flag --" + d.name;
+    } else if (const char* e = std::getenv(env_name(d.name).c_str())) {
+      value = e;
+      source = "environment variable " + env_name(d.name);
+    } else if (auto t = toml_value(file, key_name(d.name))) {
+      value = t;
+      source = "config file key " + key_name(d.name);
+    }
+    if (!value) continue;
+    try {
+      d.set(cfg, *value);
+    } catch (const std::exception& ex) {
+      throw std::runtime_error(source + ": invalid value '" + *value + "': " + ex.what());
+    }
+  }
+  if (cfg.page_default > cfg.page_max) throw std::runtime_error("page-default must not exceed page-max");
+  return cfg;
+}
+
+std::vector<OptionInfo> ConfigLoader::describe() {
+  Config defaults;
+  std::vector<OptionInfo> out;
+  for (const auto& d : defs()) {
+    out.push_back({d.name, env_name(d.name), key_name(d.name), d.show(defaults), d.help});
+  }
+  return out;
+}
+
+}  // namespace parley

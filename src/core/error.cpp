@@ -1,0 +1,53 @@
+#include "core/error.hpp"
+
+namespace parley {
+
+std::string_view errc_name(Errc code) {
+  switch (code) {
+    case Errc::invalid_json: return "invalid_json";
+    case Errc::invalid_request: return "invalid_request";
+    case Errc::unauthorized: return "unauthorized";
+    case Errc::token_expired: return "token_expired";
+    case Errc::token_revoked: return "token_revoked";
+    case Errc::refresh_token_reused: return "refresh_token_reused";
+    case Errc::forbidden: return "forbidden";
+    case Errc::not_found: return "not_found";
+    case Errc::method_not_allowed: return "method_not_allowed";
+    case Errc::conflict: return "conflict";
+    case Errc::gone: return "gone";
+    case Errc::payload_too_large: return "payload_too_large";
+    case Errc::unsupported_media_type: return "unsupported_media_type";
+    case Errc::validation_failed: return "validation_failed";
+    case Errc::rate_limited: return "rate_limited";
+    case Errc::headers_too_large: return "headers_too_large";
+    case Errc::internal: return "internal";
+    case Errc::unavailable: return "unavailable";
+  }
+  return "internal";
+}
+
+int errc_http_status(Errc code) {
+  switch (code) {
+    case Errc::invalid_json:
+    case Errc::invalid_request: return 400;
+    case Errc::unauthorized:
+    case Errc::token_expired:
+    case Errc::token_revoked:
+    case Errc::refresh_token_reused: return 401;
+    case Errc::forbidden: return 403;
+    case Errc::not_found: return 404;
+    case Errc::method_not_allowed: return 405;
+    case Errc::conflict: return 409;
+    case Errc::gone: return 410;
+    case Errc::payload_too_large: return 413;
+    case Errc::unsupported_media_type: return 415;
+    case Errc::validation_failed: return 422;
+    case Errc::rate_limited: return 429;
+    case Errc::headers_too_large: return 431;
+    case Errc::internal: return 500;
+    case Errc::unavailable: return 503;
+  }
+  return 500;
+}
+
+}  // namespace parley

@@ -1,0 +1,67 @@
+#include "metrics/metrics.hpp"
+
+#include <fmt/format.h>
+
+namespace parley::metrics {
+
+void Histogram::observe(double s) {
+  std::size_t i = 0;
+  while (i < kBounds.size() && s > kBounds[i]) ++i;
+  ++counts_[i];
+  sum_ += s;
+  ++total_;
+}
+
+void Histogram::render(std::string& out, std::string_view name, std::string_view labels) const {
+  std::uint64_t cumulative = 0;
+  std::string sep = labels.empty() ? "" : ",";
+  for (std::size_t i = 0; i < kBounds.size(); ++i) {
+    cumulative += counts_[i];
+    out += fmt::format("{}_bucket{{{}{}le=\"{}\"}} {}\n", name, labels, sep, kBounds[i], cumulative);
+  }
+  out += fmt::format("{}_bucket{{{}{}le=\"+Inf\"}} {}\n", name, labels, sep, total_);
+  std::string braces = labels.empty() ? "" : fmt::format("{{{}}}", labels);
+  out += fmt::format("{}_sum{} {}\n{}_count{} {}\n", name, braces, sum_, name, braces, total_);
+}
+
+void Metrics::observe_request(std::string_view route, std::string_view method, int status, double seconds) {
+  std::lock_guard lock(mu_);
+  ++requests_[{std::string(route), std::string(method), status}];
+  latency_[std::string(route)].observe(seconds);
+}
+
+void Metrics::observe_db(double seconds) {
+  std::lock_guard lock(mu_);
+  db_latency_.observe(seconds);
+}
+
+void Metrics::set_gauge_source(std::string name, std::string help, std::function<double()> fn) {
+  std::lock_guard lock(mu_);
+  gauges_[std::move(name)] = {std::move(help), std::move(fn)};
+}
+
+std::string Metrics::render() const {
+  std::string out;
+  std::lock_guard lock(mu_);
+  out += "# HELP parley_http_requests_total HTTP requests by route pattern, method and status.\n";
+  out += "# TYPE parley_http_requests_total counter\n";
+  for (const auto& [key, n] : requests_) {
+    const auto& [route, method, status] = key;
+    out += fmt::format("parley_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{}\"}} {}\n", route, method,
+                       status, n);
+  }
+  out += "# HELP parley_http_request_duration_seconds Time from request read to response ready.\n";
+  out += "# TYPE parley_http_request_duration_seconds histogram\n";
+  for (const auto& [route, h] : latency_) {
+    h.render(out, "parley_http_request_duration_seconds", fmt::format("route=\"{}\"", route));
+  }
+  out += "# HELP parley_db_call_duration_seconds Time of one store call on a database thread.\n";
+  out += "# TYPE parley_db_call_duration_seconds histogram\n";
+  db_latency_.render(out, "parley_db_call_duration_seconds", "");
+  for (const auto& [name, g] : gauges_) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n{} {}\n", name, g.first, name, name, g.second());
+  }
+  return out;
+}
+
+}  // namespace parley::metrics

@@ -1,0 +1,310 @@
+#include "net/http_server.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/url/parse.hpp>
+
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace parley::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+// A live connection as the shutdown logic sees it. Fields are touched only on the
+// connection's strand (the posted close runs there too).
+struct Conn {
+  beast::tcp_stream* stream = nullptr;
+  bool idle = true;
+  bool alive = true;
+};
+
+// Fills a Request from a parsed Beast request; false when the target is not a valid path.
+bool to_request(http::request<http::string_body>& in, const std::string& remote_ip, Request& out) {
+  out.method = std::string(in.method_string());
+  out.target = std::string(in.target());
+  auto url = boost::urls::parse_origin_form(out.target);
+  if (!url) return false;
+  out.path = url->path();
+  for (auto p : url->params()) out.query.emplace_back(p.key, p.has_value ? p.value : std::string());
+  for (const auto& f : in) {
+    std::string name(f.name_string());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.headers.emplace_back(std::move(name), std::string(f.value()));
+  }
+  out.body = std::move(in.body());
+  out.remote_ip = remote_ip;
+  return true;
+}
+
+http::response<http::string_body> to_beast(Response&& r, unsigned version, bool keep_alive) {
+  http::response<http::string_body> res{static_cast<http::status>(r.status), version};
+  if (!r.body.empty() || r.status != 204) res.set(http::field::content_type, r.content_type);
+  for (auto& [k, v] : r.headers) res.set(k, v);
+  res.body() = std::move(r.body);
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  return res;
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  ServerOptions opts;
+  Handler handler;
+  ErrorResponder on_error;
+  asio::io_context ioc;
+  // The acceptor, signals and shutdown timer live on one strand: shutdown touches them all.
+  asio::strand<asio::io_context::executor_type> control{asio::make_strand(ioc)};
+  tcp::acceptor acceptor{control};
+  asio::signal_set signals{control, SIGINT, SIGTERM};
+  asio::steady_timer grace_timer{control};
+  std::atomic<bool> draining{false};
+  std::atomic<int> open{0};
+  std::function<void()> shutdown_hook;
+
+  std::mutex mu;
+  std::uint64_t next_id = 0;                                       // guarded by mu
+  std::unordered_map<std::uint64_t, std::shared_ptr<Conn>> conns;  // guarded by mu
+
+  Impl(ServerOptions o, Handler h, ErrorResponder e)
+      : opts(std::move(o)), handler(std::move(h)), on_error(std::move(e)) {}
+
+  asio::awaitable<void> accept_loop() {
+    for (;;) {
+      auto [ec, sock] = co_await acceptor.async_accept(asio::make_strand(ioc), use_tuple);
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+        spdlog::warn("accept failed: {}", ec.message());
+        continue;
+      }
+      if (open.load() >= opts.max_connections) {
+        spdlog::warn("connection limit {} reached; refusing a connection", opts.max_connections);
+        beast::error_code ignored;
+        sock.close(ignored);
+        continue;
+      }
+      auto exec = sock.get_executor();
+      asio::co_spawn(exec, session(std::move(sock)), [](std::exception_ptr e) {
+        if (!e) return;
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          spdlog::error("connection ended by an unexpected error: {}", ex.what());
+        }
+      });
+    }
+  }
+
+  std::pair<std::uint64_t, std::shared_ptr<Conn>> track(beast::tcp_stream& stream) {
+    auto c = std::make_shared<Conn>();
+    c->stream = &stream;
+    std::lock_guard lock(mu);
+    auto id = next_id++;
+    conns.emplace(id, c);
+    open.fetch_add(1);
+    return {id, c};
+  }
+
+  void untrack(std::uint64_t id, Conn& c) {
+    c.alive = false;
+    bool last = false;
+    {
+      std::lock_guard lock(mu);
+      conns.erase(id);
+      last = open.fetch_sub(1) == 1;
+    }
+    if (last && draining.load()) asio::post(control, [this] { finish(); });
+  }
+
+  // Writes an error response for a request that could not be read, then closes.
+  asio::awaitable<void> reject(beast::tcp_stream& stream, int status, const char* code, const char* message) {
+    auto res = to_beast(on_error(status, code, message), 11, false);
+    stream.expires_after(std::chrono::milliseconds(opts.body_timeout_ms));
+    co_await http::async_write(stream, res, use_tuple);
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  asio::awaitable<void> session(tcp::socket sock) {
+    beast::error_code addr_ec;
+    auto ep = sock.remote_endpoint(addr_ec);
+    std::string remote_ip = addr_ec ? "" : ep.address().to_string();
+    beast::tcp_stream stream(std::move(sock));
+    auto [id, conn] = track(stream);
+    struct Untrack {
+      Impl* self;
+      std::uint64_t id;
+      Conn& c;
+      ~Untrack() { self->untrack(id, c); }
+    } guard{this, id, *conn};
+
+    beast::flat_buffer buffer;
+    for (;;) {
+      if (draining.load()) co_return;
+      conn->idle = true;
+      if (buffer.size() == 0) {
+        // Idle keep-alive: wait for bytes without holding a parser; bounded by the idle timeout.
+        stream.expires_after(std::chrono::milliseconds(opts.idle_timeout_ms));
+        auto [wec] = co_await stream.socket().async_wait(tcp::socket::wait_read, use_tuple);
+        if (wec || draining.load()) co_return;
+      }
+      conn->idle = false;
+
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
+      parser.body_limit(opts.max_body_bytes);
+      stream.expires_after(std::chrono::milliseconds(opts.header_timeout_ms));
+      auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
+      if (hec) {
+        if (hec == http::error::header_limit) {
+          co_await reject(stream, 431, "headers_too_large", "request headers are larger than the limit");
+        } else if (hec != http::error::end_of_stream && hec != beast::error::timeout && hec != asio::error::eof &&
+                   hec != asio::error::connection_reset && hec != asio::error::operation_aborted) {
+          co_await reject(stream, 400, "invalid_request", "malformed HTTP request");
+        }
+        co_return;
+      }
+      if (auto len = parser.content_length(); len && *len > opts.max_body_bytes) {
+        co_await reject(stream, 413, "payload_too_large", "request body is larger than the limit");
+        co_return;
+      }
+      stream.expires_after(std::chrono::milliseconds(opts.body_timeout_ms));
+      auto [bec, bn] = co_await http::async_read(stream, buffer, parser, use_tuple);
+      if (bec) {
+        if (bec == http::error::body_limit) {
+          co_await reject(stream, 413, "payload_too_large", "request body is larger than the limit");
+        } else if (bec != beast::error::timeout && bec != asio::error::eof && bec != asio::error::connection_reset &&
+                   bec != http::error::partial_message) {
+          co_await reject(stream, 400, "invalid_request", "malformed HTTP request body");
+        }
+        co_return;
+      }
+
+      auto msg = parser.release();
+      unsigned version = msg.version();
+      bool keep_alive = msg.keep_alive();
+      Request req;
+      Response resp;
+      if (!to_request(msg, remote_ip, req)) {
+        resp = on_error(400, "invalid_request", "request target is not a valid path");
+      } else {
+        stream.expires_never();  // the handler bounds its own work
+        resp = co_await handler(req);
+      }
+      keep_alive = keep_alive && !draining.load();
+      auto res = to_beast(std::move(resp), version, keep_alive);
+      stream.expires_after(std::chrono::milliseconds(opts.body_timeout_ms));
+      auto [wec, wn] = co_await http::async_write(stream, res, use_tuple);
+      if (wec || !keep_alive) {
+        beast::error_code ignored;
+        stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+        co_return;
+      }
+    }
+  }
+
+  void begin_shutdown() {
+    if (draining.exchange(true)) return;
+    spdlog::info("shutting down: finishing in-flight requests (grace {} ms)", opts.shutdown_grace_ms);
+    if (shutdown_hook) shutdown_hook();
+    beast::error_code ignored;
+    acceptor.close(ignored);
+    signals.cancel(ignored);
+    close_connections(false);
+    grace_timer.expires_after(std::chrono::milliseconds(opts.shutdown_grace_ms));
+    grace_timer.async_wait([this](beast::error_code ec) {
+      if (ec) return;
+      spdlog::warn("shutdown grace period over; closing {} connection(s)", open.load());
+      close_connections(true);
+      finish();
+    });
+    if (open.load() == 0) finish();
+  }
+
+  // Closes idle connections (or all, when forced) on their own strands.
+  void close_connections(bool force) {
+    std::lock_guard lock(mu);
+    for (auto& [id, c] : conns) {
+      asio::post(c->stream->get_executor(), [c, force] {
+        if (c->alive && (force || c->idle)) {
+          beast::error_code ignored;
+          c->stream->socket().cancel(ignored);
+          c->stream->socket().close(ignored);
+        }
+      });
+    }
+  }
+
+  void finish() {
+    grace_timer.cancel();
+    ioc.stop();
+  }
+};
+
+HttpServer::HttpServer(ServerOptions opts, Handler handler, ErrorResponder on_error)
+    : impl_(std::make_unique<Impl>(std::move(opts), std::move(handler), std::move(on_error))) {}
+
+HttpServer::~HttpServer() = default;
+
+std::uint16_t HttpServer::listen() {
+  auto& a = impl_->acceptor;
+  beast::error_code ec;
+  auto addr = asio::ip::make_address(impl_->opts.host, ec);
+  if (ec) throw std::runtime_error("invalid listen address '" + impl_->opts.host + "'");
+  tcp::endpoint ep{addr, impl_->opts.port};
+  a.open(ep.protocol());
+  a.set_option(asio::socket_base::reuse_address(true));
+  a.bind(ep, ec);
+  if (ec) {
+    throw std::runtime_error("cannot listen on " + impl_->opts.host + ":" + std::to_string(impl_->opts.port) + ": " +
+                             ec.message());
+  }
+  a.listen(asio::socket_base::max_listen_connections);
+  return a.local_endpoint().port();
+}
+
+void HttpServer::run() {
+  auto* impl = impl_.get();
+  impl->signals.async_wait([impl](beast::error_code ec, int sig) {
+    if (ec) return;
+    spdlog::info("received signal {}", sig);
+    impl->begin_shutdown();
+  });
+  asio::co_spawn(impl->control, impl->accept_loop(), asio::detached);
+  int n = std::max(1, impl->opts.threads);
+  std::vector<std::thread> threads;
+  for (int i = 1; i < n; ++i) threads.emplace_back([impl] { impl->ioc.run(); });
+  impl->ioc.run();
+  for (auto& t : threads) t.join();
+}
+
+void HttpServer::shutdown() {
+  asio::post(impl_->control, [impl = impl_.get()] { impl->begin_shutdown(); });
+}
+
+bool HttpServer::draining() const { return impl_->draining.load(); }
+int HttpServer::open_connections() const { return impl_->open.load(); }
+void HttpServer::on_shutdown(std::function<void()> fn) { impl_->shutdown_hook = std::move(fn); }
+
+}  // namespace parley::net

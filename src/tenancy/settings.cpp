@@ -1,0 +1,57 @@
+#include "tenancy/settings.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "core/json_reader.hpp"
+
+namespace parley::tenancy {
+
+namespace json = boost::json;
+
+Result<std::string> merge_settings(const std::string& current_json, const json::object& patch) {
+  json::object merged = json::parse(current_json).as_object();
+  json::object to_check;
+  for (const auto& kv : patch) {
+    if (kv.value().is_null())
+      merged.erase(kv.key());
+    else
+      to_check[kv.key()] = kv.value();
+  }
+  ObjectReader r(to_check);
+  r.integer("max_message_bytes", false, 1, 1000000);
+  r.integer("max_channel_members", false, 2, 100000);
+  r.integer("retention_days", false, 0, 36500);
+  r.number("rate_limit_user_per_sec", false, 0.1, 100000);
+  r.integer("rate_limit_user_burst", false, 1, 1000000);
+  if (auto st = r.finish(); !st) {
+    Error e = st.error();
+    e.message = "settings: " + e.message;
+    return e;
+  }
+  for (const auto& kv : to_check) merged[kv.key()] = kv.value();
+  return json::serialize(merged);
+}
+
+AppSettings parse_settings(const std::string& text) {
+  AppSettings s;
+  boost::system::error_code ec;
+  auto v = json::parse(text, ec);
+  if (ec || !v.is_object()) return s;
+  const auto& o = v.as_object();
+  auto get_int = [&](const char* k, int& out) {
+    if (auto* p = o.if_contains(k); p && p->is_number()) out = p->to_number<int>();
+  };
+  get_int("max_message_bytes", s.max_message_bytes);
+  get_int("max_channel_members", s.max_channel_members);
+  get_int("retention_days", s.retention_days);
+  if (auto* p = o.if_contains("rate_limit_user_per_sec"); p && p->is_number()) {
+    s.rate_limit_user_per_sec = p->to_number<double>();
+  }
+  if (auto* p = o.if_contains("rate_limit_user_burst"); p && p->is_number()) {
+    s.rate_limit_user_burst = p->to_number<int>();
+  }
+  return s;
+}
+
+}  // namespace parley::tenancy

@@ -1,0 +1,28 @@
+#pragma once
+// Per-app settings: a JSON object of known keys, validated on every change. Stored as text;
+// parsed into AppSettings where used.
+#include <optional>
+#include <string>
+
+#include <boost/json/object.hpp>
+
+#include "core/error.hpp"
+
+namespace parley::tenancy {
+
+struct AppSettings {
+  int max_message_bytes = 10000;
+  int max_channel_members = 1000;
+  int retention_days = 0;  // 0: keep forever
+  std::optional<double> rate_limit_user_per_sec;
+  std::optional<int> rate_limit_user_burst;
+};
+
+/// Validates `patch` (unknown keys: invalid_request; out of range: validation_failed) and
+/// merges it key by key into `current_json`; a null value removes a key. Returns the new JSON.
+Result<std::string> merge_settings(const std::string& current_json, const boost::json::object& patch);
+
+/// Reads stored settings; keys that are absent take their defaults.
+AppSettings parse_settings(const std::string& json);
+
+}  // namespace parley::tenancy

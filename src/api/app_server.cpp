@@ -89,10 +89,10 @@ struct ApiServer::Impl {
         server(
             server_options(c), [this](net::Request& r) { return handle(r); },
             [](int status, std::string code, std::string message) {
-              net::Response resp;
-              resp.status = status;
-              resp.body = R"({"error":{"code":")" + code + R"(","message":")" + message + R"(","details":{}}})";
-              return resp;
+              Errc c = status == 413   ? Errc::payload_too_large
+                       : status == 431 ? Errc::headers_too_large
+                                       : Errc::invalid_request;
+              return error_response(Error{c, std::move(message)});
             }) {
     services.ready = [this] { return ready.load() && !server.draining(); };
     metrics.set_gauge_source("parley_http_open_connections", "Open HTTP connections.",

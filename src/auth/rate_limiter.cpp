@@ -31,6 +31,15 @@ std::optional<int> RateLimiter::take(const std::string& key, double rate, double
   return std::max(1, static_cast<int>(std::ceil(wait)));
 }
 
+std::size_t RateLimiter::size() {
+  std::size_t n = 0;
+  for (auto& s : shards_) {
+    std::lock_guard lock(s.mu);
+    n += s.buckets.size();
+  }
+  return n;
+}
+
 void RateLimiter::evict(Shard& s, double now, double rate, double burst) {
   // Buckets that have refilled completely carry no information: drop them.
   for (auto it = s.buckets.begin(); it != s.buckets.end();) {

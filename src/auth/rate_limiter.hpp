@@ -19,6 +19,8 @@ class RateLimiter {
   /// Takes one token from `key`'s bucket. Returns nullopt when allowed, else the whole seconds
   /// to wait (at least 1). `now` is steady time in seconds.
   std::optional<int> take(const std::string& key, double rate_per_sec, double burst, double now);
+  /// Buckets currently kept (for tests and metrics).
+  std::size_t size();
 
  private:
   static constexpr std::size_t kShards = 16;

@@ -23,6 +23,8 @@ Router build_router() {
   add_admin_routes(r);
   add_auth_routes(r);
   add_user_routes(r);
+  add_channel_routes(r);
+  add_message_routes(r);
   return r;
 }
 
@@ -70,6 +72,7 @@ struct ApiServer::Impl {
   tenancy::TenancyService tenancy;
   auth::TokenService tokens;
   users::UserService users;
+  chat::ChatService chat;
   Services services;
   Router router;
   std::vector<std::string> cors_origins;
@@ -83,7 +86,8 @@ struct ApiServer::Impl {
         tenancy(s, c),
         tokens(s, tenancy, c),
         users(s),
-        services{c, s, db_pool, metrics, tenancy, tokens, users, auth::RateLimiter(), auth::RateLimiter(), {}},
+        chat(s),
+        services{c, s, db_pool, metrics, tenancy, tokens, users, chat, auth::RateLimiter(), auth::RateLimiter(), {}},
         router(build_router()),
         cors_origins(split_origins(c.cors_origins)),
         server(

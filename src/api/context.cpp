@@ -24,14 +24,20 @@ Result<int> Ctx::limit() const {
 Result<std::string> Ctx::cursor() const {
   auto raw = req.param("cursor");
   if (!raw || raw->empty()) return std::string();
-  auto decoded = crypto::base64url_decode(*raw);
-  if (!decoded || !decoded->starts_with("c1:")) {
+  auto decoded = open_cursor(*raw);
+  if (!decoded) {
     Error e{Errc::invalid_request, "query parameter 'cursor' is not a cursor this server issued"};
     return e.with("parameter", "cursor");
   }
-  return decoded->substr(3);
+  return std::move(*decoded);
 }
 
 std::string make_cursor(const std::string& position) { return crypto::base64url_encode("c1:" + position); }
+
+std::optional<std::string> open_cursor(std::string_view cursor) {
+  auto decoded = crypto::base64url_decode(cursor);
+  if (!decoded || !decoded->starts_with("c1:")) return std::nullopt;
+  return decoded->substr(3);
+}
 
 }  // namespace parley::api

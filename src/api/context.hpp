@@ -9,6 +9,7 @@
 
 #include "auth/rate_limiter.hpp"
 #include "auth/token_service.hpp"
+#include "chat/chat_service.hpp"
 #include "config/config.hpp"
 #include "metrics/metrics.hpp"
 #include "net/http_types.hpp"
@@ -31,6 +32,7 @@ struct Services {
   tenancy::TenancyService& tenancy;
   auth::TokenService& tokens;
   users::UserService& users;
+  chat::ChatService& chat;
   auth::RateLimiter ip_limits;
   auth::RateLimiter user_limits;
   std::function<bool()> ready;  // false while starting or draining
@@ -64,5 +66,7 @@ struct Ctx {
 
 /// Encodes a paging position as an opaque cursor.
 std::string make_cursor(const std::string& position);
+/// Decodes a cursor made by make_cursor; nullopt when it is not one.
+std::optional<std::string> open_cursor(std::string_view cursor);
 
 }  // namespace parley::api

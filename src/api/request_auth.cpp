@@ -66,6 +66,9 @@ boost::asio::awaitable<Status> resolve_access(Ctx& ctx, Access access) {
   }
 
   if (access == Access::app && cred->scheme == "bearer") {
+    // Only a token that verifies is a user token (403); anything else does not authenticate (401).
+    auto p = co_await on_db(ctx.s, [&] { return ctx.s.tokens.authenticate(cred->value); });
+    if (!p) co_return std::move(p).error();
     co_return Error{Errc::forbidden, "this route needs app credentials; a user token is not enough"};
   }
   co_return missing(wanted);

@@ -8,5 +8,7 @@ void add_health_routes(Router& r);
 void add_admin_routes(Router& r);
 void add_auth_routes(Router& r);
 void add_user_routes(Router& r);
+void add_channel_routes(Router& r);
+void add_message_routes(Router& r);
 
 }  // namespace parley::api

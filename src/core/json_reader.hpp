@@ -30,6 +30,8 @@ class ObjectReader {
   /// A nested object; max_bytes bounds its serialized size.
   std::optional<boost::json::object> object(std::string_view key, bool required, std::size_t max_bytes);
   bool has(std::string_view key) const { return obj_.contains(key); }
+  /// Marks a field the caller reads by hand as known.
+  void skip(std::string_view key) { seen_.emplace(key); }
 
   /// Records a rule violation found by the caller (the first error wins).
   void fail(Error e) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "store/chat_store.hpp"
 #include "store/types.hpp"
 
 namespace parley::store {
@@ -28,6 +29,8 @@ class Store {
   virtual std::string driver() const = 0;
   /// A trivial round trip, for health checks.
   virtual Status ping() = 0;
+  /// The chat model (channels, members, messages), on the same database.
+  virtual ChatStore& chat() = 0;
 
   // Key/value facts about the installation (admin key hash, …).
   virtual Result<std::optional<std::string>> get_meta(const std::string& key) = 0;

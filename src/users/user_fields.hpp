@@ -12,5 +12,7 @@ constexpr std::size_t kMaxCustomBytes = 8192;
 
 /// Reads the optional profile fields into `patch`; errors are recorded on the reader.
 void read_profile_fields(ObjectReader& r, store::UserPatch& patch);
+/// Reads only image_url and custom (channels share these rules).
+void read_image_and_custom(ObjectReader& r, store::UserPatch& patch);
 
 }  // namespace parley::users

@@ -1,5 +1,6 @@
 #include "store/sqlite/sqlite_db.hpp"
 
+#include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
 namespace parley::store::sqlite {
@@ -10,6 +11,13 @@ namespace {
   throw SqliteError(rc, msg);
 }
 }  // namespace
+
+Error to_error(const SqliteError& e) {
+  if (e.busy()) return Error{Errc::unavailable, "database is busy; retry"};
+  if (e.constraint()) return Error{Errc::conflict, "conflicts with existing data"};
+  spdlog::error("sqlite: {}", e.what());
+  return Error{Errc::internal, "database error"};
+}
 
 bool SqliteError::busy() const { return (code_ & 0xff) == SQLITE_BUSY || (code_ & 0xff) == SQLITE_LOCKED; }
 bool SqliteError::constraint() const { return (code_ & 0xff) == SQLITE_CONSTRAINT; }

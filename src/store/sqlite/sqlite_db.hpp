@@ -14,6 +14,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/error.hpp"
+
 struct sqlite3;
 struct sqlite3_stmt;
 
@@ -127,5 +129,20 @@ class Pool {
   std::condition_variable cv_;
   std::vector<Connection*> free_;  // guarded by mu_
 };
+
+/// Maps a SQLite failure to an Error value: busy -> unavailable, constraint -> conflict,
+/// anything else -> internal (logged).
+Error to_error(const SqliteError& e);
+
+/// Runs `fn` with a pooled connection and turns SQLite failures into Error values.
+template <class Fn>
+auto with_conn(Pool& pool, Fn&& fn) -> decltype(fn(std::declval<Connection&>())) {
+  try {
+    auto lease = pool.acquire();
+    return fn(*lease);
+  } catch (const SqliteError& e) {
+    return to_error(e);
+  }
+}
 
 }  // namespace parley::store::sqlite

@@ -5,25 +5,12 @@
 #include <algorithm>
 #include <cctype>
 
+#include "store/sqlite/sqlite_chat_store.hpp"
 #include "store/sqlite/sqlite_db.hpp"
 
 namespace parley::store::sqlite {
 
 namespace {
-
-// Runs `fn` with a pooled connection and turns SQLite failures into Error values.
-template <class Fn>
-auto with_conn(Pool& pool, Fn&& fn) -> decltype(fn(std::declval<Connection&>())) {
-  try {
-    auto lease = pool.acquire();
-    return fn(*lease);
-  } catch (const SqliteError& e) {
-    if (e.busy()) return Error{Errc::unavailable, "database is busy; retry"};
-    if (e.constraint()) return Error{Errc::conflict, "conflicts with existing data"};
-    spdlog::error("sqlite: {}", e.what());
-    return Error{Errc::internal, "database error"};
-  }
-}
 
 AppRecord read_app(Stmt& st) { return {st.text(0), st.text(1), st.text(2), st.blob(3), st.int64(4), st.int64(5)}; }
 constexpr const char* kAppCols = "id, name, settings, jwt_secret, created_at, updated_at";
@@ -67,9 +54,11 @@ std::string like_prefix(const std::string& q) {
 
 class SqliteStore final : public Store {
  public:
-  SqliteStore(const std::string& path, int connections) : pool_(path, connections) {}
+  SqliteStore(const std::string& path, int connections)
+      : pool_(path, connections), chat_(make_sqlite_chat_store(pool_)) {}
 
   std::string driver() const override { return "sqlite"; }
+  ChatStore& chat() override { return *chat_; }
 
   Status ping() override {
     return with_conn(pool_, [](Connection& c) -> Status {
@@ -446,6 +435,7 @@ class SqliteStore final : public Store {
   }
 
   Pool pool_;
+  std::unique_ptr<ChatStore> chat_;
 };
 
 }  // namespace

@@ -1,0 +1,345 @@
+// /v1/channels (channels, members, membership) and /v1/users/me/blocks. User tokens.
+#include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "api/chat_serialize.hpp"
+#include "api/errors.hpp"
+#include "api/offload.hpp"
+#include "api/params.hpp"
+#include "api/routes.hpp"
+#include "api/serialize.hpp"
+#include "core/json_reader.hpp"
+#include "users/user_fields.hpp"
+
+namespace parley::api {
+
+namespace {
+
+using boost::asio::awaitable;
+namespace json = boost::json;
+using R = awaitable<Result<net::Response>>;
+
+constexpr std::size_t kMaxChannelName = 100;
+constexpr std::size_t kMaxTopic = 500;
+constexpr std::size_t kMaxIdsPerCall = 100;
+
+chat::Caller caller(const Ctx& c) { return {c.app, c.user->user.id}; }
+
+net::Response channel_response(int status, const store::ChannelView& v, std::optional<bool> created = {}) {
+  json::object o{{"channel", to_json(v)}};
+  if (created) o["created"] = *created;
+  return json_response(status, o);
+}
+
+// Reads ["a","b"] of user ids (1..max) from field `key`.
+std::optional<std::vector<std::string>> read_ids(ObjectReader& r, const json::object& body, std::string_view key,
+                                                 bool required, std::size_t min_count) {
+  if (!r.has(key)) {
+    if (required) r.fail(invalid(std::string(key), "is required"));
+    return std::nullopt;
+  }
+  const auto& v = body.at(key);
+  std::vector<std::string> ids;
+  if (!v.is_array()) {
+    r.fail(invalid(std::string(key), "expected an array of user ids"));
+    r.skip(key);
+    return std::nullopt;
+  }
+  for (const auto& item : v.as_array()) {
+    if (!item.is_string()) {
+      r.fail(invalid(std::string(key), "expected an array of user ids"));
+      break;
+    }
+    if (!valid_external_id(item.as_string())) r.fail(violates(std::string(key), "holds an invalid user id"));
+    ids.emplace_back(item.as_string());
+  }
+  if (ids.size() < min_count || ids.size() > kMaxIdsPerCall) {
+    r.fail(violates(std::string(key),
+                    "must hold " + std::to_string(min_count) + " to " + std::to_string(kMaxIdsPerCall) + " user ids"));
+  }
+  r.skip(key);
+  return ids;
+}
+
+// Opaque composite cursors: a JSON array inside the server's cursor envelope.
+std::string array_cursor(json::array a) { return json::serialize(a); }
+std::optional<json::array> read_array_cursor(const std::string& s) {
+  boost::system::error_code ec;
+  auto v = json::parse(s, ec);
+  if (ec || !v.is_array()) return std::nullopt;
+  return v.as_array();
+}
+Error bad_cursor() {
+  Error e{Errc::invalid_request, "query parameter 'cursor' is not a cursor this server issued"};
+  return e.with("parameter", "cursor");
+}
+
+R create_channel(Ctx& c) {
+  auto body = c.body();
+  if (!body) co_return std::move(body).error();
+  ObjectReader r(*body);
+  chat::NewChannel spec;
+  auto type = r.string("type", true, 1, 16);
+  auto name = r.string("name", true, 1, kMaxChannelName);
+  auto topic = r.string("topic", false, 0, kMaxTopic);
+  store::UserPatch look;  // image_url and custom share the profile rules
+  users::read_image_and_custom(r, look);
+  auto members = read_ids(r, *body, "members", false, 0);
+  PARLEY_CO_TRY(r.finish());
+  if (*type != "group" && *type != "public") {
+    co_return violates("type", "must be 'group' or 'public' (use POST /v1/channels/dm for direct messages)");
+  }
+  spec.type = *type;
+  spec.name = *name;
+  spec.topic = topic.value_or("");
+  spec.image_url = look.image_url.value_or("");
+  spec.custom_json = look.custom_json.value_or("{}");
+  spec.members = members.value_or(std::vector<std::string>{});
+  auto v = co_await on_db(c.s, [&] { return c.s.chat.create_channel(caller(c), spec); });
+  if (!v) co_return std::move(v).error();
+  co_return channel_response(201, *v);
+}
+
+R ensure_dm(Ctx& c) {
+  auto body = c.body();
+  if (!body) co_return std::move(body).error();
+  ObjectReader r(*body);
+  auto other = r.string("user_id", true, 1, 64);
+  PARLEY_CO_TRY(r.finish());
+  auto res = co_await on_db(c.s, [&] { return c.s.chat.ensure_dm(caller(c), *other); });
+  if (!res) co_return std::move(res).error();
+  co_return channel_response(res->second ? 201 : 200, res->first, res->second);
+}
+
+R list_channels(Ctx& c) {
+  auto limit = c.limit();
+  if (!limit) co_return std::move(limit).error();
+  auto cursor = c.cursor();
+  if (!cursor) co_return std::move(cursor).error();
+  auto hidden = bool_param(c, "include_hidden");
+  if (!hidden) co_return std::move(hidden).error();
+  std::optional<std::string> type;
+  if (auto t = c.req.param("type")) {
+    if (*t != "dm" && *t != "group" && *t != "public") {
+      co_return Error{Errc::invalid_request, "query parameter 'type' must be dm, group or public"};
+    }
+    type = std::string(*t);
+  }
+  std::optional<store::ActivityCursor> after;
+  if (!cursor->empty()) {
+    auto a = read_array_cursor(*cursor);
+    if (!a || a->size() != 2 || !(*a)[0].is_int64() || !(*a)[1].is_string()) co_return bad_cursor();
+    after = store::ActivityCursor{(*a)[0].as_int64(), std::string((*a)[1].as_string())};
+  }
+  auto views = co_await on_db(
+      c.s, [&] { return c.s.chat.list_channels(caller(c), type, hidden->value_or(false), after, *limit + 1); });
+  if (!views) co_return std::move(views).error();
+  json::array items;
+  std::optional<std::string> next;
+  for (int i = 0; i < static_cast<int>(views->size()); ++i) {
+    if (i == *limit) {
+      const auto& last = (*views)[i - 1].channel;
+      next = array_cursor({json::value(last.activity_at), json::value(last.id)});
+      break;
+    }
+    items.push_back(to_json((*views)[i]));
+  }
+  co_return json_response(200, page(std::move(items), next));
+}
+
+R list_public(Ctx& c) {
+  auto limit = c.limit();
+  if (!limit) co_return std::move(limit).error();
+  auto cursor = c.cursor();
+  if (!cursor) co_return std::move(cursor).error();
+  std::string q(c.req.param("q").value_or(""));
+  if (q.size() > kMaxChannelName) co_return Error{Errc::validation_failed, "query parameter 'q' is too long"};
+  std::optional<std::pair<std::string, std::string>> after;
+  if (!cursor->empty()) {
+    auto a = read_array_cursor(*cursor);
+    if (!a || a->size() != 2 || !(*a)[0].is_string() || !(*a)[1].is_string()) co_return bad_cursor();
+    after = std::pair{std::string((*a)[0].as_string()), std::string((*a)[1].as_string())};
+  }
+  auto chans = co_await on_db(c.s, [&] { return c.s.chat.list_public(caller(c), q, after, *limit + 1); });
+  if (!chans) co_return std::move(chans).error();
+  json::array items;
+  std::optional<std::string> next;
+  for (int i = 0; i < static_cast<int>(chans->size()); ++i) {
+    if (i == *limit) {
+      const auto& last = (*chans)[i - 1];
+      std::string lower = last.name;
+      for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      next = array_cursor({json::value(lower), json::value(last.id)});
+      break;
+    }
+    items.push_back(to_json((*chans)[i]));
+  }
+  co_return json_response(200, page(std::move(items), next));
+}
+
+R unread(Ctx& c) {
+  auto t = co_await on_db(c.s, [&] { return c.s.chat.unread(caller(c)); });
+  if (!t) co_return std::move(t).error();
+  co_return json_response(200, json::object{{"unread_count", t->unread_count},
+                                            {"unread_mentions", t->unread_mentions},
+                                            {"channels_with_unread", t->channels_with_unread}});
+}
+
+R get_channel(Ctx& c) {
+  auto v = co_await on_db(c.s, [&] { return c.s.chat.get_channel(caller(c), c.param("channel_id")); });
+  if (!v) co_return std::move(v).error();
+  co_return channel_response(200, *v);
+}
+
+R update_channel(Ctx& c) {
+  auto body = c.body();
+  if (!body) co_return std::move(body).error();
+  ObjectReader r(*body);
+  chat::ChannelPatch patch;
+  patch.topic = r.string("topic", false, 0, kMaxTopic);
+  patch.name = r.string("name", false, 1, kMaxChannelName);
+  store::UserPatch look;
+  users::read_image_and_custom(r, look);
+  PARLEY_CO_TRY(r.finish());
+  patch.image_url = look.image_url;
+  patch.custom_json = look.custom_json;
+  auto v = co_await on_db(c.s, [&] { return c.s.chat.update_channel(caller(c), c.param("channel_id"), patch); });
+  if (!v) co_return std::move(v).error();
+  co_return channel_response(200, *v);
+}
+
+R set_archived(Ctx& c, bool archived) {
+  auto v = co_await on_db(c.s, [&] { return c.s.chat.set_archived(caller(c), c.param("channel_id"), archived); });
+  if (!v) co_return std::move(v).error();
+  co_return channel_response(200, *v);
+}
+R archive(Ctx& c) { return set_archived(c, true); }
+R unarchive(Ctx& c) { return set_archived(c, false); }
+
+R delete_channel(Ctx& c) {
+  PARLEY_CO_TRY(co_await on_db(c.s, [&] { return c.s.chat.delete_channel(caller(c), c.param("channel_id")); }));
+  co_return no_content();
+}
+
+R list_members(Ctx& c) {
+  auto limit = c.limit();
+  if (!limit) co_return std::move(limit).error();
+  auto cursor = c.cursor();
+  if (!cursor) co_return std::move(cursor).error();
+  auto members =
+      co_await on_db(c.s, [&] { return c.s.chat.list_members(caller(c), c.param("channel_id"), *cursor, *limit + 1); });
+  if (!members) co_return std::move(members).error();
+  json::array items;
+  std::optional<std::string> next;
+  for (int i = 0; i < static_cast<int>(members->size()); ++i) {
+    if (i == *limit) {
+      next = (*members)[i - 1].user_id;
+      break;
+    }
+    items.push_back(to_json((*members)[i]));
+  }
+  co_return json_response(200, page(std::move(items), next));
+}
+
+R add_members(Ctx& c) {
+  auto body = c.body();
+  if (!body) co_return std::move(body).error();
+  ObjectReader r(*body);
+  auto ids = read_ids(r, *body, "user_ids", true, 1);
+  auto role = r.string("role", false, 1, 16);
+  PARLEY_CO_TRY(r.finish());
+  if (role && !chat::valid_role(*role)) co_return violates("role", "must be member, moderator or admin");
+  auto added = co_await on_db(
+      c.s, [&] { return c.s.chat.add_members(caller(c), c.param("channel_id"), *ids, role.value_or("member")); });
+  if (!added) co_return std::move(added).error();
+  json::array list;
+  for (const auto& id : *added) list.emplace_back(id);
+  co_return json_response(200, json::object{{"added", std::move(list)}});
+}
+
+R remove_member(Ctx& c) {
+  PARLEY_CO_TRY(co_await on_db(
+      c.s, [&] { return c.s.chat.remove_member(caller(c), c.param("channel_id"), c.param("user_id")); }));
+  co_return no_content();
+}
+
+R set_role(Ctx& c) {
+  auto body = c.body();
+  if (!body) co_return std::move(body).error();
+  ObjectReader r(*body);
+  auto role = r.string("role", true, 1, 16);
+  PARLEY_CO_TRY(r.finish());
+  if (!chat::valid_role(*role)) co_return violates("role", "must be member, moderator or admin");
+  auto m = co_await on_db(
+      c.s, [&] { return c.s.chat.set_role(caller(c), c.param("channel_id"), c.param("user_id"), *role); });
+  if (!m) co_return std::move(m).error();
+  co_return json_response(200, json::object{{"member", to_json(*m)}});
+}
+
+R join(Ctx& c) {
+  auto m = co_await on_db(c.s, [&] { return c.s.chat.join(caller(c), c.param("channel_id")); });
+  if (!m) co_return std::move(m).error();
+  co_return json_response(200, json::object{{"member", to_json(*m)}});
+}
+
+R leave(Ctx& c) {
+  PARLEY_CO_TRY(co_await on_db(c.s, [&] { return c.s.chat.leave(caller(c), c.param("channel_id")); }));
+  co_return no_content();
+}
+
+R update_membership(Ctx& c) {
+  auto body = c.body();
+  if (!body) co_return std::move(body).error();
+  ObjectReader r(*body);
+  chat::MembershipPatch patch;
+  patch.muted = r.boolean("muted", false);
+  patch.starred = r.boolean("starred", false);
+  patch.hidden = r.boolean("hidden", false);
+  PARLEY_CO_TRY(r.finish());
+  auto m = co_await on_db(c.s, [&] { return c.s.chat.update_membership(caller(c), c.param("channel_id"), patch); });
+  if (!m) co_return std::move(m).error();
+  co_return json_response(200, json::object{{"member", to_json(*m)}});
+}
+
+R block(Ctx& c, bool on) {
+  PARLEY_CO_TRY(co_await on_db(c.s, [&] { return c.s.chat.block(caller(c), c.param("user_id"), on); }));
+  co_return no_content();
+}
+R put_block(Ctx& c) { return block(c, true); }
+R delete_block(Ctx& c) { return block(c, false); }
+
+R list_blocks(Ctx& c) {
+  auto list = co_await on_db(c.s, [&] { return c.s.chat.blocks(caller(c)); });
+  if (!list) co_return std::move(list).error();
+  json::array items;
+  for (const auto& [id, at] : *list) items.push_back(json::object{{"user_id", id}, {"created_at", format_time(at)}});
+  co_return json_response(200, json::object{{"items", std::move(items)}});
+}
+
+}  // namespace
+
+void add_channel_routes(Router& r) {
+  r.add({"POST", "/v1/channels", Access::user, true, create_channel});
+  r.add({"POST", "/v1/channels/dm", Access::user, true, ensure_dm});
+  r.add({"GET", "/v1/channels", Access::user, true, list_channels});
+  r.add({"GET", "/v1/channels/public", Access::user, true, list_public});
+  r.add({"GET", "/v1/channels/unread", Access::user, true, unread});
+  r.add({"GET", "/v1/channels/{channel_id}", Access::user, true, get_channel});
+  r.add({"PATCH", "/v1/channels/{channel_id}", Access::user, true, update_channel});
+  r.add({"POST", "/v1/channels/{channel_id}/archive", Access::user, true, archive});
+  r.add({"POST", "/v1/channels/{channel_id}/unarchive", Access::user, true, unarchive});
+  r.add({"DELETE", "/v1/channels/{channel_id}", Access::user, true, delete_channel});
+  r.add({"GET", "/v1/channels/{channel_id}/members", Access::user, true, list_members});
+  r.add({"POST", "/v1/channels/{channel_id}/members", Access::user, true, add_members});
+  r.add({"DELETE", "/v1/channels/{channel_id}/members/{user_id}", Access::user, true, remove_member});
+  r.add({"PATCH", "/v1/channels/{channel_id}/members/{user_id}", Access::user, true, set_role});
+  r.add({"POST", "/v1/channels/{channel_id}/join", Access::user, true, join});
+  r.add({"POST", "/v1/channels/{channel_id}/leave", Access::user, true, leave});
+  r.add({"PATCH", "/v1/channels/{channel_id}/membership", Access::user, true, update_membership});
+  r.add({"PUT", "/v1/users/me/blocks/{user_id}", Access::user, true, put_block});
+  r.add({"DELETE", "/v1/users/me/blocks/{user_id}", Access::user, true, delete_block});
+  r.add({"GET", "/v1/users/me/blocks", Access::user, true, list_blocks});
+}
+
+}  // namespace parley::api

@@ -1,0 +1,18 @@
+#pragma once
+// Typed query and path parameters with clear 400s.
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "api/context.hpp"
+
+namespace parley::api {
+
+/// ?name= as an integer in [min, max]; nullopt when absent.
+Result<std::optional<std::int64_t>> int_param(const Ctx& c, std::string_view name, std::int64_t min, std::int64_t max);
+/// ?name=true|false; nullopt when absent.
+Result<std::optional<bool>> bool_param(const Ctx& c, std::string_view name);
+/// The {seq} path parameter; not_found when it is not a positive integer.
+Result<std::int64_t> seq_param(const Ctx& c, std::string_view name = "seq");
+
+}  // namespace parley::api

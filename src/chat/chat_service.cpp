@@ -1,0 +1,512 @@
+#include "chat/chat_service.hpp"
+
+#include <algorithm>
+#include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
+#include <set>
+
+#include "core/crypto.hpp"
+#include "core/json_reader.hpp"
+#include "tenancy/settings.hpp"
+
+namespace parley::chat {
+
+namespace {
+
+Error denied(std::string why) { return Error{Errc::forbidden, std::move(why)}; }
+
+std::string json_list(const std::vector<std::string>& items) {
+  boost::json::array a;
+  for (const auto& s : items) a.emplace_back(s);
+  return boost::json::serialize(a);
+}
+
+bool is_id_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+         c == '.' || c == '@';
+}
+
+}  // namespace
+
+int role_rank(const std::string& role) {
+  if (role == "owner") return 4;
+  if (role == "admin") return 3;
+  if (role == "moderator") return 2;
+  if (role == "member") return 1;
+  return 0;
+}
+
+bool valid_role(const std::string& role) { return role == "admin" || role == "moderator" || role == "member"; }
+
+std::vector<std::string> mentions_in_text(const std::string& text) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '@' || (i > 0 && is_id_char(text[i - 1]))) continue;
+    std::size_t j = i + 1;
+    while (j < text.size() && is_id_char(text[j])) ++j;
+    std::string id = text.substr(i + 1, j - i - 1);
+    while (!id.empty() && (id.back() == '.' || id.back() == '-')) id.pop_back();  // sentence punctuation
+    if (valid_external_id(id) && std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
+    i = j - 1;
+  }
+  return out;
+}
+
+Status ChatService::require_active_user(const std::string& app_id, const std::string& user_id) {
+  auto u = store_.get_user(app_id, user_id);
+  if (!u) return u.error().code == Errc::not_found ? not_found("user " + user_id) : std::move(u).error();
+  if (u->deactivated_at) return not_found("user " + user_id);
+  return ok_status();
+}
+
+Result<ChatService::Access> ChatService::readable(const Caller& who, const std::string& channel_id) {
+  auto ch = chat_.get_channel(who.app_id(), channel_id);
+  if (!ch) return std::move(ch).error();
+  if (ch->deleted_at) return not_found("channel");
+  auto m = chat_.get_member(who.app_id(), channel_id, who.user_id);
+  if (!m) return std::move(m).error();
+  if (!*m && ch->type != "public") return not_found("channel");
+  return Access{std::move(*ch), std::move(*m)};
+}
+
+Result<ChatService::Access> ChatService::writable(const Caller& who, const std::string& channel_id) {
+  auto a = readable(who, channel_id);
+  if (!a) return a;
+  if (!a->member) return denied("join the channel first");
+  if (a->channel.archived_at) return Error{Errc::conflict, "the channel is archived"};
+  return a;
+}
+
+Result<store::ChannelView> ChatService::create_channel(const Caller& who, const NewChannel& spec) {
+  auto settings = tenancy::parse_settings(who.app->settings_json);
+  std::set<std::string> ids(spec.members.begin(), spec.members.end());
+  ids.erase(who.user_id);
+  if (static_cast<std::int64_t>(ids.size()) + 1 > settings.max_channel_members) {
+    return violates("members", "more than the member limit of " + std::to_string(settings.max_channel_members));
+  }
+  for (const auto& id : ids) PARLEY_TRY(require_active_user(who.app_id(), id));
+  TimeMs now = now_ms();
+  store::ChannelRecord ch;
+  ch.app_id = who.app_id();
+  ch.id = crypto::random_id("ch_", 20);
+  ch.type = spec.type;
+  ch.name = spec.name;
+  ch.topic = spec.topic;
+  ch.image_url = spec.image_url;
+  ch.custom_json = spec.custom_json;
+  ch.created_by = who.user_id;
+  ch.created_at = now;
+  std::vector<store::MemberRecord> members;
+  members.push_back({who.app_id(), ch.id, who.user_id, "owner", now});
+  for (const auto& id : ids) members.push_back({who.app_id(), ch.id, id, "member", now});
+  PARLEY_TRY(chat_.create_channel(ch, members));
+  return chat_.channel_view(who.app_id(), ch.id, who.user_id);
+}
+
+Result<std::pair<store::ChannelView, bool>> ChatService::ensure_dm(const Caller& who, const std::string& other) {
+  if (other == who.user_id) return violates("user_id", "a direct message needs another user");
+  PARLEY_TRY(require_active_user(who.app_id(), other));
+  auto blocked = chat_.blocked_either(who.app_id(), who.user_id, other);
+  if (!blocked) return std::move(blocked).error();
+  std::string key = std::min(who.user_id, other) + '\n' + std::max(who.user_id, other);
+  auto existing = chat_.find_dm(who.app_id(), key);
+  if (!existing) return std::move(existing).error();
+  if (*existing && !(*existing)->deleted_at) {
+    auto v = chat_.channel_view(who.app_id(), (*existing)->id, who.user_id);
+    if (!v) return std::move(v).error();
+    return std::pair{std::move(*v), false};
+  }
+  if (*blocked) return denied("one of the two users blocked the other");
+  TimeMs now = now_ms();
+  store::ChannelRecord ch;
+  ch.app_id = who.app_id();
+  ch.id = crypto::random_id("ch_", 20);
+  ch.type = "dm";
+  ch.dm_key = key;
+  ch.created_by = who.user_id;
+  ch.created_at = now;
+  std::vector<store::MemberRecord> members = {{who.app_id(), ch.id, who.user_id, "member", now},
+                                              {who.app_id(), ch.id, other, "member", now}};
+  auto created = chat_.create_channel(ch, members);
+  if (!created && created.error().code == Errc::conflict) return ensure_dm(who, other);  // lost a race: reuse
+  if (!created) return std::move(created).error();
+  auto v = chat_.channel_view(who.app_id(), ch.id, who.user_id);
+  if (!v) return std::move(v).error();
+  return std::pair{std::move(*v), true};
+}
+
+Result<std::vector<store::ChannelView>> ChatService::list_channels(const Caller& who,
+                                                                   const std::optional<std::string>& type,
+                                                                   bool include_hidden,
+                                                                   const std::optional<store::ActivityCursor>& after,
+                                                                   int limit) {
+  return chat_.list_member_channels(who.app_id(), who.user_id, type, include_hidden, after, limit);
+}
+
+Result<std::vector<store::ChannelRecord>> ChatService::list_public(
+    const Caller& who, const std::string& prefix, const std::optional<std::pair<std::string, std::string>>& after,
+    int limit) {
+  return chat_.list_public_channels(who.app_id(), prefix, after, limit);
+}
+
+Result<store::UnreadTotals> ChatService::unread(const Caller& who) {
+  return chat_.unread_totals(who.app_id(), who.user_id);
+}
+
+Result<store::ChannelView> ChatService::get_channel(const Caller& who, const std::string& channel_id) {
+  PARLEY_TRY(readable(who, channel_id));
+  return chat_.channel_view(who.app_id(), channel_id, who.user_id);
+}
+
+Result<store::ChannelView> ChatService::update_channel(const Caller& who, const std::string& channel_id,
+                                                       const ChannelPatch& patch) {
+  auto a = writable(who, channel_id);
+  if (!a) return std::move(a).error();
+  if (a->channel.type == "dm") return denied("direct messages have no name or topic to change");
+  if (role_rank(a->member->role) < role_rank("admin")) return denied("only owners and admins update a channel");
+  store::ChannelRecord ch = a->channel;
+  if (patch.name) ch.name = *patch.name;
+  if (patch.topic) ch.topic = *patch.topic;
+  if (patch.image_url) ch.image_url = *patch.image_url;
+  if (patch.custom_json) ch.custom_json = *patch.custom_json;
+  ch.updated_at = now_ms();
+  PARLEY_TRY(chat_.update_channel(ch));
+  return chat_.channel_view(who.app_id(), channel_id, who.user_id);
+}
+
+Result<store::ChannelView> ChatService::set_archived(const Caller& who, const std::string& channel_id, bool archived) {
+  auto a = readable(who, channel_id);
+  if (!a) return std::move(a).error();
+  if (!a->member || role_rank(a->member->role) < role_rank("admin") || a->channel.type == "dm") {
+    return denied("only owners and admins archive a group or public channel");
+  }
+  store::ChannelRecord ch = a->channel;
+  TimeMs now = now_ms();
+  ch.archived_at = archived ? std::optional<TimeMs>(ch.archived_at.value_or(now)) : std::nullopt;
+  ch.updated_at = now;
+  PARLEY_TRY(chat_.update_channel(ch));
+  return chat_.channel_view(who.app_id(), channel_id, who.user_id);
+}
+
+Status ChatService::delete_channel(const Caller& who, const std::string& channel_id) {
+  auto a = readable(who, channel_id);
+  if (!a) return std::move(a).error();
+  if (!a->member || a->member->role != "owner") return denied("only the owner deletes a channel");
+  store::ChannelRecord ch = a->channel;
+  ch.deleted_at = ch.updated_at = now_ms();
+  PARLEY_TRY(chat_.update_channel(ch));
+  return ok_status();
+}
+
+Result<std::vector<store::MemberRecord>> ChatService::list_members(const Caller& who, const std::string& channel_id,
+                                                                   const std::string& after_user_id, int limit) {
+  PARLEY_TRY(readable(who, channel_id));
+  return chat_.list_members(who.app_id(), channel_id, after_user_id, limit);
+}
+
+Result<std::vector<std::string>> ChatService::add_members(const Caller& who, const std::string& channel_id,
+                                                          const std::vector<std::string>& user_ids,
+                                                          const std::string& role) {
+  auto a = writable(who, channel_id);
+  if (!a) return std::move(a).error();
+  if (a->channel.type == "dm") return denied("a direct message has exactly two members");
+  if (role_rank(a->member->role) < role_rank("admin")) return denied("only owners and admins add members");
+  std::vector<store::MemberRecord> members;
+  TimeMs now = now_ms();
+  std::set<std::string> seen;
+  for (const auto& id : user_ids) {
+    if (!seen.insert(id).second) continue;
+    PARLEY_TRY(require_active_user(who.app_id(), id));
+    members.push_back({who.app_id(), channel_id, id, role, now});
+  }
+  auto settings = tenancy::parse_settings(who.app->settings_json);
+  return chat_.add_members(who.app_id(), channel_id, members, settings.max_channel_members);
+}
+
+Status ChatService::remove_member(const Caller& who, const std::string& channel_id, const std::string& user_id) {
+  auto a = writable(who, channel_id);
+  if (!a) return std::move(a).error();
+  if (a->channel.type == "dm") return denied("a direct message has exactly two members");
+  if (role_rank(a->member->role) < role_rank("admin")) return denied("only owners and admins remove members");
+  auto target = chat_.get_member(who.app_id(), channel_id, user_id);
+  if (!target) return std::move(target).error();
+  if (!*target) return not_found("member");
+  if ((*target)->role == "owner") return denied("the owner cannot be removed");
+  return chat_.remove_member(who.app_id(), channel_id, user_id);
+}
+
+Result<store::MemberRecord> ChatService::set_role(const Caller& who, const std::string& channel_id,
+                                                  const std::string& user_id, const std::string& role) {
+  auto a = writable(who, channel_id);
+  if (!a) return std::move(a).error();
+  if (role_rank(a->member->role) < role_rank("admin")) return denied("only owners and admins change roles");
+  auto target = chat_.get_member(who.app_id(), channel_id, user_id);
+  if (!target) return std::move(target).error();
+  if (!*target) return not_found("member");
+  if ((*target)->role == "owner") return denied("the owner's role cannot change");
+  store::MemberRecord m = **target;
+  m.role = role;
+  return chat_.update_member(m);
+}
+
+Result<store::MemberRecord> ChatService::join(const Caller& who, const std::string& channel_id) {
+  auto a = readable(who, channel_id);
+  if (!a) return std::move(a).error();
+  if (a->member) return *a->member;
+  if (a->channel.archived_at) return Error{Errc::conflict, "the channel is archived"};
+  auto settings = tenancy::parse_settings(who.app->settings_json);
+  std::vector<store::MemberRecord> me = {{who.app_id(), channel_id, who.user_id, "member", now_ms()}};
+  PARLEY_TRY(chat_.add_members(who.app_id(), channel_id, me, settings.max_channel_members));
+  auto m = chat_.get_member(who.app_id(), channel_id, who.user_id);
+  if (!m) return std::move(m).error();
+  if (!*m) return Error{Errc::internal, "membership vanished"};
+  return std::move(**m);
+}
+
+Status ChatService::leave(const Caller& who, const std::string& channel_id) {
+  auto a = readable(who, channel_id);
+  if (!a) return std::move(a).error();
+  if (!a->member) return not_found("member");
+  if (a->channel.type == "dm") return denied("a direct message cannot be left; hide it instead");
+  if (a->member->role == "owner" && a->channel.member_count > 1) {
+    return Error{Errc::conflict, "the owner cannot leave a channel that has other members"};
+  }
+  return chat_.remove_member(who.app_id(), channel_id, who.user_id);
+}
+
+Result<store::MemberRecord> ChatService::update_membership(const Caller& who, const std::string& channel_id,
+                                                           const MembershipPatch& patch) {
+  auto a = readable(who, channel_id);
+  if (!a) return std::move(a).error();
+  if (!a->member) return not_found("member");
+  store::MemberRecord m = *a->member;
+  if (patch.muted) m.muted = *patch.muted;
+  if (patch.starred) m.starred = *patch.starred;
+  if (patch.hidden) m.hidden = *patch.hidden;
+  return chat_.update_member(m);
+}
+
+Result<store::SendResult> ChatService::send(const Caller& who, const std::string& channel_id, OutgoingMessage msg) {
+  auto a = writable(who, channel_id);
+  if (!a) return std::move(a).error();
+  auto settings = tenancy::parse_settings(who.app->settings_json);
+  if (msg.text.size() > static_cast<std::size_t>(settings.max_message_bytes)) {
+    return violates("text", "longer than " + std::to_string(settings.max_message_bytes) + " bytes");
+  }
+  if (msg.text.empty() && msg.attachment_count == 0) return violates("text", "empty message without attachments");
+  if (a->channel.type == "dm") {
+    std::string other = a->channel.dm_key->substr(0, a->channel.dm_key->find('\n'));
+    if (other == who.user_id) other = a->channel.dm_key->substr(a->channel.dm_key->find('\n') + 1);
+    auto blocked = chat_.blocked_either(who.app_id(), who.user_id, other);
+    if (!blocked) return std::move(blocked).error();
+    if (*blocked) return denied("one of the two users blocked the other");
+  }
+  // Mentions: the explicit list must name members; @tokens that are not members are ignored.
+  std::vector<std::string> mentioned;
+  for (const auto& id : msg.mentions) {
+    auto m = chat_.get_member(who.app_id(), channel_id, id);
+    if (!m) return std::move(m).error();
+    if (!*m) return violates("mentions", "'" + id + "' is not a member of the channel");
+    if (std::find(mentioned.begin(), mentioned.end(), id) == mentioned.end()) mentioned.push_back(id);
+  }
+  for (const auto& id : mentions_in_text(msg.text)) {
+    if (mentioned.size() >= kMaxMentions) break;
+    if (std::find(mentioned.begin(), mentioned.end(), id) != mentioned.end()) continue;
+    auto m = chat_.get_member(who.app_id(), channel_id, id);
+    if (!m) return std::move(m).error();
+    if (*m) mentioned.push_back(id);
+  }
+  store::NewMessage nm;
+  nm.user_id = who.user_id;
+  nm.text = std::move(msg.text);
+  nm.attachments_json = std::move(msg.attachments_json);
+  nm.mentions_json = json_list(mentioned);
+  for (const auto& id : mentioned) {
+    if (id != who.user_id) nm.mentions.push_back(id);
+  }
+  nm.parent_seq = msg.parent_seq;
+  nm.client_msg_id = std::move(msg.client_msg_id);
+  nm.created_at = now_ms();
+  return chat_.send_message(who.app_id(), channel_id, nm);
+}
+
+Result<MessagePage> ChatService::with_own_reactions(const Caller& who, const std::string& channel_id,
+                                                    std::vector<store::MessageRecord> items, bool has_more) {
+  MessagePage page;
+  page.has_more = has_more;
+  if (!items.empty()) {
+    auto [lo, hi] =
+        std::minmax_element(items.begin(), items.end(), [](const auto& x, const auto& y) { return x.seq < y.seq; });
+    auto mine = chat_.own_reactions(who.app_id(), channel_id, who.user_id, lo->seq, hi->seq);
+    if (!mine) return std::move(mine).error();
+    for (auto& [seq, type] : *mine) page.own_reactions[seq].push_back(std::move(type));
+  }
+  page.items = std::move(items);
+  return page;
+}
+
+Result<MessagePage> ChatService::history(const Caller& who, const std::string& channel_id,
+                                         std::optional<std::int64_t> after, std::optional<std::int64_t> before,
+                                         int limit) {
+  PARLEY_TRY(readable(who, channel_id));
+  auto items = chat_.list_messages(who.app_id(), channel_id, after, before, limit + 1);
+  if (!items) return std::move(items).error();
+  bool more = static_cast<int>(items->size()) > limit;
+  if (more) {
+    if (after)
+      items->pop_back();  // ascending from `after`: drop the newest extra
+    else
+      items->erase(items->begin());  // before / newest page: drop the oldest extra
+  }
+  return with_own_reactions(who, channel_id, std::move(*items), more);
+}
+
+Result<MessagePage> ChatService::get_message(const Caller& who, const std::string& channel_id, std::int64_t seq) {
+  PARLEY_TRY(readable(who, channel_id));
+  auto m = chat_.get_message(who.app_id(), channel_id, seq);
+  if (!m) return std::move(m).error();
+  return with_own_reactions(who, channel_id, {std::move(*m)}, false);
+}
+
+Result<MessagePage> ChatService::edit(const Caller& who, const std::string& channel_id, std::int64_t seq,
+                                      const std::string& text, const std::optional<std::string>& attachments_json) {
+  PARLEY_TRY(writable(who, channel_id));
+  auto m = chat_.get_message(who.app_id(), channel_id, seq);
+  if (!m) return std::move(m).error();
+  if (m->deleted_at) return not_found("message");
+  if (m->user_id != who.user_id) return denied("only the author edits a message");
+  auto settings = tenancy::parse_settings(who.app->settings_json);
+  if (text.size() > static_cast<std::size_t>(settings.max_message_bytes)) {
+    return violates("text", "longer than " + std::to_string(settings.max_message_bytes) + " bytes");
+  }
+  auto edited = chat_.edit_message(who.app_id(), channel_id, seq, text, attachments_json, now_ms());
+  if (!edited) return std::move(edited).error();
+  return with_own_reactions(who, channel_id, {std::move(*edited)}, false);
+}
+
+Status ChatService::delete_message(const Caller& who, const std::string& channel_id, std::int64_t seq) {
+  auto a = writable(who, channel_id);
+  if (!a) return std::move(a).error();
+  auto m = chat_.get_message(who.app_id(), channel_id, seq);
+  if (!m) return std::move(m).error();
+  if (m->user_id != who.user_id && role_rank(a->member->role) < role_rank("moderator")) {
+    return denied("only the author or a moderator deletes a message");
+  }
+  PARLEY_TRY(chat_.delete_message(who.app_id(), channel_id, seq, now_ms(), false));
+  return ok_status();
+}
+
+Status ChatService::purge(const std::string& app_id, const std::string& channel_id, std::int64_t seq) {
+  PARLEY_TRY(chat_.delete_message(app_id, channel_id, seq, now_ms(), true));
+  return ok_status();
+}
+
+Result<MessagePage> ChatService::replies(const Caller& who, const std::string& channel_id, std::int64_t parent_seq,
+                                         std::int64_t after, int limit) {
+  PARLEY_TRY(readable(who, channel_id));
+  PARLEY_TRY(chat_.get_message(who.app_id(), channel_id, parent_seq));
+  auto items = chat_.list_replies(who.app_id(), channel_id, parent_seq, after, limit + 1);
+  if (!items) return std::move(items).error();
+  bool more = static_cast<int>(items->size()) > limit;
+  if (more) items->pop_back();
+  return with_own_reactions(who, channel_id, std::move(*items), more);
+}
+
+Result<MessagePage> ChatService::react(const Caller& who, const std::string& channel_id, std::int64_t seq,
+                                       const std::string& type, bool on) {
+  PARLEY_TRY(writable(who, channel_id));
+  auto m = chat_.get_message(who.app_id(), channel_id, seq);
+  if (!m) return std::move(m).error();
+  if (m->deleted_at) return not_found("message");
+  auto updated = chat_.set_reaction(who.app_id(), channel_id, seq, who.user_id, type, on, now_ms());
+  if (!updated) return std::move(updated).error();
+  return with_own_reactions(who, channel_id, {std::move(*updated)}, false);
+}
+
+Result<std::vector<std::string>> ChatService::seen_by(const Caller& who, const std::string& channel_id,
+                                                      std::int64_t seq) {
+  PARLEY_TRY(readable(who, channel_id));
+  auto m = chat_.get_message(who.app_id(), channel_id, seq);
+  if (!m) return std::move(m).error();
+  return chat_.seen_by(who.app_id(), channel_id, seq, m->user_id);
+}
+
+Result<std::pair<std::int64_t, std::int64_t>> ChatService::mark_read(const Caller& who, const std::string& channel_id,
+                                                                     std::optional<std::int64_t> seq) {
+  auto a = readable(who, channel_id);
+  if (!a) return std::move(a).error();
+  if (!a->member) return denied("only members keep read state; join first");
+  auto m = chat_.mark_read(who.app_id(), channel_id, who.user_id, seq.value_or(a->channel.last_seq));
+  if (!m) return std::move(m).error();
+  auto unread = chat_.unread_count(who.app_id(), channel_id, m->last_read_seq);
+  if (!unread) return std::move(unread).error();
+  return std::pair{m->last_read_seq, *unread};
+}
+
+Status ChatService::pin(const Caller& who, const std::string& channel_id, std::int64_t seq, bool on) {
+  auto a = writable(who, channel_id);
+  if (!a) return std::move(a).error();
+  if (role_rank(a->member->role) < role_rank("moderator")) return denied("only moderators and above pin messages");
+  auto m = chat_.get_message(who.app_id(), channel_id, seq);
+  if (!m) return std::move(m).error();
+  if (on && m->deleted_at) return not_found("message");
+  PARLEY_TRY(
+      chat_.set_pinned(who.app_id(), channel_id, seq, on ? std::optional<TimeMs>(now_ms()) : std::nullopt, kMaxPins));
+  return ok_status();
+}
+
+Result<MessagePage> ChatService::pins(const Caller& who, const std::string& channel_id) {
+  PARLEY_TRY(readable(who, channel_id));
+  auto items = chat_.list_pinned(who.app_id(), channel_id);
+  if (!items) return std::move(items).error();
+  return with_own_reactions(who, channel_id, std::move(*items), false);
+}
+
+Status ChatService::save(const Caller& who, const std::string& channel_id, std::int64_t seq, bool on) {
+  auto a = readable(who, channel_id);
+  if (!a) return std::move(a).error();
+  if (!a->member) return denied("only members save messages; join first");
+  auto m = chat_.get_message(who.app_id(), channel_id, seq);
+  if (!m) return std::move(m).error();
+  return chat_.set_flag(who.app_id(), who.user_id, channel_id, seq, store::MessageFlag::saved, on, now_ms());
+}
+
+Result<std::vector<store::FlaggedMessage>> ChatService::flagged(const Caller& who, store::MessageFlag flag,
+                                                                bool unread_only,
+                                                                const std::optional<store::FlagCursor>& after,
+                                                                int limit) {
+  return chat_.list_flagged(who.app_id(), who.user_id, flag, unread_only, after, limit);
+}
+
+Status ChatService::block(const Caller& who, const std::string& user_id, bool on) {
+  if (user_id == who.user_id) return violates("user_id", "you cannot block yourself");
+  if (on) PARLEY_TRY(require_active_user(who.app_id(), user_id));
+  return chat_.set_block(who.app_id(), who.user_id, user_id, on, now_ms());
+}
+
+Result<std::vector<std::pair<std::string, TimeMs>>> ChatService::blocks(const Caller& who) {
+  return chat_.list_blocks(who.app_id(), who.user_id);
+}
+
+Result<SyncResult> ChatService::sync(const Caller& who, const SyncRequest& req) {
+  SyncResult out;
+  auto changes = chat_.channel_changes(who.app_id(), who.user_id, req.since);
+  if (!changes) return std::move(changes).error();
+  out.changes = std::move(*changes);
+  for (const auto& [channel_id, last_seq] : req.channels) {
+    auto a = readable(who, channel_id);
+    if (!a) {
+      if (a.error().code != Errc::not_found) return std::move(a).error();
+      if (std::find(out.changes.removed.begin(), out.changes.removed.end(), channel_id) == out.changes.removed.end()) {
+        out.changes.removed.push_back(channel_id);
+      }
+      continue;
+    }
+    auto page = history(who, channel_id, last_seq, std::nullopt, req.limit_per_channel);
+    if (!page) return std::move(page).error();
+    out.channels.emplace(channel_id, std::move(*page));
+  }
+  return out;
+}
+
+}  // namespace parley::chat

@@ -1,0 +1,156 @@
+#pragma once
+// Channels, members, messages, threads, reactions, mentions, read state, pins, saved
+// messages, blocks and sync, with the permission rules of docs/api.md. Every call acts as
+// one user of one app and is scoped to that app. Thread-safe; calls block on the store, so
+// run them on a database thread.
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/store.hpp"
+#include "tenancy/tenancy_service.hpp"
+
+namespace parley::chat {
+
+/// The user a call acts as.
+struct Caller {
+  tenancy::AppPtr app;
+  std::string user_id;
+  const std::string& app_id() const { return app->id; }
+};
+
+struct NewChannel {
+  std::string type;  // group | public
+  std::string name;
+  std::string topic;
+  std::string image_url;
+  std::string custom_json = "{}";
+  std::vector<std::string> members;
+};
+
+struct ChannelPatch {
+  std::optional<std::string> name;
+  std::optional<std::string> topic;
+  std::optional<std::string> image_url;
+  std::optional<std::string> custom_json;
+};
+
+struct MembershipPatch {
+  std::optional<bool> muted;
+  std::optional<bool> starred;
+  std::optional<bool> hidden;
+};
+
+struct OutgoingMessage {
+  std::string text;
+  std::string attachments_json = "[]";
+  std::size_t attachment_count = 0;
+  std::optional<std::int64_t> parent_seq;
+  std::optional<std::string> client_msg_id;
+  std::vector<std::string> mentions;  // explicit list; @user_id in text is added
+};
+
+struct MessagePage {
+  std::vector<store::MessageRecord> items;
+  bool has_more = false;
+  std::map<std::int64_t, std::vector<std::string>> own_reactions;  // by seq
+};
+
+struct SyncRequest {
+  std::map<std::string, std::int64_t> channels;  // channel id -> last seq the client has
+  std::optional<std::int64_t> since;
+  int limit_per_channel = 100;
+};
+
+struct SyncResult {
+  std::map<std::string, MessagePage> channels;
+  store::ChannelChanges changes;
+};
+
+constexpr int kMaxPins = 50;
+constexpr std::size_t kMaxMentions = 50;
+
+class ChatService {
+ public:
+  explicit ChatService(store::Store& store) : store_(store), chat_(store.chat()) {}
+
+  Result<store::ChannelView> create_channel(const Caller& who, const NewChannel& spec);
+  /// The DM of the caller and `other`, created on first call. Second: whether it was created.
+  Result<std::pair<store::ChannelView, bool>> ensure_dm(const Caller& who, const std::string& other);
+  Result<std::vector<store::ChannelView>> list_channels(const Caller& who, const std::optional<std::string>& type,
+                                                        bool include_hidden,
+                                                        const std::optional<store::ActivityCursor>& after, int limit);
+  Result<std::vector<store::ChannelRecord>> list_public(const Caller& who, const std::string& prefix,
+                                                        const std::optional<std::pair<std::string, std::string>>& after,
+                                                        int limit);
+  Result<store::UnreadTotals> unread(const Caller& who);
+  Result<store::ChannelView> get_channel(const Caller& who, const std::string& channel_id);
+  Result<store::ChannelView> update_channel(const Caller& who, const std::string& channel_id,
+                                            const ChannelPatch& patch);
+  Result<store::ChannelView> set_archived(const Caller& who, const std::string& channel_id, bool archived);
+  Status delete_channel(const Caller& who, const std::string& channel_id);
+
+  Result<std::vector<store::MemberRecord>> list_members(const Caller& who, const std::string& channel_id,
+                                                        const std::string& after_user_id, int limit);
+  Result<std::vector<std::string>> add_members(const Caller& who, const std::string& channel_id,
+                                               const std::vector<std::string>& user_ids, const std::string& role);
+  Status remove_member(const Caller& who, const std::string& channel_id, const std::string& user_id);
+  Result<store::MemberRecord> set_role(const Caller& who, const std::string& channel_id, const std::string& user_id,
+                                       const std::string& role);
+  Result<store::MemberRecord> join(const Caller& who, const std::string& channel_id);
+  Status leave(const Caller& who, const std::string& channel_id);
+  Result<store::MemberRecord> update_membership(const Caller& who, const std::string& channel_id,
+                                                const MembershipPatch& patch);
+
+  Result<store::SendResult> send(const Caller& who, const std::string& channel_id, OutgoingMessage msg);
+  Result<MessagePage> history(const Caller& who, const std::string& channel_id, std::optional<std::int64_t> after,
+                              std::optional<std::int64_t> before, int limit);
+  Result<MessagePage> get_message(const Caller& who, const std::string& channel_id, std::int64_t seq);
+  Result<MessagePage> edit(const Caller& who, const std::string& channel_id, std::int64_t seq, const std::string& text,
+                           const std::optional<std::string>& attachments_json);
+  Status delete_message(const Caller& who, const std::string& channel_id, std::int64_t seq);
+  /// App credentials: erases a message's content for good.
+  Status purge(const std::string& app_id, const std::string& channel_id, std::int64_t seq);
+  Result<MessagePage> replies(const Caller& who, const std::string& channel_id, std::int64_t parent_seq,
+                              std::int64_t after, int limit);
+  Result<MessagePage> react(const Caller& who, const std::string& channel_id, std::int64_t seq, const std::string& type,
+                            bool on);
+  Result<std::vector<std::string>> seen_by(const Caller& who, const std::string& channel_id, std::int64_t seq);
+  /// Returns the new last-read seq and the channel's unread count after it.
+  Result<std::pair<std::int64_t, std::int64_t>> mark_read(const Caller& who, const std::string& channel_id,
+                                                          std::optional<std::int64_t> seq);
+
+  Status pin(const Caller& who, const std::string& channel_id, std::int64_t seq, bool on);
+  Result<MessagePage> pins(const Caller& who, const std::string& channel_id);
+  Status save(const Caller& who, const std::string& channel_id, std::int64_t seq, bool on);
+  Result<std::vector<store::FlaggedMessage>> flagged(const Caller& who, store::MessageFlag flag, bool unread_only,
+                                                     const std::optional<store::FlagCursor>& after, int limit);
+
+  Status block(const Caller& who, const std::string& user_id, bool on);
+  Result<std::vector<std::pair<std::string, TimeMs>>> blocks(const Caller& who);
+
+  Result<SyncResult> sync(const Caller& who, const SyncRequest& req);
+
+ private:
+  struct Access {
+    store::ChannelRecord channel;
+    std::optional<store::MemberRecord> member;
+  };
+  Result<Access> readable(const Caller& who, const std::string& channel_id);
+  Result<Access> writable(const Caller& who, const std::string& channel_id);
+  Result<MessagePage> with_own_reactions(const Caller& who, const std::string& channel_id,
+                                         std::vector<store::MessageRecord> items, bool has_more);
+  Status require_active_user(const std::string& app_id, const std::string& user_id);
+
+  store::Store& store_;
+  store::ChatStore& chat_;
+};
+
+/// Role order: owner > admin > moderator > member.
+int role_rank(const std::string& role);
+bool valid_role(const std::string& role);
+/// `@user_id` tokens in text, in order, without duplicates.
+std::vector<std::string> mentions_in_text(const std::string& text);
+
+}  // namespace parley::chat

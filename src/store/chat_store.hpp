@@ -1,0 +1,123 @@
+#pragma once
+// Storage of the chat model. Same rules as Store: thread-safe, blocking (database threads
+// only), every query scoped by app id, errors as values. Permission checks belong to the
+// chat service; the store enforces invariants: gap-free per-channel seqs (allocated in the
+// sending transaction, so they hold across processes sharing a database), idempotent sends,
+// member limits, O(1) writes per message whatever the member count.
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/error.hpp"
+#include "store/chat_types.hpp"
+
+namespace parley::store {
+
+class ChatStore {
+ public:
+  virtual ~ChatStore() = default;
+
+  // Channels.
+  /// Inserts the channel and its first members; conflict when a DM for the pair exists.
+  virtual Result<ChannelRecord> create_channel(const ChannelRecord& channel,
+                                               const std::vector<MemberRecord>& members) = 0;
+  virtual Result<ChannelRecord> get_channel(const std::string& app_id, const std::string& channel_id) = 0;
+  virtual Result<std::optional<ChannelRecord>> find_dm(const std::string& app_id, const std::string& dm_key) = 0;
+  /// Saves name, topic, image, custom, archived_at, deleted_at; stamps a new version.
+  virtual Result<ChannelRecord> update_channel(const ChannelRecord& channel) = 0;
+  /// A member's channels (not deleted), most recent activity first.
+  virtual Result<std::vector<ChannelView>> list_member_channels(const std::string& app_id, const std::string& user_id,
+                                                                const std::optional<std::string>& type,
+                                                                bool include_hidden,
+                                                                const std::optional<ActivityCursor>& after,
+                                                                int limit) = 0;
+  virtual Result<UnreadTotals> unread_totals(const std::string& app_id, const std::string& user_id) = 0;
+  /// Public channels by lower-case name, after (name_lower, id).
+  virtual Result<std::vector<ChannelRecord>> list_public_channels(
+      const std::string& app_id, const std::string& name_prefix,
+      const std::optional<std::pair<std::string, std::string>>& after, int limit) = 0;
+  /// One channel as a member sees it (membership may be absent for public readers).
+  virtual Result<ChannelView> channel_view(const std::string& app_id, const std::string& channel_id,
+                                           const std::string& user_id) = 0;
+
+  // Members.
+  virtual Result<std::optional<MemberRecord>> get_member(const std::string& app_id, const std::string& channel_id,
+                                                         const std::string& user_id) = 0;
+  virtual Result<std::vector<MemberRecord>> list_members(const std::string& app_id, const std::string& channel_id,
+                                                         const std::string& after_user_id, int limit) = 0;
+  /// Adds the members not already in; validation_failed past max_members. Returns who was added.
+  virtual Result<std::vector<std::string>> add_members(const std::string& app_id, const std::string& channel_id,
+                                                       const std::vector<MemberRecord>& members,
+                                                       std::int64_t max_members) = 0;
+  virtual Status remove_member(const std::string& app_id, const std::string& channel_id,
+                               const std::string& user_id) = 0;
+  /// Saves role, muted, starred, hidden.
+  virtual Result<MemberRecord> update_member(const MemberRecord& member) = 0;
+  /// Moves last_read_seq forward to min(seq, last_seq) (never back); returns the member.
+  virtual Result<MemberRecord> mark_read(const std::string& app_id, const std::string& channel_id,
+                                         const std::string& user_id, std::int64_t seq) = 0;
+  virtual Result<std::int64_t> unread_count(const std::string& app_id, const std::string& channel_id,
+                                            std::int64_t after_seq) = 0;
+  /// Members other than `except_user` whose last-read seq reaches `seq`.
+  virtual Result<std::vector<std::string>> seen_by(const std::string& app_id, const std::string& channel_id,
+                                                   std::int64_t seq, const std::string& except_user) = 0;
+
+  // Messages.
+  /// Allocates the next seq and stores the message in one transaction; with a client_msg_id
+  /// seen before from the same user, returns the original (duplicate = true).
+  virtual Result<SendResult> send_message(const std::string& app_id, const std::string& channel_id,
+                                          const NewMessage& message) = 0;
+  virtual Result<MessageRecord> get_message(const std::string& app_id, const std::string& channel_id,
+                                            std::int64_t seq) = 0;
+  /// Ascending seqs after `after_seq`, or the ones just before `before_seq` (still ascending).
+  virtual Result<std::vector<MessageRecord>> list_messages(const std::string& app_id, const std::string& channel_id,
+                                                           std::optional<std::int64_t> after_seq,
+                                                           std::optional<std::int64_t> before_seq, int limit) = 0;
+  virtual Result<std::vector<MessageRecord>> list_replies(const std::string& app_id, const std::string& channel_id,
+                                                          std::int64_t parent_seq, std::int64_t after_seq,
+                                                          int limit) = 0;
+  virtual Result<MessageRecord> edit_message(const std::string& app_id, const std::string& channel_id, std::int64_t seq,
+                                             const std::string& text,
+                                             const std::optional<std::string>& attachments_json, TimeMs at) = 0;
+  /// Tombstones the message (text and attachments emptied); idempotent. `purge` also erases
+  /// its mentions, reactions and flags.
+  virtual Result<MessageRecord> delete_message(const std::string& app_id, const std::string& channel_id,
+                                               std::int64_t seq, TimeMs at, bool purge) = 0;
+  /// Adds or removes one reaction and recounts the message's reactions.
+  virtual Result<MessageRecord> set_reaction(const std::string& app_id, const std::string& channel_id, std::int64_t seq,
+                                             const std::string& user_id, const std::string& type, bool on,
+                                             TimeMs at) = 0;
+  /// (seq, type) of `user_id`'s reactions on seqs in [lo, hi].
+  virtual Result<std::vector<std::pair<std::int64_t, std::string>>> own_reactions(const std::string& app_id,
+                                                                                  const std::string& channel_id,
+                                                                                  const std::string& user_id,
+                                                                                  std::int64_t lo, std::int64_t hi) = 0;
+  /// Pins (at) or unpins (nullopt); validation_failed past max_pins.
+  virtual Result<MessageRecord> set_pinned(const std::string& app_id, const std::string& channel_id, std::int64_t seq,
+                                           std::optional<TimeMs> at, int max_pins) = 0;
+  virtual Result<std::vector<MessageRecord>> list_pinned(const std::string& app_id, const std::string& channel_id) = 0;
+
+  // Per-user flags.
+  virtual Status set_flag(const std::string& app_id, const std::string& user_id, const std::string& channel_id,
+                          std::int64_t seq, MessageFlag flag, bool on, TimeMs at) = 0;
+  /// Flagged messages, newest flag first, strictly after `after` in that order. With
+  /// unread_only, only those after the member's last-read seq.
+  virtual Result<std::vector<FlaggedMessage>> list_flagged(const std::string& app_id, const std::string& user_id,
+                                                           MessageFlag flag, bool unread_only,
+                                                           const std::optional<FlagCursor>& after, int limit) = 0;
+
+  // Blocks.
+  virtual Status set_block(const std::string& app_id, const std::string& blocker, const std::string& blocked, bool on,
+                           TimeMs at) = 0;
+  virtual Result<std::vector<std::pair<std::string, TimeMs>>> list_blocks(const std::string& app_id,
+                                                                          const std::string& blocker) = 0;
+  /// True when either user blocked the other.
+  virtual Result<bool> blocked_either(const std::string& app_id, const std::string& a, const std::string& b) = 0;
+
+  // Sync.
+  virtual Result<ChannelChanges> channel_changes(const std::string& app_id, const std::string& user_id,
+                                                 std::optional<std::int64_t> since) = 0;
+};
+
+}  // namespace parley::store

@@ -1,0 +1,125 @@
+#pragma once
+// Chat records as the store keeps them. JSON columns stay serialized text.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/time.hpp"
+
+namespace parley::store {
+
+struct ChannelRecord {
+  std::string app_id;
+  std::string id;
+  std::string type;  // dm | group | public
+  std::string name;
+  std::string topic;
+  std::string image_url;
+  std::string custom_json = "{}";
+  std::optional<std::string> dm_key;
+  std::string created_by;
+  TimeMs created_at = 0;
+  TimeMs updated_at = 0;
+  std::optional<TimeMs> archived_at;
+  std::optional<TimeMs> deleted_at;
+  std::int64_t last_seq = 0;
+  std::optional<TimeMs> last_message_at;
+  TimeMs activity_at = 0;
+  std::int64_t member_count = 0;
+  std::int64_t deleted_count = 0;
+  std::int64_t version = 0;
+};
+
+struct MemberRecord {
+  std::string app_id;
+  std::string channel_id;
+  std::string user_id;
+  std::string role = "member";  // owner | admin | moderator | member
+  TimeMs joined_at = 0;
+  std::int64_t last_read_seq = 0;
+  std::int64_t last_mention_seq = 0;
+  bool muted = false;
+  bool starred = false;
+  bool hidden = false;
+  std::int64_t version = 0;
+};
+
+struct MessageRecord {
+  std::string app_id;
+  std::string channel_id;
+  std::int64_t seq = 0;
+  std::string user_id;
+  std::string text;
+  std::string attachments_json = "[]";
+  std::string mentions_json = "[]";
+  std::optional<std::int64_t> parent_seq;
+  std::optional<std::string> client_msg_id;
+  TimeMs created_at = 0;
+  std::optional<TimeMs> edited_at;
+  std::optional<TimeMs> deleted_at;
+  std::int64_t reply_count = 0;
+  std::optional<TimeMs> last_reply_at;
+  std::string thread_participants_json = "[]";
+  std::string reactions_json = "{}";
+  std::optional<TimeMs> pinned_at;
+};
+
+/// A channel in a member's list, with the member's unread state.
+struct ChannelView {
+  ChannelRecord channel;
+  std::optional<MemberRecord> membership;
+  std::int64_t unread_count = 0;
+  std::int64_t unread_mentions = 0;
+  std::optional<MessageRecord> last_message;
+};
+
+struct NewMessage {
+  std::string user_id;
+  std::string text;
+  std::string attachments_json = "[]";
+  std::vector<std::string> mentions;  // members to flag (validated by the caller)
+  std::string mentions_json = "[]";
+  std::optional<std::int64_t> parent_seq;
+  std::optional<std::string> client_msg_id;
+  TimeMs created_at = 0;
+};
+
+struct SendResult {
+  MessageRecord message;
+  bool duplicate = false;
+};
+
+struct UnreadTotals {
+  std::int64_t unread_count = 0;
+  std::int64_t unread_mentions = 0;
+  std::int64_t channels_with_unread = 0;
+};
+
+struct ChannelChanges {
+  std::vector<ChannelView> added;    // memberships newer than the cursor
+  std::vector<ChannelView> updated;  // channels changed since the cursor
+  std::vector<std::string> removed;  // left, removed, or deleted
+  std::int64_t cursor = 0;           // the app's change counter now
+};
+
+/// Where a channel list page starts: after (activity_at, id) in descending activity order.
+struct ActivityCursor {
+  TimeMs activity_at = 0;
+  std::string id;
+};
+
+enum class MessageFlag : int { mentioned = 1, saved = 2 };
+
+struct FlagCursor {
+  TimeMs flagged_at = 0;
+  std::string channel_id;
+  std::int64_t seq = 0;
+};
+
+struct FlaggedMessage {
+  MessageRecord message;
+  TimeMs flagged_at = 0;
+};
+
+}  // namespace parley::store

@@ -15,6 +15,8 @@ json::value time_or_null(const std::optional<TimeMs>& t) {
   return json::value(format_time(*t));
 }
 json::value parsed(const std::string& text, json::value fallback) {
+  if (text == "[]") return json::array{};  // the common empty cases skip the parser
+  if (text == "{}") return json::object{};
   boost::system::error_code ec;
   auto v = json::parse(text, ec);
   return ec ? fallback : v;

@@ -19,6 +19,7 @@ json::value opt_text(const std::optional<std::string>& s) {
   return json::value(*s);
 }
 json::value parse_or_empty(const std::string& text) {
+  if (text == "{}") return json::object{};
   boost::system::error_code ec;
   auto v = json::parse(text, ec);
   if (ec) return json::object{};

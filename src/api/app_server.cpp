@@ -234,6 +234,7 @@ ApiServer::~ApiServer() { impl_->db_pool.join(); }
 
 tenancy::TenancyService& ApiServer::tenancy() { return impl_->tenancy; }
 auth::TokenService& ApiServer::tokens() { return impl_->tokens; }
+chat::ChatService& ApiServer::chat() { return impl_->chat; }
 
 std::uint16_t ApiServer::listen() { return impl_->server.listen(); }
 

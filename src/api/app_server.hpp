@@ -15,6 +15,9 @@ class TenancyService;
 namespace parley::auth {
 class TokenService;
 }
+namespace parley::chat {
+class ChatService;
+}
 
 namespace parley::api {
 
@@ -28,6 +31,7 @@ class ApiServer {
 
   tenancy::TenancyService& tenancy();
   auth::TokenService& tokens();
+  chat::ChatService& chat();
 
   /// Binds the listener; returns the bound port.
   std::uint16_t listen();

@@ -10,6 +10,7 @@
 
 #include "api/app_server.hpp"
 #include "auth/token_service.hpp"
+#include "chat/chat_service.hpp"
 #include "cli/commands.hpp"
 #include "tenancy/tenancy_service.hpp"
 
@@ -32,12 +33,14 @@ void ensure_demo(const Config& cfg, store::Store& store, api::ApiServer& server)
   namespace json = boost::json;
   auto path = std::filesystem::path(cfg.data_dir) / kDemoFile;
   json::object creds;
+  bool fresh = false;
   auto count = store.count_apps();
   if (!count) throw std::runtime_error("cannot count apps: " + count.error().message);
   if (*count == 0) {
     auto created = server.tenancy().create_app("Demo App", {}, {"system", std::nullopt});
     if (!created) throw std::runtime_error("cannot create the demo app: " + created.error().message);
     creds = {{"app_id", created->app.id}, {"api_key", created->api_key}, {"api_secret", created->api_secret}};
+    fresh = true;
     std::filesystem::create_directories(cfg.data_dir);
     std::ofstream(path) << json::serialize(creds);
     std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
@@ -66,6 +69,16 @@ void ensure_demo(const Config& cfg, store::Store& store, api::ApiServer& server)
     auto pair = server.tokens().mint(**app, u.id, profile, kDemoTokenTtl);
     if (!pair) throw std::runtime_error("cannot mint a demo token: " + pair.error().message);
     std::cout << "  " << u.id << ": " << pair->access_token << "\n";
+  }
+  if (fresh) {
+    chat::NewChannel general;
+    general.type = "public";
+    general.name = "general";
+    general.topic = "Say hello";
+    general.members = {"bob", "carol"};
+    auto ch = server.chat().create_channel({*app, "alice"}, general);
+    if (!ch) throw std::runtime_error("cannot create the demo channel: " + ch.error().message);
+    std::cout << "Channel \"general\" (" << ch->channel.id << ") has alice, bob and carol.\n";
   }
   std::cout << std::endl;
 }

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "api/chat_serialize.hpp"
+#include "chat/chat_json.hpp"
 #include "chat/chat_service.hpp"
 #include "core/crypto.hpp"
 #include "store/migrations.hpp"
@@ -44,8 +44,9 @@ Stats measure(int iterations, const std::function<void()>& fn) {
 
 void report(const char* name, const Stats& s) {
   std::printf("%-44s p50 %9.1f us  p90 %9.1f us  p99 %9.1f us  mean %9.1f us\n", name, s.p50, s.p90, s.p99, s.mean);
-  std::printf("{\"benchmark\":\"chat\",\"name\":\"%s\",\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,\"mean_us\":%.1f}\n",
-              name, s.p50, s.p90, s.p99, s.mean);
+  std::printf(
+      "{\"benchmark\":\"chat\",\"name\":\"%s\",\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,\"mean_us\":%.1f}\n",
+      name, s.p50, s.p90, s.p99, s.mean);
 }
 
 template <class T>
@@ -113,13 +114,13 @@ int main(int argc, char** argv) {
   report("channel list, first page of 50 (+JSON)", measure(iterations, [&] {
            auto page = must(chat.list_channels(me, std::nullopt, false, std::nullopt, 51), "list");
            boost::json::array a;
-           for (const auto& v : page) a.push_back(api::to_json(v));
+           for (const auto& v : page) a.push_back(chat::to_json(v));
            (void)boost::json::serialize(a);
          }));
   report("channel list, all 1,003 channels (+JSON)", measure(std::max(1, iterations / 10), [&] {
            auto page = must(chat.list_channels(me, std::nullopt, false, std::nullopt, 1001), "list");
            boost::json::array a;
-           for (const auto& v : page) a.push_back(api::to_json(v));
+           for (const auto& v : page) a.push_back(chat::to_json(v));
            (void)boost::json::serialize(a);
          }));
   report("channel list, all 1,003 channels (no JSON)", measure(std::max(1, iterations / 10), [&] {
@@ -128,11 +129,11 @@ int main(int argc, char** argv) {
   report("unread totals over 1,003 channels", measure(iterations, [&] { must(chat.unread(me), "unread"); }));
   report("history page of 200 (+JSON)", measure(iterations, [&] {
            auto p = must(chat.history(me, hist, std::nullopt, std::int64_t{5000}, 200), "history");
-           (void)boost::json::serialize(api::messages_json(p, false));
+           (void)boost::json::serialize(chat::messages_json(p, false));
          }));
   report("history page of 200, preview mode (+JSON)", measure(iterations, [&] {
            auto p = must(chat.history(me, hist, std::nullopt, std::int64_t{5000}, 200), "history");
-           (void)boost::json::serialize(api::messages_json(p, true));
+           (void)boost::json::serialize(chat::messages_json(p, true));
          }));
   int n = 0;
   report("send into a 2-member channel", measure(iterations, [&] {

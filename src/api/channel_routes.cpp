@@ -3,16 +3,19 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-#include "api/chat_serialize.hpp"
 #include "api/errors.hpp"
 #include "api/offload.hpp"
 #include "api/params.hpp"
 #include "api/routes.hpp"
 #include "api/serialize.hpp"
+#include "chat/chat_json.hpp"
 #include "core/json_reader.hpp"
 #include "users/user_fields.hpp"
 
 namespace parley::api {
+
+using chat::messages_json;
+using chat::to_json;
 
 namespace {
 

@@ -5,15 +5,18 @@
 #include <boost/json/serialize.hpp>
 #include <limits>
 
-#include "api/chat_serialize.hpp"
 #include "api/errors.hpp"
 #include "api/offload.hpp"
 #include "api/params.hpp"
 #include "api/routes.hpp"
 #include "api/serialize.hpp"
+#include "chat/chat_json.hpp"
 #include "core/json_reader.hpp"
 
 namespace parley::api {
+
+using chat::messages_json;
+using chat::to_json;
 
 namespace {
 

@@ -35,7 +35,8 @@ int run(int argc, char** argv) {
 
   auto* routes = root.add_subcommand("routes", "Print every HTTP route the server registers");
   routes->callback([] {
-    for (const auto& r : api::build_router().routes()) std::cout << r.method << " " << r.pattern << "\n";
+    auto router = api::build_router();  // named: routes() refers into it
+    for (const auto& r : router.routes()) std::cout << r.method << " " << r.pattern << "\n";
   });
 
   try {

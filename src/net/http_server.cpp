@@ -165,9 +165,11 @@ struct HttpServer::Impl {
       conn->idle = true;
       if (buffer.size() == 0) {
         // Idle keep-alive: wait for bytes without holding a parser; bounded by the idle timeout.
+        // Read through the tcp_stream: its expiry does not apply to waits on the raw socket.
         stream.expires_after(std::chrono::milliseconds(opts.idle_timeout_ms));
-        auto [wec] = co_await stream.socket().async_wait(tcp::socket::wait_read, use_tuple);
+        auto [wec, wn] = co_await stream.async_read_some(buffer.prepare(1024), use_tuple);
         if (wec || draining.load()) co_return;
+        buffer.commit(wn);
       }
       conn->idle = false;
 
@@ -176,9 +178,13 @@ struct HttpServer::Impl {
       parser.body_limit(opts.max_body_bytes);
       stream.expires_after(std::chrono::milliseconds(opts.header_timeout_ms));
       auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
+      // Beast applies header_limit to each read, not to the whole head: check the total too.
+      if (!hec && hn > opts.max_header_bytes) hec = http::error::header_limit;
       if (hec) {
         if (hec == http::error::header_limit) {
           co_await reject(stream, 431, "headers_too_large", "request headers are larger than the limit");
+        } else if (hec == http::error::body_limit) {  // Content-Length over the limit, found with the head
+          co_await reject(stream, 413, "payload_too_large", "request body is larger than the limit");
         } else if (hec != http::error::end_of_stream && hec != beast::error::timeout && hec != asio::error::eof &&
                    hec != asio::error::connection_reset && hec != asio::error::operation_aborted) {
           co_await reject(stream, 400, "invalid_request", "malformed HTTP request");

@@ -5,7 +5,7 @@
 #include <set>
 #include <thread>
 
-#include "api/chat_serialize.hpp"
+#include "chat/chat_json.hpp"
 #include "chat/chat_service.hpp"
 #include "core/crypto.hpp"
 #include "store/migrations.hpp"
@@ -22,9 +22,9 @@ TEST(Mentions, FindsAtTokensOnceWithoutTrailingPunctuation) {
 
 TEST(Preview, CutsAtCharacterBoundaries) {
   bool cut = false;
-  EXPECT_EQ(api::utf8_prefix("héllo", 2, cut), "hé");
+  EXPECT_EQ(chat::utf8_prefix("héllo", 2, cut), "hé");
   EXPECT_TRUE(cut);
-  EXPECT_EQ(api::utf8_prefix("hi", 5, cut), "hi");
+  EXPECT_EQ(chat::utf8_prefix("hi", 5, cut), "hi");
   EXPECT_FALSE(cut);
 }
 

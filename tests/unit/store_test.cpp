@@ -15,7 +15,7 @@ class SqliteStoreTest : public ::testing::Test {
     dir_ = std::filesystem::temp_directory_path() /
            ("parley-store-" + std::to_string(::getpid()) + "-" + crypto::random_id("", 6));
     url_ = "sqlite:" + (dir_ / "t.db").string();
-    ASSERT_EQ(open_migrator(url_)->apply(), 1);
+    ASSERT_EQ(open_migrator(url_)->apply(), static_cast<int>(sqlite_migrations().size()));
     store_ = open_store(url_, 2);
     for (const char* id : {"app_a", "app_b"}) {
       AppRecord app{id, id, "{}", "k", 1, 1};

@@ -1,11 +1,11 @@
-#include "api/chat_serialize.hpp"
+#include "chat/chat_json.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
 
 #include "core/time.hpp"
 
-namespace parley::api {
+namespace parley::chat {
 
 namespace json = boost::json;
 
@@ -105,7 +105,7 @@ json::object to_json(const store::MessageRecord& m, const std::vector<std::strin
   return o;
 }
 
-json::array messages_json(const chat::MessagePage& page, bool preview) {
+json::array messages_json(const MessagePage& page, bool preview) {
   static const std::vector<std::string> kNone;
   json::array items;
   for (const auto& m : page.items) {
@@ -115,4 +115,4 @@ json::array messages_json(const chat::MessagePage& page, bool preview) {
   return items;
 }
 
-}  // namespace parley::api
+}  // namespace parley::chat

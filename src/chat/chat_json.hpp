@@ -1,12 +1,13 @@
 #pragma once
-// JSON shapes of chat resources (docs/api.md, "Chat API").
+// JSON shapes of chat resources (docs/api.md, "Chat API"), shared by the REST routes and the
+// realtime events so both carry the same bytes.
 #include <boost/json/object.hpp>
 #include <vector>
 
 #include "chat/chat_service.hpp"
 #include "store/chat_types.hpp"
 
-namespace parley::api {
+namespace parley::chat {
 
 constexpr std::size_t kPreviewChars = 200;
 
@@ -16,9 +17,9 @@ boost::json::object to_json(const store::MemberRecord& member);
 /// `own` are the caller's reaction types on this message; `preview` cuts the text.
 boost::json::object to_json(const store::MessageRecord& msg, const std::vector<std::string>& own, bool preview);
 /// Every message of a page, with the caller's reactions.
-boost::json::array messages_json(const chat::MessagePage& page, bool preview);
+boost::json::array messages_json(const MessagePage& page, bool preview);
 
 /// The first `n` characters (UTF-8 code points) of `text`; sets `cut` when shortened.
 std::string utf8_prefix(const std::string& text, std::size_t n, bool& cut);
 
-}  // namespace parley::api
+}  // namespace parley::chat

@@ -1,6 +1,7 @@
 #include "api/app_server.hpp"
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include <chrono>
@@ -9,8 +10,11 @@
 #include "api/errors.hpp"
 #include "api/request_auth.hpp"
 #include "api/routes.hpp"
+#include "bus/bus.hpp"
 #include "core/crypto.hpp"
 #include "net/http_server.hpp"
+#include "realtime/gateway.hpp"
+#include "realtime/hub.hpp"
 #include "tenancy/settings.hpp"
 
 namespace parley::api {
@@ -25,6 +29,7 @@ Router build_router() {
   add_user_routes(r);
   add_channel_routes(r);
   add_message_routes(r);
+  add_presence_routes(r);
   return r;
 }
 
@@ -78,6 +83,9 @@ struct ApiServer::Impl {
   std::vector<std::string> cors_origins;
   std::atomic<bool> ready{false};
   net::HttpServer server;
+  bus::InProcessBus bus;
+  realtime::Publisher publisher{bus};
+  std::unique_ptr<realtime::Hub> hub;
 
   Impl(const Config& c, store::Store& s)
       : cfg(c),
@@ -99,6 +107,23 @@ struct ApiServer::Impl {
               return error_response(Error{c, std::move(message)});
             }) {
     services.ready = [this] { return ready.load() && !server.draining(); };
+    realtime::HubOptions hub_opts;
+    hub_opts.presence_grace_ms = c.presence_grace_ms;
+    hub_opts.typing_ttl_ms = c.typing_ttl_ms;
+    hub = std::make_unique<realtime::Hub>(
+        server.executor(), bus, hub_opts, [this](const std::string& app, const std::string& user, TimeMs at) {
+          boost::asio::post(db_pool, [this, app, user, at] { (void)store.set_last_seen(app, user, at); });
+        });
+    bus.subscribe([this](const bus::Envelope& e) { hub->deliver(e); });
+    chat.set_event_sink(&publisher);
+    services.online = [this](const std::string& app, const std::string& user) { return hub->online(app, user); };
+    net::WsOptions ws;
+    ws.max_message_bytes = c.ws_max_message_bytes;
+    ws.max_queue_bytes = c.ws_max_queue_bytes;
+    ws.idle_timeout_ms = c.ws_heartbeat_ms;
+    server.enable_websocket(ws, realtime::make_accept(services, *hub));
+    metrics.set_gauge_source("parley_realtime_sessions", "Open realtime (WebSocket) sessions.",
+                             [this] { return static_cast<double>(hub->sessions()); });
     metrics.set_gauge_source("parley_http_open_connections", "Open HTTP connections.",
                              [this] { return static_cast<double>(server.open_connections()); });
     server.on_shutdown([this] { ready.store(false); });
@@ -240,6 +265,7 @@ std::uint16_t ApiServer::listen() { return impl_->server.listen(); }
 
 void ApiServer::run() {
   impl_->ready.store(true);
+  impl_->hub->start();
   impl_->server.run();
   impl_->db_pool.join();
 }

@@ -36,6 +36,7 @@ struct Services {
   auth::RateLimiter ip_limits;
   auth::RateLimiter user_limits;
   std::function<bool()> ready;  // false while starting or draining
+  std::function<bool(const std::string& app_id, const std::string& user_id)> online;  // realtime presence
 };
 
 /// Credentials a route accepts; the pipeline resolves them before the handler runs.

@@ -1,5 +1,7 @@
 #include "chat/chat_service.hpp"
 
+#include "chat/chat_json.hpp"
+
 #include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
@@ -52,6 +54,31 @@ std::vector<std::string> mentions_in_text(const std::string& text) {
   return out;
 }
 
+void ChatService::emit(ChatEvent e) {
+  if (events_) events_->publish(std::move(e));
+}
+
+namespace {
+ChatEvent channel_event(std::string type, const std::string& app_id, const std::string& channel_id) {
+  ChatEvent e;
+  e.type = std::move(type);
+  e.app_id = app_id;
+  e.channel_id = channel_id;
+  return e;
+}
+ChatEvent message_event(std::string type, const store::MessageRecord& m) {
+  ChatEvent e = channel_event(std::move(type), m.app_id, m.channel_id);
+  e.seq = m.seq;
+  e.data = {{"message", to_json(m, {}, false)}};
+  return e;
+}
+boost::json::array id_array(const std::vector<std::string>& ids) {
+  boost::json::array a;
+  for (const auto& id : ids) a.emplace_back(id);
+  return a;
+}
+}  // namespace
+
 Status ChatService::require_active_user(const std::string& app_id, const std::string& user_id) {
   auto u = store_.get_user(app_id, user_id);
   if (!u) return u.error().code == Errc::not_found ? not_found("user " + user_id) : std::move(u).error();
@@ -99,7 +126,12 @@ Result<store::ChannelView> ChatService::create_channel(const Caller& who, const 
   std::vector<store::MemberRecord> members;
   members.push_back({who.app_id(), ch.id, who.user_id, "owner", now});
   for (const auto& id : ids) members.push_back({who.app_id(), ch.id, id, "member", now});
-  PARLEY_TRY(chat_.create_channel(ch, members));
+  auto created = chat_.create_channel(ch, members);
+  if (!created) return std::move(created).error();
+  ChatEvent e = channel_event("channel.created", who.app_id(), ch.id);
+  for (const auto& m : members) e.users.push_back(m.user_id);
+  e.data = {{"channel", to_json(*created)}};
+  emit(std::move(e));
   return chat_.channel_view(who.app_id(), ch.id, who.user_id);
 }
 
@@ -130,6 +162,10 @@ Result<std::pair<store::ChannelView, bool>> ChatService::ensure_dm(const Caller&
   auto created = chat_.create_channel(ch, members);
   if (!created && created.error().code == Errc::conflict) return ensure_dm(who, other);  // lost a race: reuse
   if (!created) return std::move(created).error();
+  ChatEvent e = channel_event("channel.created", who.app_id(), ch.id);
+  e.users = {who.user_id, other};
+  e.data = {{"channel", to_json(*created)}};
+  emit(std::move(e));
   auto v = chat_.channel_view(who.app_id(), ch.id, who.user_id);
   if (!v) return std::move(v).error();
   return std::pair{std::move(*v), true};
@@ -170,7 +206,11 @@ Result<store::ChannelView> ChatService::update_channel(const Caller& who, const 
   if (patch.image_url) ch.image_url = *patch.image_url;
   if (patch.custom_json) ch.custom_json = *patch.custom_json;
   ch.updated_at = now_ms();
-  PARLEY_TRY(chat_.update_channel(ch));
+  auto saved = chat_.update_channel(ch);
+  if (!saved) return std::move(saved).error();
+  ChatEvent e = channel_event("channel.updated", who.app_id(), channel_id);
+  e.data = {{"channel", to_json(*saved)}};
+  emit(std::move(e));
   return chat_.channel_view(who.app_id(), channel_id, who.user_id);
 }
 
@@ -184,7 +224,11 @@ Result<store::ChannelView> ChatService::set_archived(const Caller& who, const st
   TimeMs now = now_ms();
   ch.archived_at = archived ? std::optional<TimeMs>(ch.archived_at.value_or(now)) : std::nullopt;
   ch.updated_at = now;
-  PARLEY_TRY(chat_.update_channel(ch));
+  auto saved = chat_.update_channel(ch);
+  if (!saved) return std::move(saved).error();
+  ChatEvent e = channel_event("channel.updated", who.app_id(), channel_id);
+  e.data = {{"channel", to_json(*saved)}};
+  emit(std::move(e));
   return chat_.channel_view(who.app_id(), channel_id, who.user_id);
 }
 
@@ -195,6 +239,9 @@ Status ChatService::delete_channel(const Caller& who, const std::string& channel
   store::ChannelRecord ch = a->channel;
   ch.deleted_at = ch.updated_at = now_ms();
   PARLEY_TRY(chat_.update_channel(ch));
+  ChatEvent e = channel_event("channel.deleted", who.app_id(), channel_id);
+  e.data = {{"channel_id", channel_id}};
+  emit(std::move(e));
   return ok_status();
 }
 
@@ -220,7 +267,14 @@ Result<std::vector<std::string>> ChatService::add_members(const Caller& who, con
     members.push_back({who.app_id(), channel_id, id, role, now});
   }
   auto settings = tenancy::parse_settings(who.app->settings_json);
-  return chat_.add_members(who.app_id(), channel_id, members, settings.max_channel_members);
+  auto added = chat_.add_members(who.app_id(), channel_id, members, settings.max_channel_members);
+  if (added && !added->empty()) {
+    ChatEvent e = channel_event("member.added", who.app_id(), channel_id);
+    e.users = *added;
+    e.data = {{"user_ids", id_array(*added)}, {"role", role}, {"added_by", who.user_id}};
+    emit(std::move(e));
+  }
+  return added;
 }
 
 Status ChatService::remove_member(const Caller& who, const std::string& channel_id, const std::string& user_id) {
@@ -232,7 +286,12 @@ Status ChatService::remove_member(const Caller& who, const std::string& channel_
   if (!target) return std::move(target).error();
   if (!*target) return not_found("member");
   if ((*target)->role == "owner") return denied("the owner cannot be removed");
-  return chat_.remove_member(who.app_id(), channel_id, user_id);
+  PARLEY_TRY(chat_.remove_member(who.app_id(), channel_id, user_id));
+  ChatEvent e = channel_event("member.removed", who.app_id(), channel_id);
+  e.users = {user_id};
+  e.data = {{"user_id", user_id}, {"removed_by", who.user_id}};
+  emit(std::move(e));
+  return ok_status();
 }
 
 Result<store::MemberRecord> ChatService::set_role(const Caller& who, const std::string& channel_id,
@@ -246,7 +305,13 @@ Result<store::MemberRecord> ChatService::set_role(const Caller& who, const std::
   if ((*target)->role == "owner") return denied("the owner's role cannot change");
   store::MemberRecord m = **target;
   m.role = role;
-  return chat_.update_member(m);
+  auto saved = chat_.update_member(m);
+  if (saved) {
+    ChatEvent e = channel_event("member.updated", who.app_id(), channel_id);
+    e.data = {{"member", to_json(*saved)}};
+    emit(std::move(e));
+  }
+  return saved;
 }
 
 Result<store::MemberRecord> ChatService::join(const Caller& who, const std::string& channel_id) {
@@ -257,6 +322,10 @@ Result<store::MemberRecord> ChatService::join(const Caller& who, const std::stri
   auto settings = tenancy::parse_settings(who.app->settings_json);
   std::vector<store::MemberRecord> me = {{who.app_id(), channel_id, who.user_id, "member", now_ms()}};
   PARLEY_TRY(chat_.add_members(who.app_id(), channel_id, me, settings.max_channel_members));
+  ChatEvent e = channel_event("member.added", who.app_id(), channel_id);
+  e.users = {who.user_id};
+  e.data = {{"user_ids", id_array({who.user_id})}, {"role", "member"}, {"added_by", who.user_id}};
+  emit(std::move(e));
   auto m = chat_.get_member(who.app_id(), channel_id, who.user_id);
   if (!m) return std::move(m).error();
   if (!*m) return Error{Errc::internal, "membership vanished"};
@@ -271,7 +340,12 @@ Status ChatService::leave(const Caller& who, const std::string& channel_id) {
   if (a->member->role == "owner" && a->channel.member_count > 1) {
     return Error{Errc::conflict, "the owner cannot leave a channel that has other members"};
   }
-  return chat_.remove_member(who.app_id(), channel_id, who.user_id);
+  PARLEY_TRY(chat_.remove_member(who.app_id(), channel_id, who.user_id));
+  ChatEvent e = channel_event("member.removed", who.app_id(), channel_id);
+  e.users = {who.user_id};
+  e.data = {{"user_id", who.user_id}, {"removed_by", who.user_id}};
+  emit(std::move(e));
+  return ok_status();
 }
 
 Result<store::MemberRecord> ChatService::update_membership(const Caller& who, const std::string& channel_id,
@@ -283,7 +357,15 @@ Result<store::MemberRecord> ChatService::update_membership(const Caller& who, co
   if (patch.muted) m.muted = *patch.muted;
   if (patch.starred) m.starred = *patch.starred;
   if (patch.hidden) m.hidden = *patch.hidden;
-  return chat_.update_member(m);
+  auto saved = chat_.update_member(m);
+  if (saved) {  // muted/starred/hidden are the user's own: only their devices hear of it
+    ChatEvent e = channel_event("member.updated", who.app_id(), channel_id);
+    e.users = {who.user_id};
+    e.users_only = true;
+    e.data = {{"member", to_json(*saved)}};
+    emit(std::move(e));
+  }
+  return saved;
 }
 
 Result<store::SendResult> ChatService::send(const Caller& who, const std::string& channel_id, OutgoingMessage msg) {
@@ -326,8 +408,23 @@ Result<store::SendResult> ChatService::send(const Caller& who, const std::string
   }
   nm.parent_seq = msg.parent_seq;
   nm.client_msg_id = std::move(msg.client_msg_id);
+  std::lock_guard order(send_order_[std::hash<std::string>{}(channel_id) % send_order_.size()]);
   nm.created_at = now_ms();
-  return chat_.send_message(who.app_id(), channel_id, nm);
+  auto sent = chat_.send_message(who.app_id(), channel_id, nm);
+  if (!sent || sent->duplicate) return sent;
+  emit(message_event("message.new", sent->message));
+  if (sent->message.parent_seq) {
+    if (auto parent = chat_.get_message(who.app_id(), channel_id, *sent->message.parent_seq)) {
+      ChatEvent e = channel_event("thread.reply", who.app_id(), channel_id);
+      e.seq = parent->seq;
+      e.data = {{"parent_seq", parent->seq},
+                {"reply_seq", sent->message.seq},
+                {"reply_count", parent->reply_count},
+                {"thread_participants", to_json(*parent, {}, false)["thread_participants"]}};
+      emit(std::move(e));
+    }
+  }
+  return sent;
 }
 
 Result<MessagePage> ChatService::with_own_reactions(const Caller& who, const std::string& channel_id,
@@ -381,6 +478,7 @@ Result<MessagePage> ChatService::edit(const Caller& who, const std::string& chan
   }
   auto edited = chat_.edit_message(who.app_id(), channel_id, seq, text, attachments_json, now_ms());
   if (!edited) return std::move(edited).error();
+  emit(message_event("message.updated", *edited));
   return with_own_reactions(who, channel_id, {std::move(*edited)}, false);
 }
 
@@ -392,12 +490,16 @@ Status ChatService::delete_message(const Caller& who, const std::string& channel
   if (m->user_id != who.user_id && role_rank(a->member->role) < role_rank("moderator")) {
     return denied("only the author or a moderator deletes a message");
   }
-  PARLEY_TRY(chat_.delete_message(who.app_id(), channel_id, seq, now_ms(), false));
+  auto deleted = chat_.delete_message(who.app_id(), channel_id, seq, now_ms(), false);
+  if (!deleted) return std::move(deleted).error();
+  emit(message_event("message.deleted", *deleted));
   return ok_status();
 }
 
 Status ChatService::purge(const std::string& app_id, const std::string& channel_id, std::int64_t seq) {
-  PARLEY_TRY(chat_.delete_message(app_id, channel_id, seq, now_ms(), true));
+  auto purged = chat_.delete_message(app_id, channel_id, seq, now_ms(), true);
+  if (!purged) return std::move(purged).error();
+  emit(message_event("message.deleted", *purged));
   return ok_status();
 }
 
@@ -420,6 +522,11 @@ Result<MessagePage> ChatService::react(const Caller& who, const std::string& cha
   if (m->deleted_at) return not_found("message");
   auto updated = chat_.set_reaction(who.app_id(), channel_id, seq, who.user_id, type, on, now_ms());
   if (!updated) return std::move(updated).error();
+  ChatEvent e = channel_event(on ? "reaction.added" : "reaction.removed", who.app_id(), channel_id);
+  e.seq = seq;
+  e.data = {
+      {"seq", seq}, {"type", type}, {"user_id", who.user_id}, {"reactions", to_json(*updated, {}, false)["reactions"]}};
+  emit(std::move(e));
   return with_own_reactions(who, channel_id, {std::move(*updated)}, false);
 }
 
@@ -440,6 +547,25 @@ Result<std::pair<std::int64_t, std::int64_t>> ChatService::mark_read(const Calle
   if (!m) return std::move(m).error();
   auto unread = chat_.unread_count(who.app_id(), channel_id, m->last_read_seq);
   if (!unread) return std::move(unread).error();
+  if (m->last_read_seq > a->member->last_read_seq) {
+    ChatEvent e = channel_event("read.updated", who.app_id(), channel_id);
+    e.seq = m->last_read_seq;
+    e.data = {{"user_id", who.user_id}, {"last_read_seq", m->last_read_seq}};
+    emit(std::move(e));
+    if (auto totals = chat_.unread_totals(who.app_id(), who.user_id)) {
+      ChatEvent u;
+      u.type = "unread.changed";
+      u.app_id = who.app_id();
+      u.users = {who.user_id};
+      u.users_only = true;
+      u.data = {{"unread_count", totals->unread_count},
+                {"unread_mentions", totals->unread_mentions},
+                {"channels_with_unread", totals->channels_with_unread},
+                {"channel_id", channel_id},
+                {"channel_unread_count", *unread}};
+      emit(std::move(u));
+    }
+  }
   return std::pair{m->last_read_seq, *unread};
 }
 

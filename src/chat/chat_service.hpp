@@ -3,11 +3,14 @@
 // messages, blocks and sync, with the permission rules of docs/api.md. Every call acts as
 // one user of one app and is scoped to that app. Thread-safe; calls block on the store, so
 // run them on a database thread.
+#include <array>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "chat/events.hpp"
 #include "store/store.hpp"
 #include "tenancy/tenancy_service.hpp"
 
@@ -74,6 +77,8 @@ constexpr std::size_t kMaxMentions = 50;
 class ChatService {
  public:
   explicit ChatService(store::Store& store) : store_(store), chat_(store.chat()) {}
+  /// Where events go after each committed change; set once at start-up, before serving.
+  void set_event_sink(EventSink* sink) { events_ = sink; }
 
   Result<store::ChannelView> create_channel(const Caller& who, const NewChannel& spec);
   /// The DM of the caller and `other`, created on first call. Second: whether it was created.
@@ -142,9 +147,15 @@ class ChatService {
   Result<MessagePage> with_own_reactions(const Caller& who, const std::string& channel_id,
                                          std::vector<store::MessageRecord> items, bool has_more);
   Status require_active_user(const std::string& app_id, const std::string& user_id);
+  void emit(ChatEvent e);
 
   store::Store& store_;
   store::ChatStore& chat_;
+  EventSink* events_ = nullptr;
+  // Held from a send's commit to its event's publication, striped by channel, so a channel's
+  // events leave in seq order. (A deliberate exception to "no lock across a database call": the
+  // store serialises writes anyway; the stripe only keeps commit and publish order equal.)
+  std::array<std::mutex, 64> send_order_;
 };
 
 /// Role order: owner > admin > moderator > member.

@@ -46,6 +46,17 @@ struct Config {
   double rate_limit_user_per_sec = 50;
   int rate_limit_user_burst = 100;
 
+  // Realtime (WebSocket at /v1/ws).
+  std::size_t ws_max_message_bytes = 64 << 10;  // largest frame a client may send
+  std::size_t ws_max_queue_bytes = 1 << 20;     // outbound bytes queued per connection before cut-off
+  int ws_heartbeat_ms = 30000;                  // silent connection closed after this; pings at half
+  int ws_auth_timeout_ms = 10000;               // time to authenticate with a first frame
+  double ws_rate_per_sec = 20;                  // commands per second per connection
+  int ws_rate_burst = 50;
+  int presence_grace_ms = 5000;   // offline only after this long without a connection
+  int typing_ttl_ms = 5000;       // typing stops by itself after this without a refresh
+  int resume_max_messages = 500;  // per channel; beyond it the client pages over REST
+
   // Paging.
   int page_default = 50;
   int page_max = 200;

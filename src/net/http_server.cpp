@@ -1,5 +1,7 @@
 #include "net/http_server.hpp"
 
+#include "net/ws_session.hpp"
+
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -14,6 +16,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/url/parse.hpp>
 
 #include <mutex>
@@ -34,7 +37,9 @@ namespace {
 // A live connection as the shutdown logic sees it. Fields are touched only on the
 // connection's strand (the posted close runs there too).
 struct Conn {
-  beast::tcp_stream* stream = nullptr;
+  asio::any_io_executor exec;                // the connection's strand
+  beast::tcp_stream* stream = nullptr;       // null once upgraded to a WebSocket
+  std::function<void(bool force)> close_ws;  // set once upgraded
   bool idle = true;
   bool alive = true;
 };
@@ -73,19 +78,24 @@ struct HttpServer::Impl {
   ServerOptions opts;
   Handler handler;
   ErrorResponder on_error;
+  // Connection tracking is declared before the io_context so that it outlives it: after a
+  // forced shutdown, destroying the io_context destroys suspended sessions, which untrack().
+  std::atomic<bool> draining{false};
+  std::atomic<bool> stopped{false};  // finish() ran: nothing may be posted to `control` any more
+  std::atomic<int> open{0};
+  std::mutex mu;
+  std::uint64_t next_id = 0;                                       // guarded by mu
+  std::unordered_map<std::uint64_t, std::shared_ptr<Conn>> conns;  // guarded by mu
+
   asio::io_context ioc;
   // The acceptor, signals and shutdown timer live on one strand: shutdown touches them all.
   asio::strand<asio::io_context::executor_type> control{asio::make_strand(ioc)};
   tcp::acceptor acceptor{control};
   asio::signal_set signals{control, SIGINT, SIGTERM};
   asio::steady_timer grace_timer{control};
-  std::atomic<bool> draining{false};
-  std::atomic<int> open{0};
   std::function<void()> shutdown_hook;
-
-  std::mutex mu;
-  std::uint64_t next_id = 0;                                       // guarded by mu
-  std::unordered_map<std::uint64_t, std::shared_ptr<Conn>> conns;  // guarded by mu
+  WsOptions ws_opts;
+  WsAccept ws_accept;  // empty: WebSocket upgrades are ordinary requests
 
   Impl(ServerOptions o, Handler h, ErrorResponder e)
       : opts(std::move(o)), handler(std::move(h)), on_error(std::move(e)) {}
@@ -118,6 +128,7 @@ struct HttpServer::Impl {
 
   std::pair<std::uint64_t, std::shared_ptr<Conn>> track(beast::tcp_stream& stream) {
     auto c = std::make_shared<Conn>();
+    c->exec = stream.get_executor();
     c->stream = &stream;
     std::lock_guard lock(mu);
     auto id = next_id++;
@@ -134,7 +145,7 @@ struct HttpServer::Impl {
       conns.erase(id);
       last = open.fetch_sub(1) == 1;
     }
-    if (last && draining.load()) asio::post(control, [this] { finish(); });
+    if (last && draining.load() && !stopped.load()) asio::post(control, [this] { finish(); });
   }
 
   // Writes an error response for a request that could not be read, then closes.
@@ -212,7 +223,15 @@ struct HttpServer::Impl {
       bool keep_alive = msg.keep_alive();
       Request req;
       Response resp;
-      if (!to_request(msg, remote_ip, req)) {
+      bool parsed = to_request(msg, remote_ip, req);  // moves the body; the headers stay for is_upgrade
+      if (parsed && ws_accept && req.path == ws_opts.path && beast::websocket::is_upgrade(msg)) {
+        conn->stream = nullptr;
+        conn->idle = false;
+        co_await detail::run_websocket(std::move(stream), std::move(msg), std::move(req), ws_opts, ws_accept, id,
+                                       [conn](std::function<void(bool)> close) { conn->close_ws = std::move(close); });
+        co_return;
+      }
+      if (!parsed) {
         resp = on_error(400, "invalid_request", "request target is not a valid path");
       } else {
         stream.expires_never();  // the handler bounds its own work
@@ -252,8 +271,11 @@ struct HttpServer::Impl {
   void close_connections(bool force) {
     std::lock_guard lock(mu);
     for (auto& [id, c] : conns) {
-      asio::post(c->stream->get_executor(), [c, force] {
-        if (c->alive && (force || c->idle)) {
+      asio::post(c->exec, [c, force] {
+        if (!c->alive) return;
+        if (c->close_ws) {
+          c->close_ws(force);
+        } else if (c->stream && (force || c->idle)) {
           beast::error_code ignored;
           c->stream->socket().cancel(ignored);
           c->stream->socket().close(ignored);
@@ -263,6 +285,7 @@ struct HttpServer::Impl {
   }
 
   void finish() {
+    stopped.store(true);
     grace_timer.cancel();
     ioc.stop();
   }
@@ -311,6 +334,12 @@ void HttpServer::shutdown() {
 
 bool HttpServer::draining() const { return impl_->draining.load(); }
 int HttpServer::open_connections() const { return impl_->open.load(); }
+boost::asio::any_io_executor HttpServer::executor() { return impl_->ioc.get_executor(); }
 void HttpServer::on_shutdown(std::function<void()> fn) { impl_->shutdown_hook = std::move(fn); }
+
+void HttpServer::enable_websocket(WsOptions opts, WsAccept accept) {
+  impl_->ws_opts = std::move(opts);
+  impl_->ws_accept = std::move(accept);
+}
 
 }  // namespace parley::net

@@ -10,9 +10,11 @@
 #include <memory>
 #include <string>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
 #include "net/http_types.hpp"
+#include "net/websocket.hpp"
 
 namespace parley::net {
 
@@ -51,8 +53,12 @@ class HttpServer {
   /// True once shutdown has begun.
   bool draining() const;
   int open_connections() const;
+  /// The network io_context's executor (for timers of services that live with the server).
+  boost::asio::any_io_executor executor();
   /// Called once when shutdown begins (e.g. to flip readiness).
   void on_shutdown(std::function<void()> fn);
+  /// Upgrades requests for opts.path to WebSockets handled by `accept`. Call before listen().
+  void enable_websocket(WsOptions opts, WsAccept accept);
 
  private:
   struct Impl;

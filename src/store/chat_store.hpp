@@ -41,6 +41,10 @@ class ChatStore {
   virtual Result<ChannelView> channel_view(const std::string& app_id, const std::string& channel_id,
                                            const std::string& user_id) = 0;
 
+  /// Ids of the (not deleted) channels a user is a member of: what a realtime connection hears.
+  virtual Result<std::vector<std::string>> member_channel_ids(const std::string& app_id,
+                                                              const std::string& user_id) = 0;
+
   // Members.
   virtual Result<std::optional<MemberRecord>> get_member(const std::string& app_id, const std::string& channel_id,
                                                          const std::string& user_id) = 0;

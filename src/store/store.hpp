@@ -70,6 +70,8 @@ class Store {
   /// Sets or clears deactivated_at; deactivating also revokes every token of the user.
   virtual Result<UserRecord> set_user_deactivated(const std::string& app_id, const std::string& user_id,
                                                   std::optional<TimeMs> at) = 0;
+  /// Records when the user's last realtime connection closed.
+  virtual Status set_last_seen(const std::string& app_id, const std::string& user_id, TimeMs at) = 0;
   /// Bumps the user's token generation and revokes all their sessions.
   virtual Status revoke_user_tokens(const std::string& app_id, const std::string& user_id, TimeMs at) = 0;
 

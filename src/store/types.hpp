@@ -44,7 +44,8 @@ struct UserRecord {
   TimeMs created_at = 0;
   TimeMs updated_at = 0;
   std::optional<TimeMs> deactivated_at;
-  std::int64_t token_gen = 0;  // bumped to revoke every token of the user
+  std::int64_t token_gen = 0;          // bumped to revoke every token of the user
+  std::optional<TimeMs> last_seen_at;  // when the user's last realtime connection closed
 };
 
 /// Fields of a user to change; unset fields stay as they are.

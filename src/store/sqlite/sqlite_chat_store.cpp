@@ -303,6 +303,18 @@ class SqliteChatStore final : public ChatStore {
     });
   }
 
+  Result<std::vector<std::string>> member_channel_ids(const std::string& app_id, const std::string& user_id) override {
+    return with_conn(pool_, [&](Connection& c) -> Result<std::vector<std::string>> {
+      auto st = c.prepare(
+          "SELECT m.channel_id FROM members m JOIN channels c ON c.app_id = m.app_id AND c.id = m.channel_id "
+          "WHERE m.app_id = ? AND m.user_id = ? AND c.deleted_at IS NULL");
+      st.bind(1, app_id).bind(2, user_id);
+      std::vector<std::string> out;
+      while (st.step()) out.push_back(st.text(0));
+      return out;
+    });
+  }
+
   Result<std::optional<MemberRecord>> get_member(const std::string& app_id, const std::string& channel_id,
                                                  const std::string& user_id) override {
     return with_conn(pool_, [&](Connection& c) -> Result<std::optional<MemberRecord>> {

@@ -28,10 +28,11 @@ UserRecord read_user(Stmt& st) {
   u.updated_at = st.int64(6);
   u.deactivated_at = st.opt_int64(7);
   u.token_gen = st.int64(8);
+  u.last_seen_at = st.opt_int64(9);
   return u;
 }
 constexpr const char* kUserCols =
-    "app_id, id, name, image_url, custom, created_at, updated_at, deactivated_at, token_gen";
+    "app_id, id, name, image_url, custom, created_at, updated_at, deactivated_at, token_gen, last_seen_at";
 
 SessionRecord read_session(Stmt& st) {
   return {st.text(0), st.text(1), st.text(2), st.int64(3), st.int64(4), st.opt_int64(5)};
@@ -308,6 +309,14 @@ class SqliteStore final : public Store {
       if (at) revoke_sessions_on(c, app_id, user_id, *at);
       tx.commit();
       return u;
+    });
+  }
+
+  Status set_last_seen(const std::string& app_id, const std::string& user_id, TimeMs at) override {
+    return with_conn(pool_, [&](Connection& c) -> Status {
+      auto st = c.prepare("UPDATE users SET last_seen_at = ? WHERE app_id = ? AND id = ?");
+      st.bind(1, at).bind(2, app_id).bind(3, user_id).run();
+      return ok_status();
     });
   }
 

@@ -1,0 +1,44 @@
+#pragma once
+// The seam between event producers and the realtime gateways. Today: in-process pub/sub. A
+// NATS or Redis implementation can carry the same envelopes between nodes without touching
+// the gateway. Thread-safe.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace parley::bus {
+
+/// One event as it travels: routing facts plus the frame, serialised once and shared.
+struct Envelope {
+  std::string type;  // event name ("message.new"); drives subscription changes
+  std::string app_id;
+  std::string channel_id;  // empty: user-only
+  std::int64_t seq = 0;
+  std::vector<std::string> users;  // extra recipients / users whose subscriptions change
+  bool users_only = false;
+  std::shared_ptr<const std::string> frame;
+};
+
+class Bus {
+ public:
+  using Handler = std::function<void(const Envelope&)>;
+  virtual ~Bus() = default;
+  virtual void publish(const Envelope& e) = 0;
+  /// Handlers are added at start-up, before anything is published.
+  virtual void subscribe(Handler h) = 0;
+};
+
+/// Delivers synchronously on the publishing thread to every subscriber.
+class InProcessBus final : public Bus {
+ public:
+  void publish(const Envelope& e) override;
+  void subscribe(Handler h) override;
+
+ private:
+  std::vector<Handler> handlers_;  // written before serving, then read-only
+};
+
+}  // namespace parley::bus

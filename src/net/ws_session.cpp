@@ -1,0 +1,216 @@
+#include "net/ws_session.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <vector>
+
+namespace parley::net::detail {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+// One WebSocket connection. All state is touched on the connection's strand only; send()
+// and close() post there. Frames queued while a write is in flight go out together in the
+// next write, as one newline-separated message.
+class WsSession final : public WsPeer, public std::enable_shared_from_this<WsSession> {
+ public:
+  WsSession(beast::tcp_stream&& stream, const WsOptions& opts, std::uint64_t id)
+      : ws_(std::move(stream)), opts_(opts), id_(id) {}
+
+  void send(std::shared_ptr<const std::string> frame) override {
+    asio::post(ws_.get_executor(),
+               [self = shared_from_this(), f = std::move(frame)]() mutable { self->enqueue(std::move(f)); });
+  }
+
+  void close(std::uint16_t code, std::string reason) override {
+    asio::post(ws_.get_executor(),
+               [self = shared_from_this(), code, r = std::move(reason)]() mutable { self->begin_close(code, r); });
+  }
+
+  std::uint64_t id() const override { return id_; }
+  asio::any_io_executor executor() override { return ws_.get_executor(); }
+
+  asio::awaitable<void> run(http::request<http::string_body>& upgrade, Request& req, const WsAccept& accept,
+                            const std::function<void(std::function<void(bool)>)>& on_open) {
+    auto decision = co_await accept(req, shared_from_this());
+    if (auto* resp = std::get_if<Response>(&decision)) {
+      co_await reject(std::move(*resp), upgrade.version());
+      co_return;
+    }
+    listener_ = std::get<std::shared_ptr<WsListener>>(decision);
+    beast::get_lowest_layer(ws_).expires_never();
+    websocket::stream_base::timeout t{std::chrono::seconds(10), std::chrono::milliseconds(opts_.idle_timeout_ms), true};
+    ws_.set_option(t);
+    ws_.read_message_max(opts_.max_message_bytes);
+    ws_.auto_fragment(false);
+    auto [aec] = co_await ws_.async_accept(upgrade, use_tuple);
+    if (aec) {
+      listener_->on_close();
+      co_return;
+    }
+    open_ = true;
+    on_open([weak = weak_from_this()](bool force) {
+      auto self = weak.lock();
+      if (!self) return;
+      if (force)
+        self->hard_close();
+      else
+        self->begin_close(ws_close::going_away, "server shutting down");
+    });
+    if (!queue_.empty() && !writing_) start_writer();
+    co_await read_loop();
+    open_ = false;
+    listener_->on_close();
+  }
+
+ private:
+  asio::awaitable<void> reject(Response resp, unsigned version) {
+    http::response<http::string_body> res{static_cast<http::status>(resp.status), version};
+    res.set(http::field::content_type, resp.content_type);
+    for (auto& [k, v] : resp.headers) res.set(k, v);
+    res.body() = std::move(resp.body);
+    res.keep_alive(false);
+    res.prepare_payload();
+    auto& tcp = beast::get_lowest_layer(ws_);
+    tcp.expires_after(std::chrono::seconds(10));
+    co_await http::async_write(tcp, res, use_tuple);
+    beast::error_code ignored;
+    tcp.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  }
+
+  asio::awaitable<void> read_loop() {
+    beast::flat_buffer buf;
+    for (;;) {
+      auto [ec, n] = co_await ws_.async_read(buf, use_tuple);
+      if (ec) break;  // closed by the peer, timed out, too big (Beast answers 1009), or cut off
+      if (!ws_.got_text()) {
+        begin_close(ws_close::unsupported_data, "binary frames are not supported; send JSON text");
+        buf.consume(buf.size());
+        continue;  // keep reading until the close handshake ends the stream
+      }
+      if (!closing_) {
+        auto data = buf.cdata();
+        co_await listener_->on_text(std::string_view(static_cast<const char*>(data.data()), data.size()));
+      }
+      buf.consume(buf.size());
+      buf.shrink_to_fit();  // idle connections keep no read buffer
+    }
+    hard_close();
+  }
+
+  void enqueue(std::shared_ptr<const std::string> frame) {
+    if (closing_) return;
+    if (queued_bytes_ + frame->size() > opts_.max_queue_bytes) {
+      std::vector<std::shared_ptr<const std::string>>().swap(queue_);
+      queued_bytes_ = 0;
+      begin_close(ws_close::slow_consumer, "slow consumer: too many bytes queued");
+      return;
+    }
+    queued_bytes_ += frame->size();
+    queue_.push_back(std::move(frame));
+    if (open_ && !writing_) start_writer();
+  }
+
+  void start_writer() {
+    writing_ = true;
+    asio::co_spawn(ws_.get_executor(), write_loop(shared_from_this()), asio::detached);
+  }
+
+  static asio::awaitable<void> write_loop(std::shared_ptr<WsSession> self) {
+    std::vector<std::shared_ptr<const std::string>> batch;
+    std::vector<asio::const_buffer> buffers;
+    static const char newline = '\n';
+    while (!self->queue_.empty() && !self->closing_) {
+      batch.swap(self->queue_);
+      buffers.clear();
+      for (const auto& f : batch) {
+        if (!buffers.empty()) buffers.emplace_back(&newline, 1);
+        buffers.emplace_back(f->data(), f->size());
+      }
+      auto [ec, n] = co_await self->ws_.async_write(buffers, use_tuple);
+      std::size_t sent = 0;
+      for (const auto& f : batch) sent += f->size();
+      self->queued_bytes_ -= std::min(sent, self->queued_bytes_);
+      batch.clear();
+      if (ec) {
+        self->hard_close();
+        break;
+      }
+    }
+    std::vector<std::shared_ptr<const std::string>>().swap(self->queue_);
+    self->writing_ = false;
+    if (self->close_code_ && !self->close_sent_) self->send_close();
+  }
+
+  void begin_close(std::uint16_t code, const std::string& reason) {
+    if (closing_) return;
+    closing_ = true;
+    close_code_ = code;
+    close_reason_ = reason;
+    if (!open_) {
+      hard_close();
+      return;
+    }
+    if (writing_) {
+      // The peer is not taking what we write (or a write is in flight): for a slow consumer
+      // there is no point waiting for it; otherwise the writer sends the close when done.
+      if (code == ws_close::slow_consumer) hard_close();
+      return;
+    }
+    send_close();
+  }
+
+  void send_close() {
+    close_sent_ = true;
+    asio::co_spawn(
+        ws_.get_executor(),
+        [self = shared_from_this()]() -> asio::awaitable<void> {
+          websocket::close_reason cr(static_cast<websocket::close_code>(self->close_code_), self->close_reason_);
+          auto [ec] = co_await self->ws_.async_close(cr, use_tuple);
+          if (ec) self->hard_close();
+        },
+        asio::detached);
+  }
+
+  void hard_close() {
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().close(ignored);
+  }
+
+  websocket::stream<beast::tcp_stream> ws_;
+  const WsOptions& opts_;
+  std::uint64_t id_;
+  std::shared_ptr<WsListener> listener_;
+  std::vector<std::shared_ptr<const std::string>> queue_;
+  std::size_t queued_bytes_ = 0;
+  bool open_ = false;
+  bool writing_ = false;
+  bool closing_ = false;
+  bool close_sent_ = false;
+  std::uint16_t close_code_ = 0;
+  std::string close_reason_;
+};
+
+}  // namespace
+
+asio::awaitable<void> run_websocket(beast::tcp_stream stream, http::request<http::string_body> upgrade, Request req,
+                                    const WsOptions& opts, const WsAccept& accept, std::uint64_t id,
+                                    const std::function<void(std::function<void(bool)>)>& on_open) {
+  auto session = std::make_shared<WsSession>(std::move(stream), opts, id);
+  co_await session->run(upgrade, req, accept, on_open);
+}
+
+}  // namespace parley::net::detail

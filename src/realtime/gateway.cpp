@@ -1,0 +1,57 @@
+#include "realtime/gateway.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include "api/errors.hpp"
+#include "api/offload.hpp"
+#include "realtime/session.hpp"
+
+namespace parley::realtime {
+
+namespace json = boost::json;
+
+void Publisher::publish(chat::ChatEvent e) {
+  json::object frame{{"type", "event"}, {"event", e.type}};
+  if (!e.channel_id.empty()) frame["channel_id"] = e.channel_id;
+  if (e.seq) frame["seq"] = e.seq;
+  frame["data"] = std::move(e.data);
+  bus::Envelope env;
+  env.type = std::move(e.type);
+  env.app_id = std::move(e.app_id);
+  env.channel_id = std::move(e.channel_id);
+  env.seq = e.seq;
+  env.users = std::move(e.users);
+  env.users_only = e.users_only;
+  env.frame = std::make_shared<const std::string>(json::serialize(frame));
+  bus_.publish(env);
+}
+
+net::WsAccept make_accept(api::Services& services, Hub& hub) {
+  return [&services, &hub](net::Request& req, std::shared_ptr<net::WsPeer> peer)
+             -> boost::asio::awaitable<std::variant<std::shared_ptr<net::WsListener>, net::Response>> {
+    if (!services.ready()) {
+      co_return api::error_response(Error{Errc::unavailable, "not ready: starting or shutting down"});
+    }
+    if (auto wait = services.ip_limits.take(req.remote_ip, services.cfg.rate_limit_ip_per_sec,
+                                            services.cfg.rate_limit_ip_burst, auth::steady_seconds())) {
+      auto resp = api::error_response(Error{Errc::rate_limited, "too many requests; retry later"});
+      resp.headers.emplace_back("Retry-After", std::to_string(*wait));
+      co_return resp;
+    }
+    std::optional<auth::Principal> principal;
+    if (auto token = req.param("token")) {
+      std::string t(*token);
+      auto p = co_await api::on_db(services, [&] { return services.tokens.authenticate(t); });
+      if (!p) co_return api::error_response(p.error());
+      principal = std::move(*p);
+    }
+    auto resume = req.param("resume");
+    bool hold = resume && (*resume == "1" || *resume == "true");
+    auto session = std::make_shared<Session>(services, hub, std::move(peer), std::move(principal), hold,
+                                             steady_ms() + services.cfg.ws_auth_timeout_ms);
+    co_await session->start();
+    co_return std::shared_ptr<net::WsListener>(session);
+  };
+}
+
+}  // namespace parley::realtime

@@ -1,0 +1,89 @@
+#pragma once
+// Who listens to what on this node: realtime sessions by user and by channel, presence
+// counts and typing state. Events arrive from the bus (deliver) and go to the sessions that
+// should see them; the frame is shared, never copied or re-encoded per recipient.
+// Thread-safe: one shared_mutex guards the indexes (and Session::channels); fan-out runs
+// under the shared lock and only posts to each session's strand. Nothing is published to the
+// bus while the lock is held.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <functional>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "bus/bus.hpp"
+#include "core/time.hpp"
+
+namespace parley::realtime {
+
+class Session;
+
+struct HubOptions {
+  int presence_grace_ms = 5000;
+  int typing_ttl_ms = 5000;
+  int typing_throttle_ms = 1000;  // a user's typing.start goes out at most this often per channel
+  int tick_ms = 250;              // sweeper period: typing expiry, presence grace, session deadlines
+};
+
+class Hub {
+ public:
+  /// `on_offline(app, user, at)` runs when a user goes offline (to store last seen); it must not block.
+  Hub(boost::asio::any_io_executor exec, bus::Bus& bus, HubOptions opts,
+      std::function<void(const std::string&, const std::string&, TimeMs)> on_offline);
+  ~Hub();
+
+  void start();
+  void stop();
+
+  /// Registers a session and the channels it hears; publishes presence when the user comes online.
+  void attach(const std::shared_ptr<Session>& s, const std::vector<std::string>& channels);
+  void detach(Session& s);
+  /// Hear a channel without being a member (public channels), or stop.
+  void watch(Session& s, const std::string& channel_id, bool on);
+  /// Hear presence.changed of these users.
+  void watch_presence(Session& s, const std::vector<std::string>& user_ids);
+  bool online(const std::string& app_id, const std::string& user_id) const;
+  std::size_t sessions() const;
+
+  /// Routes one envelope to local sessions and applies subscription changes it implies.
+  void deliver(const bus::Envelope& e);
+
+  /// typing.start (refreshes the expiry; throttled) or typing.stop of a member in a channel.
+  void typing(const std::string& app_id, const std::string& channel_id, const std::string& user_id, bool start);
+
+ private:
+  struct Typing {
+    std::int64_t expires_ms;
+    std::int64_t published_ms;
+  };
+  void tick();
+  void publish_presence(const std::string& app_id, const std::string& user_id, bool online, TimeMs at);
+  void publish_typing(const std::string& app_id, const std::string& channel_id, const std::string& user_id, bool start);
+
+  boost::asio::any_io_executor exec_;
+  bus::Bus& bus_;
+  HubOptions opts_;
+  std::function<void(const std::string&, const std::string&, TimeMs)> on_offline_;
+  boost::asio::steady_timer timer_;
+  bool stopped_ = false;  // touched on exec_ only
+
+  mutable std::shared_mutex mu_;
+  // Keys are app_id + '\x1f' + channel_id / user_id. All guarded by mu_.
+  std::unordered_map<std::string, std::unordered_set<Session*>> by_channel_;
+  std::unordered_map<std::string, std::unordered_set<Session*>> by_user_;
+  std::unordered_map<std::string, std::unordered_set<Session*>> presence_watchers_;
+  std::unordered_map<std::string, std::int64_t> going_offline_;  // user key -> deadline (steady ms)
+  std::unordered_map<Session*, std::weak_ptr<Session>> all_;
+
+  std::mutex typing_mu_;
+  std::unordered_map<std::string, Typing> typing_;  // app\x1fchannel\x1fuser; guarded by typing_mu_
+};
+
+/// Steady-clock milliseconds (deadlines, typing, grace periods).
+std::int64_t steady_ms();
+
+}  // namespace parley::realtime

@@ -1,0 +1,385 @@
+#include "realtime/session.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "api/message_fields.hpp"
+#include "api/offload.hpp"
+#include "chat/chat_json.hpp"
+#include "core/error_json.hpp"
+#include "core/json_reader.hpp"
+#include "realtime/hub.hpp"
+
+namespace parley::realtime {
+
+namespace json = boost::json;
+using boost::asio::awaitable;
+
+namespace {
+constexpr int kMaxRateStrikes = 10;
+constexpr std::size_t kMaxPresenceWatch = 200;
+constexpr std::size_t kMaxResumeChannels = 500;
+}  // namespace
+
+Session::Session(api::Services& services, Hub& hub, std::shared_ptr<net::WsPeer> peer,
+                 std::optional<auth::Principal> principal, bool resume_pending, std::int64_t auth_deadline_ms)
+    : s_(services),
+      hub_(hub),
+      peer_(std::move(peer)),
+      auth_deadline_ms_(auth_deadline_ms),
+      holding_(resume_pending),
+      tokens_(services.cfg.ws_rate_burst),
+      bucket_ms_(steady_ms()) {
+  if (principal) {
+    app_ = principal->app;
+    app_id_ = app_->id;
+    user_id_ = principal->user.id;
+    token_exp_s_ = principal->claims.exp;
+  }
+}
+
+void Session::send_json(const json::object& frame) {
+  peer_->send(std::make_shared<const std::string>(json::serialize(frame)));
+}
+
+void Session::ack(const std::string& id, json::object data) {
+  send_json({{"type", "ack"}, {"id", id}, {"data", std::move(data)}});
+}
+
+void Session::error(const std::string& id, const Error& e) {
+  json::object details;
+  for (const auto& [k, v] : e.details) details[k] = v;
+  send_json({{"type", "error"},
+             {"id", id},
+             {"error", json::object{{"code", errc_name(e.code)}, {"message", e.message}, {"details", details}}}});
+}
+
+void Session::hello() {
+  send_json({{"type", "hello"},
+             {"protocol", 1},
+             {"connection_id", "conn_" + std::to_string(peer_->id())},
+             {"app_id", app_id_},
+             {"user_id", user_id_},
+             {"server_time", format_time(now_ms())},
+             {"heartbeat_ms", s_.cfg.ws_heartbeat_ms},
+             {"resume_pending", holding_.load()}});
+}
+
+awaitable<void> Session::start() {
+  if (token_exp_s_.load() == 0) co_return;  // waits for an auth frame
+  auto channels = co_await api::on_db(s_, [&] { return s_.store.chat().member_channel_ids(app_id_, user_id_); });
+  if (!channels) {
+    error("", channels.error());
+    peer_->close(net::ws_close::going_away, "cannot load channels; reconnect");
+    co_return;
+  }
+  hello();
+  hub_.attach(shared_from_this(), *channels);
+  attached_ = true;
+}
+
+void Session::push(const bus::Envelope& e) {
+  if (!holding_.load(std::memory_order_acquire)) {
+    peer_->send(e.frame);
+    return;
+  }
+  Held h{e.frame, e.channel_id, e.seq, e.type == "message.new"};
+  boost::asio::post(peer_->executor(), [self = shared_from_this(), h = std::move(h)]() mutable {
+    if (self->holding_.load())
+      self->held_.push_back(std::move(h));
+    else
+      self->peer_->send(std::move(h.frame));
+  });
+}
+
+void Session::tick(std::int64_t now) {
+  if (token_exp_s_.load() == 0) {
+    if (now >= auth_deadline_ms_.load()) peer_->close(net::ws_close::unauthorized, "no auth frame in time");
+    return;
+  }
+  if (token_exp_s_.load() <= now_ms() / 1000) {
+    peer_->close(net::ws_close::token_expired, "access token expired; reconnect with a fresh token");
+    return;
+  }
+  // A client that announced a resume but never sent one still gets its events.
+  if (holding_.load() && now >= auth_deadline_ms_.load()) {
+    boost::asio::post(peer_->executor(), [self = shared_from_this()] {
+      if (self->holding_.load()) self->go_live({});
+    });
+  }
+}
+
+void Session::on_close() {
+  closed_ = true;
+  if (attached_) hub_.detach(*this);
+  attached_ = false;
+}
+
+bool Session::rate_ok() {
+  std::int64_t now = steady_ms();
+  tokens_ = std::min<double>(s_.cfg.ws_rate_burst, tokens_ + (now - bucket_ms_) / 1000.0 * s_.cfg.ws_rate_per_sec);
+  bucket_ms_ = now;
+  if (tokens_ >= 1) {
+    tokens_ -= 1;
+    rate_strikes_ = 0;
+    return true;
+  }
+  return false;
+}
+
+awaitable<void> Session::on_text(std::string_view text) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) {
+    error("", Error{Errc::invalid_json, "frames must be JSON objects"});
+    co_return;
+  }
+  const json::object& cmd = v.as_object();
+  std::string id;
+  if (auto* p = cmd.if_contains("id")) {
+    if (!p->is_string() || p->as_string().size() > 64) {
+      error("", invalid("id", "expected a string of at most 64 characters"));
+      co_return;
+    }
+    id = p->as_string();
+  }
+  if (!rate_ok()) {
+    Error e{Errc::rate_limited, "too many commands; slow down"};
+    error(id, e);
+    if (++rate_strikes_ >= kMaxRateStrikes) peer_->close(net::ws_close::rate_limited, "rate limited");
+    co_return;
+  }
+  co_await handle(cmd, id);
+}
+
+awaitable<void> Session::handle(const json::object& cmd, const std::string& id) {
+  auto* type = cmd.if_contains("type");
+  if (!type || !type->is_string()) {
+    error(id, invalid("type", "is required and must be a string"));
+    co_return;
+  }
+  std::string_view t = type->as_string();
+  if (t == "auth") co_return co_await authenticate(cmd, id);
+  if (token_exp_s_.load() == 0) {
+    error(id, Error{Errc::unauthorized, "send an auth frame first"});
+    peer_->close(net::ws_close::unauthorized, "not authenticated");
+    co_return;
+  }
+  if (t == "ping") {
+    send_json({{"type", "pong"}, {"id", id}, {"server_time", format_time(now_ms())}});
+  } else if (t == "message.send") {
+    co_await send_message(cmd, id);
+  } else if (t == "read.mark") {
+    co_await mark_read(cmd, id);
+  } else if (t == "typing.start" || t == "typing.stop") {
+    co_await typing(cmd, id, t == "typing.start");
+  } else if (t == "channel.watch" || t == "channel.unwatch") {
+    co_await watch(cmd, id, t == "channel.watch");
+  } else if (t == "presence.watch") {
+    co_await watch_presence(cmd, id);
+  } else if (t == "resume") {
+    co_await resume(cmd, id);
+  } else {
+    Error e{Errc::invalid_request, "unknown command type '" + std::string(t) + "'"};
+    error(id, e.with("field", "type"));
+  }
+}
+
+awaitable<void> Session::authenticate(const json::object& cmd, const std::string& id) {
+  ObjectReader r(cmd);
+  r.skip("type");
+  r.skip("id");
+  auto token = r.string("token", true, 1, 4096);
+  if (auto st = r.finish(); !st) {
+    error(id, st.error());
+    co_return;
+  }
+  auto p = co_await api::on_db(s_, [&] { return s_.tokens.authenticate(*token); });
+  if (!p) {
+    error(id, p.error());
+    if (token_exp_s_.load() == 0) peer_->close(net::ws_close::unauthorized, p.error().message);
+    co_return;
+  }
+  if (token_exp_s_.load() != 0) {  // a refresh: same app and user only
+    if (p->app->id != app_id_ || p->user.id != user_id_) {
+      error(id, Error{Errc::forbidden, "a refreshed token must be for the same user"});
+      co_return;
+    }
+    token_exp_s_ = p->claims.exp;
+    ack(id, {{"expires_at", format_time(p->claims.exp * 1000)}});
+    co_return;
+  }
+  app_ = p->app;
+  app_id_ = app_->id;
+  user_id_ = p->user.id;
+  token_exp_s_ = p->claims.exp;
+  auth_deadline_ms_ = steady_ms() + s_.cfg.ws_auth_timeout_ms;  // bounds a pending resume now
+  co_await start();
+  ack(id, {{"user_id", user_id_}, {"expires_at", format_time(p->claims.exp * 1000)}});
+}
+
+awaitable<void> Session::send_message(const json::object& cmd, const std::string& id) {
+  ObjectReader r(cmd);
+  r.skip("type");
+  r.skip("id");
+  auto channel = r.string("channel_id", true, 1, 64);
+  chat::OutgoingMessage msg;
+  api::read_outgoing_message(r, cmd, msg);
+  if (auto st = r.finish(); !st) {
+    error(id, st.error());
+    co_return;
+  }
+  chat::Caller who{app_, user_id_};
+  auto sent = co_await api::on_db(s_, [&] { return s_.chat.send(who, *channel, std::move(msg)); });
+  if (!sent) {
+    error(id, sent.error());
+    co_return;
+  }
+  ack(id, {{"message", chat::to_json(sent->message, {}, false)}, {"duplicate", sent->duplicate}});
+}
+
+awaitable<void> Session::mark_read(const json::object& cmd, const std::string& id) {
+  ObjectReader r(cmd);
+  r.skip("type");
+  r.skip("id");
+  auto channel = r.string("channel_id", true, 1, 64);
+  auto seq = r.integer("seq", false, 0, INT64_MAX / 2);
+  if (auto st = r.finish(); !st) {
+    error(id, st.error());
+    co_return;
+  }
+  chat::Caller who{app_, user_id_};
+  auto res = co_await api::on_db(s_, [&] { return s_.chat.mark_read(who, *channel, seq); });
+  if (!res) {
+    error(id, res.error());
+    co_return;
+  }
+  ack(id, {{"channel_id", *channel}, {"last_read_seq", res->first}, {"unread_count", res->second}});
+}
+
+awaitable<void> Session::typing(const json::object& cmd, const std::string& id, bool start) {
+  ObjectReader r(cmd);
+  r.skip("type");
+  r.skip("id");
+  auto channel = r.string("channel_id", true, 1, 64);
+  if (auto st = r.finish(); !st) {
+    error(id, st.error());
+    co_return;
+  }
+  auto member = co_await api::on_db(s_, [&] { return s_.store.chat().get_member(app_id_, *channel, user_id_); });
+  if (!member || !*member) {
+    error(id, member ? not_found("channel") : member.error());
+    co_return;
+  }
+  hub_.typing(app_id_, *channel, user_id_, start);
+  if (!id.empty()) ack(id, {});
+}
+
+awaitable<void> Session::watch(const json::object& cmd, const std::string& id, bool on) {
+  ObjectReader r(cmd);
+  r.skip("type");
+  r.skip("id");
+  auto channel = r.string("channel_id", true, 1, 64);
+  if (auto st = r.finish(); !st) {
+    error(id, st.error());
+    co_return;
+  }
+  if (on) {
+    chat::Caller who{app_, user_id_};
+    auto view = co_await api::on_db(s_, [&] { return s_.chat.get_channel(who, *channel); });
+    if (!view) {
+      error(id, view.error());
+      co_return;
+    }
+    hub_.watch(*this, *channel, true);
+    ack(id, {{"channel_id", *channel}, {"last_seq", view->channel.last_seq}});
+    co_return;
+  }
+  auto member = co_await api::on_db(s_, [&] { return s_.store.chat().get_member(app_id_, *channel, user_id_); });
+  if (member && !*member) hub_.watch(*this, *channel, false);  // members keep hearing their channels
+  ack(id, {{"channel_id", *channel}});
+}
+
+awaitable<void> Session::watch_presence(const json::object& cmd, const std::string& id) {
+  auto* ids = cmd.if_contains("user_ids");
+  if (!ids || !ids->is_array() || ids->as_array().size() > kMaxPresenceWatch) {
+    error(id, invalid("user_ids", "expected an array of at most 200 user ids"));
+    co_return;
+  }
+  std::vector<std::string> users;
+  for (const auto& u : ids->as_array()) {
+    if (!u.is_string() || !valid_external_id(u.as_string())) {
+      error(id, invalid("user_ids", "expected an array of user ids"));
+      co_return;
+    }
+    users.emplace_back(u.as_string());
+  }
+  hub_.watch_presence(*this, users);
+  json::array states;
+  for (const auto& u : users) states.push_back(json::object{{"user_id", u}, {"online", hub_.online(app_id_, u)}});
+  ack(id, {{"presence", std::move(states)}});
+}
+
+awaitable<void> Session::resume(const json::object& cmd, const std::string& id) {
+  auto* chans = cmd.if_contains("channels");
+  if (!chans || !chans->is_object() || chans->as_object().size() > kMaxResumeChannels) {
+    error(id, invalid("channels", "expected an object of channel id -> last seq (at most 500)"));
+    co_return;
+  }
+  std::map<std::string, std::int64_t> want;
+  for (const auto& kv : chans->as_object()) {
+    if (!kv.value().is_int64() || kv.value().as_int64() < 0) {
+      error(id, invalid("channels", "maps channel ids to the last seq the client has (an integer >= 0)"));
+      co_return;
+    }
+    want.emplace(std::string(kv.key()), kv.value().as_int64());
+  }
+  chat::Caller who{app_, user_id_};
+  holding_.store(true);  // events arriving while we replay wait behind it
+  int max = s_.cfg.resume_max_messages;
+  std::map<std::string, std::int64_t> replayed;  // channel -> highest seq the client now has
+  for (const auto& [channel, last] : want) {
+    auto page = co_await api::on_db(s_, [&] { return s_.chat.history(who, channel, last, std::nullopt, max); });
+    if (!page) {
+      error(id, Error(page.error()).with("channel_id", channel));
+      continue;
+    }
+    std::int64_t top = last;
+    for (const auto& m : page->items) {
+      send_json({{"type", "event"},
+                 {"event", "message.new"},
+                 {"channel_id", channel},
+                 {"seq", m.seq},
+                 {"replay", true},
+                 {"data", json::object{{"message", chat::to_json(m, {}, false)}}}});
+      top = m.seq;
+    }
+    if (page->has_more) {
+      // Too far behind: the client pages the rest over REST; live events resume after it.
+      auto view = co_await api::on_db(s_, [&] { return s_.chat.get_channel(who, channel); });
+      std::int64_t until = view ? view->channel.last_seq : top;
+      send_json({{"type", "resume.too_far"}, {"channel_id", channel}, {"from_seq", top}, {"until_seq", until}});
+      top = until;
+    }
+    replayed[channel] = top;
+  }
+  json::object done;
+  for (const auto& [c, seq] : replayed) done[c] = seq;
+  go_live(replayed);
+  ack(id, {{"channels", std::move(done)}});
+}
+
+void Session::go_live(const std::map<std::string, std::int64_t>& replayed) {
+  for (auto& h : held_) {
+    if (h.message_new) {
+      auto it = replayed.find(h.channel_id);
+      if (it != replayed.end() && h.seq <= it->second) continue;  // already replayed
+    }
+    peer_->send(std::move(h.frame));
+  }
+  std::vector<Held>().swap(held_);
+  holding_.store(false, std::memory_order_release);
+}
+
+}  // namespace parley::realtime

@@ -117,6 +117,9 @@ struct ApiServer::Impl {
     bus.subscribe([this](const bus::Envelope& e) { hub->deliver(e); });
     chat.set_event_sink(&publisher);
     services.online = [this](const std::string& app, const std::string& user) { return hub->online(app, user); };
+    services.disconnect = [this](const std::string& app, const std::string& user, std::uint16_t code) {
+      hub->close_user(app, user, code, code == net::ws_close::forbidden ? "user deactivated" : "tokens revoked");
+    };
     net::WsOptions ws;
     ws.max_message_bytes = c.ws_max_message_bytes;
     ws.max_queue_bytes = c.ws_max_queue_bytes;

@@ -63,6 +63,7 @@ R logout(Ctx& c) {
 
 R revoke_tokens(Ctx& c) {
   PARLEY_CO_TRY(co_await on_db(c.s, [&] { return c.s.tokens.revoke_user(c.app_id(), c.param("user_id")); }));
+  if (c.s.disconnect) c.s.disconnect(c.app_id(), c.param("user_id"), 4001);
   co_return no_content();
 }
 

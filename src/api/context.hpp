@@ -37,6 +37,8 @@ struct Services {
   auth::RateLimiter user_limits;
   std::function<bool()> ready;  // false while starting or draining
   std::function<bool(const std::string& app_id, const std::string& user_id)> online;  // realtime presence
+  /// Closes a user's realtime connections (code: 4001 tokens revoked, 4003 deactivated).
+  std::function<void(const std::string& app_id, const std::string& user_id, std::uint16_t code)> disconnect;
 };
 
 /// Credentials a route accepts; the pipeline resolves them before the handler runs.

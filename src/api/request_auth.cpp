@@ -57,19 +57,16 @@ boost::asio::awaitable<Status> resolve_access(Ctx& ctx, Access access) {
     co_return ok_status();
   }
 
-  if (cred->scheme == "bearer" && (access == Access::user || access == Access::user_or_app)) {
+  if (cred->scheme == "bearer" && access != Access::admin) {
     auto p = co_await on_db(ctx.s, [&] { return ctx.s.tokens.authenticate(cred->value); });
     if (!p) co_return std::move(p).error();
+    // Only a token that verifies is a user token (403 here); anything else did not authenticate (401).
+    if (access == Access::app) {
+      co_return Error{Errc::forbidden, "this route needs app credentials; a user token is not enough"};
+    }
     ctx.app = p->app;
     ctx.user = std::move(*p);
     co_return ok_status();
-  }
-
-  if (access == Access::app && cred->scheme == "bearer") {
-    // Only a token that verifies is a user token (403); anything else does not authenticate (401).
-    auto p = co_await on_db(ctx.s, [&] { return ctx.s.tokens.authenticate(cred->value); });
-    if (!p) co_return std::move(p).error();
-    co_return Error{Errc::forbidden, "this route needs app credentials; a user token is not enough"};
   }
   co_return missing(wanted);
 }

@@ -75,6 +75,7 @@ R list_users(Ctx& c) {
 R set_active(Ctx& c, bool active) {
   auto u = co_await on_db(c.s, [&] { return c.s.users.set_active(c.app_id(), c.param("user_id"), active); });
   if (!u) co_return std::move(u).error();
+  if (!active && c.s.disconnect) c.s.disconnect(c.app_id(), u->id, 4003);
   co_return user_response(*u);
 }
 

@@ -122,6 +122,14 @@ std::size_t Hub::sessions() const {
   return all_.size();
 }
 
+void Hub::close_user(const std::string& app_id, const std::string& user_id, std::uint16_t code,
+                     const std::string& reason) {
+  std::shared_lock lock(mu_);
+  if (auto it = by_user_.find(key(app_id, user_id)); it != by_user_.end()) {
+    for (Session* s : it->second) s->kick(code, reason);
+  }
+}
+
 void Hub::deliver(const bus::Envelope& e) {
   const bool subscribe = e.type == "channel.created" || e.type == "member.added";
   const bool unsubscribe = e.type == "member.removed" || e.type == "channel.deleted";

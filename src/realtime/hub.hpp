@@ -48,6 +48,8 @@ class Hub {
   void watch_presence(Session& s, const std::vector<std::string>& user_ids);
   bool online(const std::string& app_id, const std::string& user_id) const;
   std::size_t sessions() const;
+  /// Closes every session of a user on this node (tokens revoked, user deactivated).
+  void close_user(const std::string& app_id, const std::string& user_id, std::uint16_t code, const std::string& reason);
 
   /// Routes one envelope to local sessions and applies subscription changes it implies.
   void deliver(const bus::Envelope& e);

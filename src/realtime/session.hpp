@@ -34,6 +34,8 @@ class Session final : public net::WsListener, public std::enable_shared_from_thi
 
   /// An event for this session; the frame is shared with every other recipient.
   void push(const bus::Envelope& e);
+  /// Closes the connection with `code` (any thread).
+  void kick(std::uint16_t code, const std::string& reason) { peer_->close(code, reason); }
   /// Deadlines: auth timeout, token expiry, a resume that never came.
   void tick(std::int64_t steady_now_ms);
 

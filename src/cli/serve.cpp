@@ -2,6 +2,8 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include <sys/resource.h>
+
 #include <iostream>
 
 #include "api/app_server.hpp"
@@ -31,6 +33,18 @@ std::unique_ptr<store::Store> open_ready_store(const Config& cfg, bool apply) {
   return store::open_store(url, cfg.db_threads);
 }
 
+namespace {
+// Every connection is a file descriptor: take as many as the system allows.
+void raise_fd_limit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+  rlimit want{1 << 20, 1 << 20};
+  if (setrlimit(RLIMIT_NOFILE, &want) == 0) return;  // root may raise the hard limit
+  rl.rlim_cur = rl.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &rl);
+}
+}  // namespace
+
 void add_serve_command(CLI::App& root) {
   auto* cmd = root.add_subcommand("serve", "Serve the HTTP API (embedded SQLite by default)");
   auto loader = std::make_shared<ConfigLoader>();
@@ -38,6 +52,7 @@ void add_serve_command(CLI::App& root) {
   cmd->callback([loader] {
     Config cfg = loader->resolve();
     log::init(cfg.log_level);
+    raise_fd_limit();
     auto store = open_ready_store(cfg, cfg.auto_migrate);
     api::ApiServer server(cfg, *store);
     auto generated = server.tenancy().init_admin_key(cfg.admin_key);

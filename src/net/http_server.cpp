@@ -166,9 +166,11 @@ struct HttpServer::Impl {
     struct Untrack {
       Impl* self;
       std::uint64_t id;
-      Conn& c;
-      ~Untrack() { self->untrack(id, c); }
-    } guard{this, id, *conn};
+      std::shared_ptr<Conn> c;
+      ~Untrack() {
+        if (c) self->untrack(id, *c);
+      }
+    } guard{this, id, conn};
 
     beast::flat_buffer buffer;
     for (;;) {
@@ -227,8 +229,13 @@ struct HttpServer::Impl {
       if (parsed && ws_accept && req.path == ws_opts.path && beast::websocket::is_upgrade(msg)) {
         conn->stream = nullptr;
         conn->idle = false;
-        co_await detail::run_websocket(std::move(stream), std::move(msg), std::move(req), ws_opts, ws_accept, id,
-                                       [conn](std::function<void(bool)> close) { conn->close_ws = std::move(close); });
+        // The WebSocket runs in its own coroutine so this one's frame (parser, buffers) is freed:
+        // an idle WebSocket keeps only what it needs. It untracks the connection when it ends.
+        auto tracked = std::move(guard.c);
+        detail::spawn_websocket(
+            std::move(stream), std::move(msg), std::move(req), ws_opts, ws_accept, id,
+            [tracked](std::function<void(bool)> close) { tracked->close_ws = std::move(close); },
+            [this, tracked, id] { untrack(id, *tracked); });
         co_return;
       }
       if (!parsed) {

@@ -22,13 +22,22 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 
+constexpr std::size_t kIdleReadBytes = 64;
+constexpr std::size_t kReadBytes = 16384;
+
 // One WebSocket connection. All state is touched on the connection's strand only; send()
 // and close() post there. Frames queued while a write is in flight go out together in the
 // next write, as one newline-separated message.
 class WsSession final : public WsPeer, public std::enable_shared_from_this<WsSession> {
  public:
-  WsSession(beast::tcp_stream&& stream, const WsOptions& opts, std::uint64_t id)
-      : ws_(std::move(stream)), opts_(opts), id_(id) {}
+  WsSession(asio::ip::tcp::socket&& socket, const WsOptions& opts, std::uint64_t id,
+            http::request<http::string_body>&& upgrade, Request&& req, std::function<void()> on_end)
+      : ws_(std::move(socket)),
+        opts_(opts),
+        id_(id),
+        on_end_(std::move(on_end)),
+        upgrade_(std::make_unique<http::request<http::string_body>>(std::move(upgrade))),
+        req_(std::make_unique<Request>(std::move(req))) {}
 
   void send(std::shared_ptr<const std::string> frame) override {
     asio::post(ws_.get_executor(),
@@ -40,38 +49,75 @@ class WsSession final : public WsPeer, public std::enable_shared_from_this<WsSes
                [self = shared_from_this(), code, r = std::move(reason)]() mutable { self->begin_close(code, r); });
   }
 
+  ~WsSession() override {
+    if (on_end_) on_end_();
+  }
+
   std::uint64_t id() const override { return id_; }
   asio::any_io_executor executor() override { return ws_.get_executor(); }
 
-  asio::awaitable<void> run(http::request<http::string_body>& upgrade, Request& req, const WsAccept& accept,
-                            const std::function<void(std::function<void(bool)>)>& on_open) {
-    auto decision = co_await accept(req, shared_from_this());
-    if (auto* resp = std::get_if<Response>(&decision)) {
-      co_await reject(std::move(*resp), upgrade.version());
-      co_return;
+  asio::awaitable<bool> open(const WsAccept& accept) {
+    {
+      auto decision = co_await accept(*req_, shared_from_this());
+      if (auto* resp = std::get_if<Response>(&decision)) {
+        co_await reject(std::move(*resp), upgrade_->version());
+        co_return false;
+      }
+      listener_ = std::get<std::shared_ptr<WsListener>>(decision);
     }
-    listener_ = std::get<std::shared_ptr<WsListener>>(decision);
-    beast::get_lowest_layer(ws_).expires_never();
     websocket::stream_base::timeout t{std::chrono::seconds(10), std::chrono::milliseconds(opts_.idle_timeout_ms), true};
     ws_.set_option(t);
     ws_.read_message_max(opts_.max_message_bytes);
     ws_.auto_fragment(false);
-    auto [aec] = co_await ws_.async_accept(upgrade, use_tuple);
+    auto [aec] = co_await ws_.async_accept(*upgrade_, use_tuple);
+    upgrade_.reset();  // an open connection keeps no copy of its upgrade request
+    req_.reset();
     if (aec) {
       listener_->on_close();
-      co_return;
+      co_return false;
     }
+    co_return true;
+  }
+
+  // Keeps the session alive through shared_from_this(). The handshake runs in its own coroutine
+  // so its locals are gone by the time the connection idles in the read loop below.
+  asio::awaitable<void> run(const WsAccept& accept, std::function<void(std::function<void(bool)>)> on_open) {
+    auto self = shared_from_this();
+    if (!co_await open(accept)) co_return;
     open_ = true;
     on_open([weak = weak_from_this()](bool force) {
-      auto self = weak.lock();
-      if (!self) return;
+      auto s = weak.lock();
+      if (!s) return;
       if (force)
-        self->hard_close();
+        s->hard_close();
       else
-        self->begin_close(ws_close::going_away, "server shutting down");
+        s->begin_close(ws_close::going_away, "server shutting down");
     });
+    on_open = nullptr;
     if (!queue_.empty() && !writing_) start_writer();
-    co_await read_loop();
+    // The read loop lives in this frame (no nested coroutine): an idle connection holds one frame.
+    beast::flat_buffer buf;
+    for (;;) {
+      // Wait for a message with a tiny buffer (Beast's own frame buffer is inline in the stream),
+      // then read the rest of the message in larger steps: idle connections hold almost nothing.
+      auto [ec, n] = co_await ws_.async_read_some(buf, kIdleReadBytes, use_tuple);
+      while (!ec && !ws_.is_message_done()) {
+        std::tie(ec, n) = co_await ws_.async_read_some(buf, kReadBytes, use_tuple);
+      }
+      if (ec) break;  // closed by the peer, timed out, too big (Beast answers 1009), or cut off
+      if (!ws_.got_text()) {
+        begin_close(ws_close::unsupported_data, "binary frames are not supported; send JSON text");
+        buf.consume(buf.size());
+        continue;  // keep reading until the close handshake ends the stream
+      }
+      if (!closing_) {
+        auto data = buf.cdata();
+        co_await listener_->on_text(std::string_view(static_cast<const char*>(data.data()), data.size()));
+      }
+      buf.consume(buf.size());
+      buf.shrink_to_fit();
+    }
+    hard_close();
     open_ = false;
     listener_->on_close();
   }
@@ -84,31 +130,10 @@ class WsSession final : public WsPeer, public std::enable_shared_from_this<WsSes
     res.body() = std::move(resp.body);
     res.keep_alive(false);
     res.prepare_payload();
-    auto& tcp = beast::get_lowest_layer(ws_);
-    tcp.expires_after(std::chrono::seconds(10));
-    co_await http::async_write(tcp, res, use_tuple);
+    auto& sock = ws_.next_layer();
+    co_await http::async_write(sock, res, use_tuple);
     beast::error_code ignored;
-    tcp.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-  }
-
-  asio::awaitable<void> read_loop() {
-    beast::flat_buffer buf;
-    for (;;) {
-      auto [ec, n] = co_await ws_.async_read(buf, use_tuple);
-      if (ec) break;  // closed by the peer, timed out, too big (Beast answers 1009), or cut off
-      if (!ws_.got_text()) {
-        begin_close(ws_close::unsupported_data, "binary frames are not supported; send JSON text");
-        buf.consume(buf.size());
-        continue;  // keep reading until the close handshake ends the stream
-      }
-      if (!closing_) {
-        auto data = buf.cdata();
-        co_await listener_->on_text(std::string_view(static_cast<const char*>(data.data()), data.size()));
-      }
-      buf.consume(buf.size());
-      buf.shrink_to_fit();  // idle connections keep no read buffer
-    }
-    hard_close();
+    sock.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
   }
 
   void enqueue(std::shared_ptr<const std::string> frame) {
@@ -187,12 +212,15 @@ class WsSession final : public WsPeer, public std::enable_shared_from_this<WsSes
 
   void hard_close() {
     beast::error_code ignored;
-    beast::get_lowest_layer(ws_).socket().close(ignored);
+    ws_.next_layer().close(ignored);
   }
 
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<asio::ip::tcp::socket> ws_;  // Beast's websocket timer handles timeouts
   const WsOptions& opts_;
   std::uint64_t id_;
+  std::function<void()> on_end_;
+  std::unique_ptr<http::request<http::string_body>> upgrade_;  // until the handshake is done
+  std::unique_ptr<Request> req_;
   std::shared_ptr<WsListener> listener_;
   std::vector<std::shared_ptr<const std::string>> queue_;
   std::size_t queued_bytes_ = 0;
@@ -206,11 +234,13 @@ class WsSession final : public WsPeer, public std::enable_shared_from_this<WsSes
 
 }  // namespace
 
-asio::awaitable<void> run_websocket(beast::tcp_stream stream, http::request<http::string_body> upgrade, Request req,
-                                    const WsOptions& opts, const WsAccept& accept, std::uint64_t id,
-                                    const std::function<void(std::function<void(bool)>)>& on_open) {
-  auto session = std::make_shared<WsSession>(std::move(stream), opts, id);
-  co_await session->run(upgrade, req, accept, on_open);
+void spawn_websocket(beast::tcp_stream&& stream, http::request<http::string_body>&& upgrade, Request&& req,
+                     const WsOptions& opts, const WsAccept& accept, std::uint64_t id,
+                     std::function<void(std::function<void(bool)>)> on_open, std::function<void()> on_end) {
+  auto exec = stream.get_executor();
+  auto session = std::make_shared<WsSession>(stream.release_socket(), opts, id, std::move(upgrade), std::move(req),
+                                             std::move(on_end));
+  asio::co_spawn(exec, session->run(accept, std::move(on_open)), asio::detached);
 }
 
 }  // namespace parley::net::detail

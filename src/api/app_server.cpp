@@ -95,7 +95,8 @@ struct ApiServer::Impl {
         tokens(s, tenancy, c),
         users(s),
         chat(s),
-        services{c, s, db_pool, metrics, tenancy, tokens, users, chat, auth::RateLimiter(), auth::RateLimiter(), {}},
+        services{c,  s,  db_pool, metrics, tenancy, tokens, users, chat, auth::RateLimiter(), auth::RateLimiter(),
+                 {}, {}, {}},
         router(build_router()),
         cors_origins(split_origins(c.cors_origins)),
         server(
@@ -220,7 +221,7 @@ struct ApiServer::Impl {
     } else if (!m.route) {
       resp = error_response(Error{Errc::not_found, "no route for " + req.path});
     } else {
-      Ctx ctx{req, services, std::move(m.params), request_id};
+      Ctx ctx{req, services, std::move(m.params), request_id, false, nullptr, std::nullopt};
       Result<net::Response> result = Error{Errc::internal, "internal error"};
       try {
         result = co_await dispatch(ctx, m);

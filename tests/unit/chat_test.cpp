@@ -219,7 +219,9 @@ TEST_F(ChatStoreTest, SendWritesNoRowPerMember) {
   EXPECT_TRUE(flagged->empty());
   auto members = chat_->list_members(alice(), big->channel.id, "", 1000);
   for (const auto& mem : *members) {
-    if (mem.user_id != "alice") ASSERT_EQ(mem.last_read_seq, 0) << mem.user_id;
+    if (mem.user_id != "alice") {
+      ASSERT_EQ(mem.last_read_seq, 0) << mem.user_id;
+    }
   }
   EXPECT_EQ(chat_->unread({app_, "u7"})->unread_count, 1);
 }

@@ -159,28 +159,31 @@ struct ApiServer::Impl {
     return std::nullopt;
   }
 
-  // Per-IP and per-user token buckets; the user limit may be overridden by the app's settings.
-  std::optional<Error> rate_limit(const Ctx& ctx, bool user_phase) {
-    double now = auth::steady_seconds();
-    std::optional<int> wait;
-    if (!user_phase) {
-      wait = services.ip_limits.take(ctx.req.remote_ip, cfg.rate_limit_ip_per_sec, cfg.rate_limit_ip_burst, now);
-    } else if (ctx.user) {
-      auto st = tenancy::parse_settings(ctx.app->settings_json);
-      double rate = st.rate_limit_user_per_sec.value_or(cfg.rate_limit_user_per_sec);
-      double burst = st.rate_limit_user_burst.value_or(cfg.rate_limit_user_burst);
-      wait = services.user_limits.take(ctx.app->id + '/' + ctx.user->user.id, rate, burst, now);
-    }
-    if (!wait) return std::nullopt;
+  static Error limited(int wait) {
     Error e{Errc::rate_limited, "too many requests; retry later"};
-    e.with("retry_after_seconds", std::to_string(*wait));
-    return e;
+    return e.with("retry_after_seconds", std::to_string(wait));
+  }
+
+  // Per-IP token bucket: every request except health, readiness and metrics (unknown routes too).
+  std::optional<Error> ip_limit(const net::Request& req) {
+    auto wait = services.ip_limits.take(req.remote_ip, cfg.rate_limit_ip_per_sec, cfg.rate_limit_ip_burst,
+                                        auth::steady_seconds());
+    if (!wait) return std::nullopt;
+    return limited(*wait);
+  }
+
+  // Per-user token bucket once a user token is resolved; the app's settings may override it.
+  std::optional<Error> user_limit(const Ctx& ctx) {
+    if (!ctx.user) return std::nullopt;
+    auto st = tenancy::parse_settings(ctx.app->settings_json);
+    double rate = st.rate_limit_user_per_sec.value_or(cfg.rate_limit_user_per_sec);
+    double burst = st.rate_limit_user_burst.value_or(cfg.rate_limit_user_burst);
+    auto wait = services.user_limits.take(ctx.app->id + '/' + ctx.user->user.id, rate, burst, auth::steady_seconds());
+    if (!wait) return std::nullopt;
+    return limited(*wait);
   }
 
   awaitable<Result<net::Response>> dispatch(Ctx& ctx, const Match& m) {
-    if (m.route->rate_limited) {
-      if (auto e = rate_limit(ctx, false)) co_return *e;
-    }
     if (!ctx.req.body.empty()) {
       auto ct = ctx.req.header("content-type");
       if (!ct || !is_json_type(*ct)) {
@@ -189,7 +192,7 @@ struct ApiServer::Impl {
     }
     PARLEY_CO_TRY(co_await resolve_access(ctx, m.route->access));
     if (m.route->rate_limited) {
-      if (auto e = rate_limit(ctx, true)) co_return *e;
+      if (auto e = user_limit(ctx)) co_return *e;
     }
     co_return co_await m.route->handler(ctx);
   }
@@ -206,7 +209,11 @@ struct ApiServer::Impl {
     std::string route_name = m.route ? m.route->pattern : "unmatched";
     net::Response resp;
     auto origin = cors_origin(req);
-    if (req.method == "OPTIONS" && origin && !m.allowed.empty()) {
+    std::optional<Error> over_limit;
+    if (!m.route || m.route->rate_limited) over_limit = ip_limit(req);
+    if (over_limit) {
+      resp = error_response(*over_limit);
+    } else if (req.method == "OPTIONS" && origin && !m.allowed.empty()) {
       resp.status = 204;
       std::string methods;
       for (const auto& a : m.allowed) methods += (methods.empty() ? "" : ", ") + a;
@@ -229,17 +236,7 @@ struct ApiServer::Impl {
         spdlog::error("request_id={} route={} unhandled error: {}", request_id, route_name, ex.what());
         result = Error{Errc::internal, "internal error; see the server log for request " + request_id};
       }
-      if (result) {
-        resp = std::move(*result);
-      } else {
-        const Error& e = result.error();
-        resp = error_response(e);
-        if (e.code == Errc::rate_limited) {
-          for (const auto& [k, v] : e.details) {
-            if (k == "retry_after_seconds") resp.headers.emplace_back("Retry-After", v);
-          }
-        }
-      }
+      resp = result ? std::move(*result) : error_response(result.error());
     }
     resp.headers.emplace_back("X-Request-Id", request_id);
     if (origin) {

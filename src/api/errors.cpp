@@ -17,6 +17,11 @@ net::Response error_response(const Error& e) {
   net::Response r;
   r.status = errc_http_status(e.code);
   r.body = error_json(e);
+  if (e.code == Errc::rate_limited) {
+    for (const auto& [k, v] : e.details) {
+      if (k == "retry_after_seconds") r.headers.emplace_back("Retry-After", v);
+    }
+  }
   return r;
 }
 

@@ -45,7 +45,7 @@ boost::asio::awaitable<Status> resolve_access(Ctx& ctx, Access access) {
     co_return ok_status();
   }
 
-  if (cred->scheme == "basic" && (access == Access::app || access == Access::user_or_app)) {
+  if (cred->scheme == "basic") {
     auto decoded = crypto::base64_decode(cred->value);
     auto colon = decoded ? decoded->find(':') : std::string::npos;
     if (colon == std::string::npos) co_return Error{Errc::unauthorized, "malformed Basic credentials"};
@@ -53,6 +53,8 @@ boost::asio::awaitable<Status> resolve_access(Ctx& ctx, Access access) {
     std::string secret = decoded->substr(colon + 1);
     auto app = co_await on_db(ctx.s, [&] { return ctx.s.tenancy.authenticate_app(key, secret); });
     if (!app) co_return std::move(app).error();
+    // Credentials that verify but are the wrong kind: 403, like a user token on an app route.
+    if (access == Access::user) co_return Error{Errc::forbidden, "this route acts as a user; use a user access token"};
     ctx.app = *app;
     co_return ok_status();
   }

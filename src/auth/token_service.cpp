@@ -94,6 +94,10 @@ Result<Principal> TokenService::authenticate(std::string_view access_token) {
   }
   if (user->deactivated_at) return Error{Errc::forbidden, "user is deactivated"};
   if (user->token_gen != claims->gen) return Error{Errc::token_revoked, "access token was revoked"};
+  // Logging out, or a replayed refresh token, revokes the session: its access tokens stop too.
+  auto revoked = store_.session_revoked(claims->session_id);
+  if (!revoked) return std::move(revoked).error();
+  if (*revoked) return Error{Errc::token_revoked, "the session of this access token was revoked"};
   return Principal{std::move(*app), std::move(*user), std::move(*claims)};
 }
 

@@ -41,9 +41,8 @@ boost::asio::awaitable<AcceptResult> accept(api::Services& services, Hub& hub, n
   }
   if (auto wait = services.ip_limits.take(req.remote_ip, services.cfg.rate_limit_ip_per_sec,
                                           services.cfg.rate_limit_ip_burst, auth::steady_seconds())) {
-    auto resp = api::error_response(Error{Errc::rate_limited, "too many requests; retry later"});
-    resp.headers.emplace_back("Retry-After", std::to_string(*wait));
-    co_return resp;
+    Error e{Errc::rate_limited, "too many requests; retry later"};
+    co_return api::error_response(e.with("retry_after_seconds", std::to_string(*wait)));
   }
   std::optional<auth::Principal> principal;
   if (auto token = req.param("token")) {

@@ -81,6 +81,8 @@ class Store {
   /// a second time revokes its session and answers `reused`.
   virtual Result<RefreshRotation> rotate_refresh(const std::string& old_hash, const RefreshTokenRecord& next,
                                                  TimeMs now) = 0;
+  /// True when the session was revoked (or no longer exists): its access tokens stop too.
+  virtual Result<bool> session_revoked(const std::string& session_id) = 0;
   /// Revokes the session the refresh token belongs to; not_found when the token is unknown.
   virtual Status revoke_session_by_token(const std::string& token_hash, TimeMs at) = 0;
 

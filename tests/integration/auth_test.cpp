@@ -169,8 +169,9 @@ TEST_F(AuthTest, AUserTokenOnAnAppOnlyRouteIs403) {
   EXPECT_STATUS(http().get("/v1/users/me", t.auth()), 200);
 }
 
-TEST_F(AuthTest, AppCredentialsOnAUserOnlyRouteAre401) {
-  EXPECT_ERROR(http().get("/v1/users/me", app_.auth()), 401, "unauthorized");
+TEST_F(AuthTest, ValidAppCredentialsOnAUserOnlyRouteAre403AndBadOnesAre401) {
+  EXPECT_ERROR(http().get("/v1/users/me", app_.auth()), 403, "forbidden");
+  EXPECT_ERROR(http().get("/v1/users/me", Auth::basic(app_.key, "not-the-secret")), 401, "unauthorized");
 }
 
 // ---- refresh ---------------------------------------------------------------------------------

@@ -66,8 +66,9 @@ TEST_F(ChatTest, AGroupIsNotFoundForNonMembers) {
 TEST_F(ChatTest, ChannelsNeedAUserToken) {
   auto ch = create_channel(alice_, "group", "Team");
   EXPECT_ERROR(http().get("/v1/channels"), 401, "unauthorized");
-  EXPECT_ERROR(http().get(ch_path(ch), app_.auth()), 401, "unauthorized");
-  EXPECT_ERROR(http().post("/v1/channels", app_.auth(), {{"type", "group"}, {"name", "x"}}), 401, "unauthorized");
+  // App credentials verify but are the wrong kind of credentials for a user route.
+  EXPECT_ERROR(http().get(ch_path(ch), app_.auth()), 403, "forbidden");
+  EXPECT_ERROR(http().post("/v1/channels", app_.auth(), {{"type", "group"}, {"name", "x"}}), 403, "forbidden");
 }
 
 TEST_F(ChatTest, ListingMyChannelsShowsOnlyThoseIAmIn) {

@@ -390,6 +390,15 @@ class SqliteStore final : public Store {
     });
   }
 
+  Result<bool> session_revoked(const std::string& session_id) override {
+    return with_conn(pool_, [&](Connection& c) -> Result<bool> {
+      auto st = c.prepare("SELECT revoked_at FROM sessions WHERE id = ?");
+      st.bind(1, session_id);
+      if (!st.step()) return true;
+      return !st.is_null(0);
+    });
+  }
+
   Status revoke_session_by_token(const std::string& token_hash, TimeMs at) override {
     return with_conn(pool_, [&](Connection& c) -> Status {
       auto st = c.prepare(

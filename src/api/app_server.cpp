@@ -10,6 +10,7 @@
 #include "api/errors.hpp"
 #include "api/request_auth.hpp"
 #include "api/routes.hpp"
+#include "api/static_files.hpp"
 #include "bus/bus.hpp"
 #include "core/crypto.hpp"
 #include "net/http_server.hpp"
@@ -81,6 +82,7 @@ struct ApiServer::Impl {
   Services services;
   Router router;
   std::vector<std::string> cors_origins;
+  StaticFiles web;
   std::atomic<bool> ready{false};
   net::HttpServer server;
   bus::InProcessBus bus;
@@ -99,6 +101,7 @@ struct ApiServer::Impl {
                  {}, {}, {}},
         router(build_router()),
         cors_origins(split_origins(c.cors_origins)),
+        web(find_web_dir(c.web_dir)),
         server(
             server_options(c), [this](net::Request& r) { return handle(r); },
             [](int status, std::string code, std::string message) {
@@ -220,6 +223,9 @@ struct ApiServer::Impl {
       resp.headers.emplace_back("Access-Control-Allow-Methods", methods);
       resp.headers.emplace_back("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-Id");
       resp.headers.emplace_back("Access-Control-Max-Age", "600");
+    } else if (auto file = m.route || !m.allowed.empty() ? std::nullopt : web.serve(req)) {
+      resp = std::move(*file);
+      route_name = "static";
     } else if (!m.route && !m.allowed.empty()) {
       resp = error_response(Error{Errc::method_not_allowed, "method " + req.method + " is not allowed here"});
       std::string allow;

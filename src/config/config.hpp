@@ -27,6 +27,7 @@ struct Config {
   int idle_timeout_ms = 60000;    // keep-alive connection with no request
   int shutdown_grace_ms = 10000;  // in-flight requests get this long on SIGTERM
   std::string cors_origins;       // comma-separated, "*" for any; empty: CORS off
+  std::string web_dir;            // built web app served at /; empty: ./web/app/dist if present
 
   // Operators and logs.
   std::string admin_key;  // empty: generated on first start, stored hashed

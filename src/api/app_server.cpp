@@ -31,6 +31,7 @@ Router build_router() {
   add_channel_routes(r);
   add_message_routes(r);
   add_presence_routes(r);
+  add_demo_routes(r);
   return r;
 }
 
@@ -269,6 +270,7 @@ auth::TokenService& ApiServer::tokens() { return impl_->tokens; }
 chat::ChatService& ApiServer::chat() { return impl_->chat; }
 
 std::uint16_t ApiServer::listen() { return impl_->server.listen(); }
+void ApiServer::set_demo_app(const std::string& app_id) { impl_->services.demo_app_id = app_id; }
 
 void ApiServer::run() {
   impl_->ready.store(true);

@@ -33,6 +33,9 @@ class ApiServer {
   auth::TokenService& tokens();
   chat::ChatService& chat();
 
+  /// Enables POST /v1/demo/session for the demo app's users (alice, bob, carol).
+  void set_demo_app(const std::string& app_id);
+
   /// Binds the listener; returns the bound port.
   std::uint16_t listen();
   /// Serves until SIGINT/SIGTERM, finishes in-flight requests, stops the database threads.

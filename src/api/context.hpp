@@ -39,6 +39,8 @@ struct Services {
   std::function<bool(const std::string& app_id, const std::string& user_id)> online;  // realtime presence
   /// Closes a user's realtime connections (code: 4001 tokens revoked, 4003 deactivated).
   std::function<void(const std::string& app_id, const std::string& user_id, std::uint16_t code)> disconnect;
+  /// The demo app when the server runs with --demo and it exists (set before serving); else empty.
+  std::string demo_app_id;
 };
 
 /// Credentials a route accepts; the pipeline resolves them before the handler runs.

@@ -11,5 +11,6 @@ void add_user_routes(Router& r);
 void add_channel_routes(Router& r);
 void add_message_routes(Router& r);
 void add_presence_routes(Router& r);
+void add_demo_routes(Router& r);
 
 }  // namespace parley::api

@@ -58,6 +58,7 @@ void ensure_demo(const Config& cfg, store::Store& store, api::ApiServer& server)
   std::string app_id(creds["app_id"].as_string());
   auto app = server.tenancy().get_app(app_id);
   if (!app) return;  // the demo app was deleted
+  server.set_demo_app(app_id);
   std::cout << "\nDemo app (credentials kept in " << path.string() << "):\n"
             << "  app_id:     " << app_id << "\n"
             << "  api_key:    " << creds["api_key"].as_string().c_str() << "\n"

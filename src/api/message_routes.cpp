@@ -198,7 +198,8 @@ R flagged(Ctx& c, store::MessageFlag flag, bool unread_only) {
     auto v = json::parse(*cursor, ec);
     if (ec || !v.is_array() || v.as_array().size() != 3 || !v.as_array()[0].is_int64() ||
         !v.as_array()[1].is_string() || !v.as_array()[2].is_int64()) {
-      co_return Error{Errc::invalid_request, "query parameter 'cursor' is not a cursor this server issued"};
+      Error e{Errc::invalid_request, "query parameter 'cursor' is not a cursor this server issued"};
+      co_return e.with("parameter", "cursor");
     }
     const auto& a = v.as_array();
     after = store::FlagCursor{a[0].as_int64(), std::string(a[1].as_string()), a[2].as_int64()};

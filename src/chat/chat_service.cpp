@@ -143,12 +143,12 @@ Result<std::pair<store::ChannelView, bool>> ChatService::ensure_dm(const Caller&
   std::string key = std::min(who.user_id, other) + '\n' + std::max(who.user_id, other);
   auto existing = chat_.find_dm(who.app_id(), key);
   if (!existing) return std::move(existing).error();
+  if (*blocked) return denied("one of the two users blocked the other");
   if (*existing && !(*existing)->deleted_at) {
     auto v = chat_.channel_view(who.app_id(), (*existing)->id, who.user_id);
     if (!v) return std::move(v).error();
     return std::pair{std::move(*v), false};
   }
-  if (*blocked) return denied("one of the two users blocked the other");
   TimeMs now = now_ms();
   store::ChannelRecord ch;
   ch.app_id = who.app_id();
@@ -472,6 +472,9 @@ Result<MessagePage> ChatService::edit(const Caller& who, const std::string& chan
   if (!m) return std::move(m).error();
   if (m->deleted_at) return not_found("message");
   if (m->user_id != who.user_id) return denied("only the author edits a message");
+  if (text.empty() && attachments_json.value_or(m->attachments_json) == "[]") {
+    return violates("text", "empty message without attachments");
+  }
   auto settings = tenancy::parse_settings(who.app->settings_json);
   if (text.size() > static_cast<std::size_t>(settings.max_message_bytes)) {
     return violates("text", "longer than " + std::to_string(settings.max_message_bytes) + " bytes");

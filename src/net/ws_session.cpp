@@ -65,7 +65,9 @@ class WsSession final : public WsPeer, public std::enable_shared_from_this<WsSes
       }
       listener_ = std::get<std::shared_ptr<WsListener>>(decision);
     }
-    websocket::stream_base::timeout t{std::chrono::seconds(10), std::chrono::milliseconds(opts_.idle_timeout_ms), true};
+    // The handshake timeout also bounds the closing handshake: a peer that stops reading cannot
+    // hold a shutdown for long.
+    websocket::stream_base::timeout t{std::chrono::seconds(5), std::chrono::milliseconds(opts_.idle_timeout_ms), true};
     ws_.set_option(t);
     ws_.read_message_max(opts_.max_message_bytes);
     ws_.auto_fragment(false);

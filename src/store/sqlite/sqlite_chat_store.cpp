@@ -32,10 +32,13 @@ constexpr int kMessageCols = 17;
   "(c.last_seq - m.last_read_seq) - CASE WHEN c.deleted_count = 0 OR c.last_seq <= m.last_read_seq " \
   "THEN 0 ELSE (SELECT count(*) FROM messages d WHERE d.app_id = c.app_id AND d.channel_id = c.id "  \
   "AND d.seq > m.last_read_seq AND d.deleted_at IS NOT NULL) END"
+// Unread mentions of member m: flagged messages after the last-read seq that are not deleted.
 #define MENTIONS_EXPR                                                                                  \
   "CASE WHEN m.last_mention_seq <= m.last_read_seq THEN 0 ELSE (SELECT count(*) FROM message_flags f " \
   "WHERE f.app_id = m.app_id AND f.user_id = m.user_id AND f.channel_id = m.channel_id "               \
-  "AND f.seq > m.last_read_seq AND (f.flags & 1) != 0) END"
+  "AND f.seq > m.last_read_seq AND (f.flags & 1) != 0 AND NOT EXISTS (SELECT 1 FROM messages d "       \
+  "WHERE d.app_id = f.app_id AND d.channel_id = f.channel_id AND d.seq = f.seq "                       \
+  "AND d.deleted_at IS NOT NULL)) END"
 
 ChannelRecord read_channel(const Stmt& st, int o = 0) {
   ChannelRecord c;
@@ -597,7 +600,7 @@ class SqliteChatStore final : public ChatStore {
       Transaction tx(c);
       {
         auto st = c.prepare(
-            "UPDATE messages SET deleted_at = ?4, text = '', attachments = '[]' "
+            "UPDATE messages SET deleted_at = ?4, text = '', attachments = '[]', pinned_at = NULL "
             "WHERE app_id = ?1 AND channel_id = ?2 AND seq = ?3 AND deleted_at IS NULL");
         st.bind(1, app_id).bind(2, channel_id).bind(3, seq).bind(4, at).run();
       }

@@ -40,16 +40,9 @@ R list_apps(Ctx& c) {
   if (!cursor) co_return std::move(cursor).error();
   auto apps = co_await on_db(c.s, [&] { return c.s.tenancy.list_apps(*cursor, *limit + 1); });
   if (!apps) co_return std::move(apps).error();
-  json::array items;
-  std::optional<std::string> next;
-  for (int i = 0; i < static_cast<int>(apps->size()); ++i) {
-    if (i == *limit) {
-      next = (*apps)[i - 1].id;
-      break;
-    }
-    items.push_back(to_json((*apps)[i]));
-  }
-  co_return json_response(200, page(std::move(items), next));
+  co_return json_response(
+      200, page_of(
+               *apps, *limit, [](const auto& a) { return to_json(a); }, [](const auto& a) { return a.id; }));
 }
 
 R get_app(Ctx& c) {
@@ -138,16 +131,9 @@ R audit(Ctx& c) {
   if (auto a = c.req.param("app_id")) app_id = std::string(*a);
   auto entries = co_await on_db(c.s, [&] { return c.s.tenancy.audit(app_id, before, *limit + 1); });
   if (!entries) co_return std::move(entries).error();
-  json::array items;
-  std::optional<std::string> next;
-  for (int i = 0; i < static_cast<int>(entries->size()); ++i) {
-    if (i == *limit) {
-      next = std::to_string((*entries)[i - 1].id);
-      break;
-    }
-    items.push_back(to_json((*entries)[i]));
-  }
-  co_return json_response(200, page(std::move(items), next));
+  co_return json_response(200, page_of(
+                                   *entries, *limit, [](const auto& e) { return to_json(e); },
+                                   [](const auto& e) { return std::to_string(e.id); }));
 }
 
 }  // namespace

@@ -27,8 +27,6 @@ constexpr std::size_t kMaxChannelName = 100;
 constexpr std::size_t kMaxTopic = 500;
 constexpr std::size_t kMaxIdsPerCall = 100;
 
-chat::Caller caller(const Ctx& c) { return {c.app, c.user->user.id}; }
-
 net::Response channel_response(int status, const store::ChannelView& v, std::optional<bool> created = {}) {
   json::object o{{"channel", to_json(v)}};
   if (created) o["created"] = *created;
@@ -73,6 +71,10 @@ std::optional<json::array> read_array_cursor(const std::string& s) {
   if (ec || !v.is_array()) return std::nullopt;
   return v.as_array();
 }
+std::string lower_name(std::string name) {
+  for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return name;
+}
 Error bad_cursor() {
   Error e{Errc::invalid_request, "query parameter 'cursor' is not a cursor this server issued"};
   return e.with("parameter", "cursor");
@@ -99,7 +101,7 @@ R create_channel(Ctx& c) {
   spec.image_url = look.image_url.value_or("");
   spec.custom_json = look.custom_json.value_or("{}");
   spec.members = members.value_or(std::vector<std::string>{});
-  auto v = co_await on_db(c.s, [&] { return c.s.chat.create_channel(caller(c), spec); });
+  auto v = co_await on_db(c.s, [&] { return c.s.chat.create_channel(c.caller(), spec); });
   if (!v) co_return std::move(v).error();
   co_return channel_response(201, *v);
 }
@@ -110,7 +112,7 @@ R ensure_dm(Ctx& c) {
   ObjectReader r(*body);
   auto other = r.string("user_id", true, 1, 64);
   PARLEY_CO_TRY(r.finish());
-  auto res = co_await on_db(c.s, [&] { return c.s.chat.ensure_dm(caller(c), *other); });
+  auto res = co_await on_db(c.s, [&] { return c.s.chat.ensure_dm(c.caller(), *other); });
   if (!res) co_return std::move(res).error();
   co_return channel_response(res->second ? 201 : 200, res->first, res->second);
 }
@@ -136,19 +138,14 @@ R list_channels(Ctx& c) {
     after = store::ActivityCursor{(*a)[0].as_int64(), std::string((*a)[1].as_string())};
   }
   auto views = co_await on_db(
-      c.s, [&] { return c.s.chat.list_channels(caller(c), type, hidden->value_or(false), after, *limit + 1); });
+      c.s, [&] { return c.s.chat.list_channels(c.caller(), type, hidden->value_or(false), after, *limit + 1); });
   if (!views) co_return std::move(views).error();
-  json::array items;
-  std::optional<std::string> next;
-  for (int i = 0; i < static_cast<int>(views->size()); ++i) {
-    if (i == *limit) {
-      const auto& last = (*views)[i - 1].channel;
-      next = array_cursor({json::value(last.activity_at), json::value(last.id)});
-      break;
-    }
-    items.push_back(to_json((*views)[i]));
-  }
-  co_return json_response(200, page(std::move(items), next));
+  co_return json_response(200,
+                          page_of(
+                              *views, *limit, [](const auto& v) { return to_json(v); },
+                              [](const auto& v) {
+                                return array_cursor({json::value(v.channel.activity_at), json::value(v.channel.id)});
+                              }));
 }
 
 R list_public(Ctx& c) {
@@ -164,25 +161,17 @@ R list_public(Ctx& c) {
     if (!a || a->size() != 2 || !(*a)[0].is_string() || !(*a)[1].is_string()) co_return bad_cursor();
     after = std::pair{std::string((*a)[0].as_string()), std::string((*a)[1].as_string())};
   }
-  auto chans = co_await on_db(c.s, [&] { return c.s.chat.list_public(caller(c), q, after, *limit + 1); });
+  auto chans = co_await on_db(c.s, [&] { return c.s.chat.list_public(c.caller(), q, after, *limit + 1); });
   if (!chans) co_return std::move(chans).error();
-  json::array items;
-  std::optional<std::string> next;
-  for (int i = 0; i < static_cast<int>(chans->size()); ++i) {
-    if (i == *limit) {
-      const auto& last = (*chans)[i - 1];
-      std::string lower = last.name;
-      for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-      next = array_cursor({json::value(lower), json::value(last.id)});
-      break;
-    }
-    items.push_back(to_json((*chans)[i]));
-  }
-  co_return json_response(200, page(std::move(items), next));
+  co_return json_response(200, page_of(
+                                   *chans, *limit, [](const auto& ch) { return to_json(ch); },
+                                   [](const auto& ch) {
+                                     return array_cursor({json::value(lower_name(ch.name)), json::value(ch.id)});
+                                   }));
 }
 
 R unread(Ctx& c) {
-  auto t = co_await on_db(c.s, [&] { return c.s.chat.unread(caller(c)); });
+  auto t = co_await on_db(c.s, [&] { return c.s.chat.unread(c.caller()); });
   if (!t) co_return std::move(t).error();
   co_return json_response(200, json::object{{"unread_count", t->unread_count},
                                             {"unread_mentions", t->unread_mentions},
@@ -190,7 +179,7 @@ R unread(Ctx& c) {
 }
 
 R get_channel(Ctx& c) {
-  auto v = co_await on_db(c.s, [&] { return c.s.chat.get_channel(caller(c), c.param("channel_id")); });
+  auto v = co_await on_db(c.s, [&] { return c.s.chat.get_channel(c.caller(), c.param("channel_id")); });
   if (!v) co_return std::move(v).error();
   co_return channel_response(200, *v);
 }
@@ -207,13 +196,13 @@ R update_channel(Ctx& c) {
   PARLEY_CO_TRY(r.finish());
   patch.image_url = look.image_url;
   patch.custom_json = look.custom_json;
-  auto v = co_await on_db(c.s, [&] { return c.s.chat.update_channel(caller(c), c.param("channel_id"), patch); });
+  auto v = co_await on_db(c.s, [&] { return c.s.chat.update_channel(c.caller(), c.param("channel_id"), patch); });
   if (!v) co_return std::move(v).error();
   co_return channel_response(200, *v);
 }
 
 R set_archived(Ctx& c, bool archived) {
-  auto v = co_await on_db(c.s, [&] { return c.s.chat.set_archived(caller(c), c.param("channel_id"), archived); });
+  auto v = co_await on_db(c.s, [&] { return c.s.chat.set_archived(c.caller(), c.param("channel_id"), archived); });
   if (!v) co_return std::move(v).error();
   co_return channel_response(200, *v);
 }
@@ -221,7 +210,7 @@ R archive(Ctx& c) { return set_archived(c, true); }
 R unarchive(Ctx& c) { return set_archived(c, false); }
 
 R delete_channel(Ctx& c) {
-  PARLEY_CO_TRY(co_await on_db(c.s, [&] { return c.s.chat.delete_channel(caller(c), c.param("channel_id")); }));
+  PARLEY_CO_TRY(co_await on_db(c.s, [&] { return c.s.chat.delete_channel(c.caller(), c.param("channel_id")); }));
   co_return no_content();
 }
 
@@ -230,19 +219,12 @@ R list_members(Ctx& c) {
   if (!limit) co_return std::move(limit).error();
   auto cursor = c.cursor();
   if (!cursor) co_return std::move(cursor).error();
-  auto members =
-      co_await on_db(c.s, [&] { return c.s.chat.list_members(caller(c), c.param("channel_id"), *cursor, *limit + 1); });
+  auto members = co_await on_db(
+      c.s, [&] { return c.s.chat.list_members(c.caller(), c.param("channel_id"), *cursor, *limit + 1); });
   if (!members) co_return std::move(members).error();
-  json::array items;
-  std::optional<std::string> next;
-  for (int i = 0; i < static_cast<int>(members->size()); ++i) {
-    if (i == *limit) {
-      next = (*members)[i - 1].user_id;
-      break;
-    }
-    items.push_back(to_json((*members)[i]));
-  }
-  co_return json_response(200, page(std::move(items), next));
+  co_return json_response(
+      200, page_of(
+               *members, *limit, [](const auto& m) { return to_json(m); }, [](const auto& m) { return m.user_id; }));
 }
 
 R add_members(Ctx& c) {
@@ -254,7 +236,7 @@ R add_members(Ctx& c) {
   PARLEY_CO_TRY(r.finish());
   if (role && !chat::valid_role(*role)) co_return violates("role", "must be member, moderator or admin");
   auto added = co_await on_db(
-      c.s, [&] { return c.s.chat.add_members(caller(c), c.param("channel_id"), *ids, role.value_or("member")); });
+      c.s, [&] { return c.s.chat.add_members(c.caller(), c.param("channel_id"), *ids, role.value_or("member")); });
   if (!added) co_return std::move(added).error();
   json::array list;
   for (const auto& id : *added) list.emplace_back(id);
@@ -263,7 +245,7 @@ R add_members(Ctx& c) {
 
 R remove_member(Ctx& c) {
   PARLEY_CO_TRY(co_await on_db(
-      c.s, [&] { return c.s.chat.remove_member(caller(c), c.param("channel_id"), c.param("user_id")); }));
+      c.s, [&] { return c.s.chat.remove_member(c.caller(), c.param("channel_id"), c.param("user_id")); }));
   co_return no_content();
 }
 
@@ -275,19 +257,19 @@ R set_role(Ctx& c) {
   PARLEY_CO_TRY(r.finish());
   if (!chat::valid_role(*role)) co_return violates("role", "must be member, moderator or admin");
   auto m = co_await on_db(
-      c.s, [&] { return c.s.chat.set_role(caller(c), c.param("channel_id"), c.param("user_id"), *role); });
+      c.s, [&] { return c.s.chat.set_role(c.caller(), c.param("channel_id"), c.param("user_id"), *role); });
   if (!m) co_return std::move(m).error();
   co_return json_response(200, json::object{{"member", to_json(*m)}});
 }
 
 R join(Ctx& c) {
-  auto m = co_await on_db(c.s, [&] { return c.s.chat.join(caller(c), c.param("channel_id")); });
+  auto m = co_await on_db(c.s, [&] { return c.s.chat.join(c.caller(), c.param("channel_id")); });
   if (!m) co_return std::move(m).error();
   co_return json_response(200, json::object{{"member", to_json(*m)}});
 }
 
 R leave(Ctx& c) {
-  PARLEY_CO_TRY(co_await on_db(c.s, [&] { return c.s.chat.leave(caller(c), c.param("channel_id")); }));
+  PARLEY_CO_TRY(co_await on_db(c.s, [&] { return c.s.chat.leave(c.caller(), c.param("channel_id")); }));
   co_return no_content();
 }
 
@@ -300,20 +282,20 @@ R update_membership(Ctx& c) {
   patch.starred = r.boolean("starred", false);
   patch.hidden = r.boolean("hidden", false);
   PARLEY_CO_TRY(r.finish());
-  auto m = co_await on_db(c.s, [&] { return c.s.chat.update_membership(caller(c), c.param("channel_id"), patch); });
+  auto m = co_await on_db(c.s, [&] { return c.s.chat.update_membership(c.caller(), c.param("channel_id"), patch); });
   if (!m) co_return std::move(m).error();
   co_return json_response(200, json::object{{"member", to_json(*m)}});
 }
 
 R block(Ctx& c, bool on) {
-  PARLEY_CO_TRY(co_await on_db(c.s, [&] { return c.s.chat.block(caller(c), c.param("user_id"), on); }));
+  PARLEY_CO_TRY(co_await on_db(c.s, [&] { return c.s.chat.block(c.caller(), c.param("user_id"), on); }));
   co_return no_content();
 }
 R put_block(Ctx& c) { return block(c, true); }
 R delete_block(Ctx& c) { return block(c, false); }
 
 R list_blocks(Ctx& c) {
-  auto list = co_await on_db(c.s, [&] { return c.s.chat.blocks(caller(c)); });
+  auto list = co_await on_db(c.s, [&] { return c.s.chat.blocks(c.caller()); });
   if (!list) co_return std::move(list).error();
   json::array items;
   for (const auto& [id, at] : *list) items.push_back(json::object{{"user_id", id}, {"created_at", format_time(at)}});

@@ -67,6 +67,8 @@ struct Ctx {
   /// ?cursor=, decoded; empty when absent. 400 when malformed.
   Result<std::string> cursor() const;
   tenancy::Actor actor() const { return {"admin", request_id}; }
+  /// The user a chat call acts as (user-token routes only).
+  chat::Caller caller() const { return {app, user->user.id}; }
 };
 
 /// Encodes a paging position as an opaque cursor.

@@ -29,8 +29,6 @@ constexpr std::size_t kMaxReactionType = 64;
 constexpr std::int64_t kMaxSeq = std::numeric_limits<std::int64_t>::max() / 2;
 constexpr std::size_t kMaxSyncChannels = 500;
 
-chat::Caller caller(const Ctx& c) { return {c.app, c.user->user.id}; }
-
 net::Response message_response(int status, const chat::MessagePage& p, std::optional<bool> duplicate = {}) {
   json::object o{{"message", messages_json(p, false).at(0)}};
   if (duplicate) o["duplicate"] = *duplicate;
@@ -44,7 +42,7 @@ R send(Ctx& c) {
   chat::OutgoingMessage msg;
   read_outgoing_message(r, *body, msg);
   PARLEY_CO_TRY(r.finish());
-  auto sent = co_await on_db(c.s, [&] { return c.s.chat.send(caller(c), c.param("channel_id"), std::move(msg)); });
+  auto sent = co_await on_db(c.s, [&] { return c.s.chat.send(c.caller(), c.param("channel_id"), std::move(msg)); });
   if (!sent) co_return std::move(sent).error();
   chat::MessagePage p;
   p.items.push_back(std::move(sent->message));
@@ -62,7 +60,7 @@ R history(Ctx& c) {
   if (!preview) co_return std::move(preview).error();
   if (*after && *before) co_return Error{Errc::invalid_request, "give after_seq or before_seq, not both"};
   auto p =
-      co_await on_db(c.s, [&] { return c.s.chat.history(caller(c), c.param("channel_id"), *after, *before, *limit); });
+      co_await on_db(c.s, [&] { return c.s.chat.history(c.caller(), c.param("channel_id"), *after, *before, *limit); });
   if (!p) co_return std::move(p).error();
   co_return json_response(
       200, json::object{{"items", messages_json(*p, preview->value_or(false))}, {"has_more", p->has_more}});
@@ -71,7 +69,7 @@ R history(Ctx& c) {
 R get_message(Ctx& c) {
   auto seq = seq_param(c);
   if (!seq) co_return std::move(seq).error();
-  auto p = co_await on_db(c.s, [&] { return c.s.chat.get_message(caller(c), c.param("channel_id"), *seq); });
+  auto p = co_await on_db(c.s, [&] { return c.s.chat.get_message(c.caller(), c.param("channel_id"), *seq); });
   if (!p) co_return std::move(p).error();
   co_return message_response(200, *p);
 }
@@ -87,7 +85,7 @@ R edit(Ctx& c) {
   auto attachments = read_attachments(r, *body, count);
   PARLEY_CO_TRY(r.finish());
   auto p =
-      co_await on_db(c.s, [&] { return c.s.chat.edit(caller(c), c.param("channel_id"), *seq, *text, attachments); });
+      co_await on_db(c.s, [&] { return c.s.chat.edit(c.caller(), c.param("channel_id"), *seq, *text, attachments); });
   if (!p) co_return std::move(p).error();
   co_return message_response(200, *p);
 }
@@ -95,7 +93,7 @@ R edit(Ctx& c) {
 R delete_message(Ctx& c) {
   auto seq = seq_param(c);
   if (!seq) co_return std::move(seq).error();
-  PARLEY_CO_TRY(co_await on_db(c.s, [&] { return c.s.chat.delete_message(caller(c), c.param("channel_id"), *seq); }));
+  PARLEY_CO_TRY(co_await on_db(c.s, [&] { return c.s.chat.delete_message(c.caller(), c.param("channel_id"), *seq); }));
   co_return no_content();
 }
 
@@ -114,7 +112,7 @@ R replies(Ctx& c) {
   auto after = int_param(c, "after_seq", 0, kMaxSeq);
   if (!after) co_return std::move(after).error();
   auto p = co_await on_db(
-      c.s, [&] { return c.s.chat.replies(caller(c), c.param("channel_id"), *seq, after->value_or(0), *limit); });
+      c.s, [&] { return c.s.chat.replies(c.caller(), c.param("channel_id"), *seq, after->value_or(0), *limit); });
   if (!p) co_return std::move(p).error();
   co_return json_response(200, json::object{{"items", messages_json(*p, false)}, {"has_more", p->has_more}});
 }
@@ -122,7 +120,7 @@ R replies(Ctx& c) {
 R react(Ctx& c, const std::string& type, bool on) {
   auto seq = seq_param(c);
   if (!seq) co_return std::move(seq).error();
-  auto p = co_await on_db(c.s, [&] { return c.s.chat.react(caller(c), c.param("channel_id"), *seq, type, on); });
+  auto p = co_await on_db(c.s, [&] { return c.s.chat.react(c.caller(), c.param("channel_id"), *seq, type, on); });
   if (!p) co_return std::move(p).error();
   co_return message_response(200, *p);
 }
@@ -145,7 +143,7 @@ R remove_reaction(Ctx& c) {
 R seen_by(Ctx& c) {
   auto seq = seq_param(c);
   if (!seq) co_return std::move(seq).error();
-  auto ids = co_await on_db(c.s, [&] { return c.s.chat.seen_by(caller(c), c.param("channel_id"), *seq); });
+  auto ids = co_await on_db(c.s, [&] { return c.s.chat.seen_by(c.caller(), c.param("channel_id"), *seq); });
   if (!ids) co_return std::move(ids).error();
   json::array list;
   for (const auto& id : *ids) list.emplace_back(id);
@@ -158,7 +156,7 @@ R mark_read(Ctx& c) {
   ObjectReader r(*body);
   auto seq = r.integer("seq", false, 0, kMaxSeq);
   PARLEY_CO_TRY(r.finish());
-  auto res = co_await on_db(c.s, [&] { return c.s.chat.mark_read(caller(c), c.param("channel_id"), seq); });
+  auto res = co_await on_db(c.s, [&] { return c.s.chat.mark_read(c.caller(), c.param("channel_id"), seq); });
   if (!res) co_return std::move(res).error();
   co_return json_response(200, json::object{{"last_read_seq", res->first}, {"unread_count", res->second}});
 }
@@ -166,14 +164,14 @@ R mark_read(Ctx& c) {
 R pin(Ctx& c, bool on) {
   auto seq = seq_param(c);
   if (!seq) co_return std::move(seq).error();
-  PARLEY_CO_TRY(co_await on_db(c.s, [&] { return c.s.chat.pin(caller(c), c.param("channel_id"), *seq, on); }));
+  PARLEY_CO_TRY(co_await on_db(c.s, [&] { return c.s.chat.pin(c.caller(), c.param("channel_id"), *seq, on); }));
   co_return no_content();
 }
 R put_pin(Ctx& c) { return pin(c, true); }
 R delete_pin(Ctx& c) { return pin(c, false); }
 
 R list_pins(Ctx& c) {
-  auto p = co_await on_db(c.s, [&] { return c.s.chat.pins(caller(c), c.param("channel_id")); });
+  auto p = co_await on_db(c.s, [&] { return c.s.chat.pins(c.caller(), c.param("channel_id")); });
   if (!p) co_return std::move(p).error();
   co_return json_response(200, json::object{{"items", messages_json(*p, false)}});
 }
@@ -181,7 +179,7 @@ R list_pins(Ctx& c) {
 R save(Ctx& c, bool on) {
   auto seq = seq_param(c);
   if (!seq) co_return std::move(seq).error();
-  PARLEY_CO_TRY(co_await on_db(c.s, [&] { return c.s.chat.save(caller(c), c.param("channel_id"), *seq, on); }));
+  PARLEY_CO_TRY(co_await on_db(c.s, [&] { return c.s.chat.save(c.caller(), c.param("channel_id"), *seq, on); }));
   co_return no_content();
 }
 R put_saved(Ctx& c) { return save(c, true); }
@@ -204,21 +202,15 @@ R flagged(Ctx& c, store::MessageFlag flag, bool unread_only) {
     const auto& a = v.as_array();
     after = store::FlagCursor{a[0].as_int64(), std::string(a[1].as_string()), a[2].as_int64()};
   }
-  auto rows = co_await on_db(c.s, [&] { return c.s.chat.flagged(caller(c), flag, unread_only, after, *limit + 1); });
+  auto rows = co_await on_db(c.s, [&] { return c.s.chat.flagged(c.caller(), flag, unread_only, after, *limit + 1); });
   if (!rows) co_return std::move(rows).error();
-  json::array items;
-  std::optional<std::string> next;
-  for (int i = 0; i < static_cast<int>(rows->size()); ++i) {
-    const auto& row = (*rows)[i];
-    if (i == *limit) {
-      const auto& last = (*rows)[i - 1];
-      next = json::serialize(json::array{json::value(last.flagged_at), json::value(last.message.channel_id),
-                                         json::value(last.message.seq)});
-      break;
-    }
-    items.push_back(to_json(row.message, {}, false));
-  }
-  co_return json_response(200, page(std::move(items), next));
+  co_return json_response(
+      200, page_of(
+               *rows, *limit, [](const auto& row) { return to_json(row.message, {}, false); },
+               [](const auto& row) {
+                 return json::serialize(json::array{json::value(row.flagged_at), json::value(row.message.channel_id),
+                                                    json::value(row.message.seq)});
+               }));
 }
 
 R list_saved(Ctx& c) { return flagged(c, store::MessageFlag::saved, false); }
@@ -258,7 +250,7 @@ R sync(Ctx& c) {
     if (version < 0) co_return violates("since", "is not a cursor this server issued");
     req.since = version;
   }
-  auto res = co_await on_db(c.s, [&] { return c.s.chat.sync(caller(c), req); });
+  auto res = co_await on_db(c.s, [&] { return c.s.chat.sync(c.caller(), req); });
   if (!res) co_return std::move(res).error();
   json::object chans;
   for (const auto& [id, p] : res->channels) {

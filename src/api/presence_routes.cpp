@@ -52,8 +52,8 @@ R presence(Ctx& c) {
 }
 
 R channel_online(Ctx& c) {
-  chat::Caller who{c.app, c.user->user.id};
-  auto members = co_await on_db(c.s, [&] { return c.s.chat.list_members(who, c.param("channel_id"), "", 100000); });
+  auto members =
+      co_await on_db(c.s, [&] { return c.s.chat.list_members(c.caller(), c.param("channel_id"), "", 100000); });
   if (!members) co_return std::move(members).error();
   json::array online;
   for (const auto& m : *members) {

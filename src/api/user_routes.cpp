@@ -60,16 +60,9 @@ R list_users(Ctx& c) {
   auto users =
       co_await on_db(c.s, [&] { return c.s.users.list(c.app_id(), q, *cursor, *limit + 1, include_deactivated); });
   if (!users) co_return std::move(users).error();
-  json::array items;
-  std::optional<std::string> next;
-  for (int i = 0; i < static_cast<int>(users->size()); ++i) {
-    if (i == *limit) {
-      next = (*users)[i - 1].id;
-      break;
-    }
-    items.push_back(to_json((*users)[i]));
-  }
-  co_return json_response(200, page(std::move(items), next));
+  co_return json_response(
+      200, page_of(
+               *users, *limit, [](const auto& u) { return to_json(u); }, [](const auto& u) { return u.id; }));
 }
 
 R set_active(Ctx& c, bool active) {

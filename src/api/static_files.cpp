@@ -36,6 +36,7 @@ std::string content_type(const fs::path& p) {
 }  // namespace
 
 std::string find_web_dir(const std::string& configured) {
+  if (configured == "off") return {};
   if (!configured.empty()) return configured;
   for (const char* candidate : {"./web/app/dist", PARLEY_SOURCE_DIR "/web/app/dist"}) {
     std::error_code ec;

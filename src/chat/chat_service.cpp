@@ -579,8 +579,10 @@ Status ChatService::pin(const Caller& who, const std::string& channel_id, std::i
   auto m = chat_.get_message(who.app_id(), channel_id, seq);
   if (!m) return std::move(m).error();
   if (on && m->deleted_at) return not_found("message");
-  PARLEY_TRY(
-      chat_.set_pinned(who.app_id(), channel_id, seq, on ? std::optional<TimeMs>(now_ms()) : std::nullopt, kMaxPins));
+  auto pinned =
+      chat_.set_pinned(who.app_id(), channel_id, seq, on ? std::optional<TimeMs>(now_ms()) : std::nullopt, kMaxPins);
+  if (!pinned) return std::move(pinned).error();
+  if (pinned->pinned_at.has_value() != m->pinned_at.has_value()) emit(message_event("message.updated", *pinned));
   return ok_status();
 }
 

@@ -76,6 +76,7 @@ class WsSession final : public WsPeer, public std::enable_shared_from_this<WsSes
     req_.reset();
     if (aec) {
       listener_->on_close();
+      listener_.reset();  // the listener holds this peer: drop it so the session can end
       co_return false;
     }
     co_return true;
@@ -122,6 +123,7 @@ class WsSession final : public WsPeer, public std::enable_shared_from_this<WsSes
     hard_close();
     open_ = false;
     listener_->on_close();
+    listener_.reset();  // the listener holds this peer: drop it so the session can end
   }
 
  private:
@@ -160,7 +162,9 @@ class WsSession final : public WsPeer, public std::enable_shared_from_this<WsSes
     std::vector<std::shared_ptr<const std::string>> batch;
     std::vector<asio::const_buffer> buffers;
     static const char newline = '\n';
-    while (!self->queue_.empty() && !self->closing_) {
+    // Once closing, nothing more is queued; what was queued before the close still goes out first
+    // (a slow consumer's queue was dropped and its socket closed).
+    while (!self->queue_.empty()) {
       batch.swap(self->queue_);
       buffers.clear();
       for (const auto& f : batch) {

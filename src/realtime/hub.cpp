@@ -61,6 +61,11 @@ void Hub::attach(const std::shared_ptr<Session>& s, const std::vector<std::strin
   if (came_online) publish_presence(s->app_id(), s->user_id(), true, now_ms());
 }
 
+void Hub::track(const std::shared_ptr<Session>& s) {
+  std::unique_lock lock(mu_);
+  all_[s.get()] = s;
+}
+
 void Hub::detach(Session& s) {
   std::unique_lock lock(mu_);
   if (all_.erase(&s) == 0) return;

@@ -41,6 +41,8 @@ class Hub {
 
   /// Registers a session and the channels it hears; publishes presence when the user comes online.
   void attach(const std::shared_ptr<Session>& s, const std::vector<std::string>& channels);
+  /// Registers a session still waiting for its auth frame, so that the sweeper enforces its deadline.
+  void track(const std::shared_ptr<Session>& s);
   void detach(Session& s);
   /// Hear a channel without being a member (public channels), or stop.
   void watch(Session& s, const std::string& channel_id, bool on);

@@ -67,7 +67,11 @@ void Session::hello() {
 }
 
 awaitable<void> Session::start() {
-  if (token_exp_s_.load() == 0) co_return;  // waits for an auth frame
+  if (token_exp_s_.load() == 0) {  // waits for an auth frame; the hub's sweeper enforces the deadline
+    hub_.track(shared_from_this());
+    attached_ = true;
+    co_return;
+  }
   auto channels = co_await api::on_db(s_, [&] { return s_.store.chat().member_channel_ids(app_id_, user_id_); });
   if (!channels) {
     error("", channels.error());

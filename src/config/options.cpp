@@ -90,7 +90,8 @@ const std::vector<Def>& defs() {
               "On SIGTERM/SIGINT, in-flight requests get this long to finish"),
       text("cors-origins", &Config::cors_origins, "Comma-separated allowed CORS origins, or *; empty: CORS off"),
       text("web-dir", &Config::web_dir,
-           "Folder of the built web app served at /; empty: ./web/app/dist (or the source tree's) if present; off: none"),
+           "Folder of the built web app served at /; empty: ./web/app/dist (or the source tree's) if present; off: "
+           "none"),
       text("admin-key", &Config::admin_key,
            "Super-admin key; empty: one is generated on first start, printed once, stored hashed"),
       text("log-level", &Config::log_level, "trace, debug, info, warn, error or off"),

@@ -98,8 +98,8 @@ class ServerProcess {
     /// serve flags without dashes; defaults: host, port, admin-key, demo, log-level, web-dir (off:
     /// unknown paths answer 404 instead of the web app's index, whatever is built in the tree).
     /// data-dir is added unless given here or via data_dir. Erase a key to leave a flag out.
-    std::map<std::string, std::string> flags{
-        {"host", "127.0.0.1"}, {"port", "0"}, {"admin-key", kAdminKey}, {"demo", "false"}, {"log-level", "warn"}, {"web-dir", "off"}};
+    std::map<std::string, std::string> flags{{"host", "127.0.0.1"}, {"port", "0"},         {"admin-key", kAdminKey},
+                                             {"demo", "false"},     {"log-level", "warn"}, {"web-dir", "off"}};
     std::vector<std::string> extra_args;  // appended after the flags
     EnvVars env;
     std::filesystem::path data_dir;  // empty: a fresh temporary folder owned by the server

@@ -9,7 +9,14 @@ packages=(
   libsqlite3-dev libssl-dev libspdlog-dev libfmt-dev
   libtomlplusplus-dev libcli11-dev libjwt-dev libgtest-dev
   clang-format
+  chromium
 )
+# The web app and SDK (web/) need Node.js and npm: Debian's when none is installed.
+if ! command -v node >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+elif ! command -v npm >/dev/null 2>&1; then
+  packages+=(npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

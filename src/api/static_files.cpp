@@ -66,6 +66,13 @@ std::optional<net::Response> StaticFiles::serve(const net::Request& req) const {
   if (files_.empty() || (req.method != "GET" && req.method != "HEAD")) return std::nullopt;
   if (req.path == "/v1" || req.path.starts_with("/v1/")) return std::nullopt;  // the API answers in JSON
   std::string path = req.path;
+  // A folder with an index (e.g. /docs) is reached at its slash form, so relative links resolve.
+  if (!path.empty() && path.back() != '/' && files_.contains(path + "/index.html")) {
+    net::Response r;
+    r.status = 308;
+    r.headers.emplace_back("Location", path + "/");
+    return r;
+  }
   if (path.empty() || path.back() == '/') path += "index.html";
   auto it = files_.find(path);
   if (it == files_.end()) {

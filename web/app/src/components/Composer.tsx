@@ -1,0 +1,143 @@
+import { useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { useStore, type Chat } from '../chat';
+
+interface Props {
+  id?: string;
+  chat: Chat;
+  channelId: string;
+  /** Offered by the @ autocomplete. */
+  memberIds: string[];
+  label: string;
+  disabled?: boolean;
+  onSend: (text: string) => Promise<unknown>;
+}
+
+/**
+ * The message box: Enter sends, Shift+Enter breaks the line; typing tells the channel; "@"
+ * opens a list of members (arrow keys, Enter or Tab to pick, Escape to close).
+ */
+export function Composer({ id, chat, channelId, memberIds, label, disabled, onSend }: Props) {
+  const [text, setText] = useState('');
+  const [caret, setCaret] = useState(0);
+  const [active, setActive] = useState(0);
+  const [dismissed, setDismissed] = useState<number>();
+  const ref = useRef<HTMLTextAreaElement>(null);
+  const listId = useId();
+  useStore(chat.users);
+
+  const query = useMemo(() => {
+    const m = /(^|\s)@([A-Za-z0-9_.@-]*)$/.exec(text.slice(0, caret));
+    return m ? { q: m[2].toLowerCase(), start: caret - m[2].length - 1 } : undefined;
+  }, [text, caret]);
+
+  const options = useMemo(() => {
+    if (!query || query.start === dismissed) return [];
+    return memberIds
+      .filter((u) => u !== chat.me)
+      .filter((u) => u.toLowerCase().startsWith(query.q) || chat.users.name(u).toLowerCase().startsWith(query.q))
+      .slice(0, 8);
+  }, [query, dismissed, memberIds, chat]);
+  const open = options.length > 0;
+  const current = Math.min(active, options.length - 1);
+
+  function pick(userId: string) {
+    if (!query) return;
+    const next = `${text.slice(0, query.start)}@${userId} ${text.slice(caret)}`;
+    const pos = query.start + userId.length + 2;
+    setText(next);
+    setCaret(pos);
+    setActive(0);
+    requestAnimationFrame(() => {
+      ref.current?.focus();
+      ref.current?.setSelectionRange(pos, pos);
+    });
+  }
+
+  function send() {
+    const t = text.trim();
+    if (!t || disabled) return;
+    setText('');
+    setCaret(0);
+    chat.client.realtime.stopTyping(channelId);
+    onSend(t).catch(() => undefined); // a failure shows on the pending message
+  }
+
+  function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
+    if (open) {
+      if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+        e.preventDefault();
+        const n = options.length;
+        setActive((current + (e.key === 'ArrowDown' ? 1 : n - 1)) % n);
+        return;
+      }
+      if (e.key === 'Enter' || e.key === 'Tab') {
+        e.preventDefault();
+        pick(options[current]);
+        return;
+      }
+      if (e.key === 'Escape') {
+        e.preventDefault();
+        setDismissed(query?.start);
+        return;
+      }
+    }
+    if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
+      e.preventDefault();
+      send();
+    }
+  }
+
+  return (
+    <form
+      className="composer"
+      onSubmit={(e) => {
+        e.preventDefault();
+        send();
+      }}
+    >
+      {open && (
+        <ul className="mentions" id={listId} role="listbox" aria-label="Mention a member">
+          {options.map((u, i) => (
+            <li
+              key={u}
+              id={`${listId}-${i}`}
+              role="option"
+              aria-selected={i === current}
+              onMouseDown={(e) => {
+                e.preventDefault();
+                pick(u);
+              }}
+            >
+              <strong>{chat.users.name(u)}</strong> <span className="muted">@{u}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+      <textarea
+        id={id}
+        ref={ref}
+        rows={1}
+        value={text}
+        disabled={disabled}
+        placeholder={disabled ? 'This channel is archived' : `${label}…`}
+        title="Enter sends, Shift+Enter starts a new line, @ mentions a member"
+        aria-label={label}
+        aria-autocomplete="list"
+        aria-controls={open ? listId : undefined}
+        aria-activedescendant={open ? `${listId}-${current}` : undefined}
+        onChange={(e) => {
+          setText(e.target.value);
+          setCaret(e.target.selectionStart ?? e.target.value.length);
+          setActive(0);
+          if (e.target.value.trim()) chat.client.realtime.startTyping(channelId);
+        }}
+        onSelect={(e) => setCaret(e.currentTarget.selectionStart ?? 0)}
+        onKeyDown={onKeyDown}
+        onBlur={() => chat.client.realtime.stopTyping(channelId)}
+      />
+      <button type="submit" disabled={disabled || !text.trim()} aria-label="Send message">
+        Send
+      </button>
+    </form>
+  );
+}

@@ -1,0 +1,87 @@
+import type { Channel } from '@parley/client';
+import { dmPartner, useStore, type Chat } from '../chat';
+import { navigate } from '../route';
+import { PresenceDot } from './PresenceDot';
+
+interface Props {
+  chat: Chat;
+  activeId: string | undefined;
+  onNew: (kind: 'dm' | 'group') => void;
+  onSignOut: () => void;
+}
+
+export function Sidebar({ chat, activeId, onNew, onSignOut }: Props) {
+  const { channels, loaded, error } = useStore(chat.channels);
+  useStore(chat.users); // names of DM partners
+
+  return (
+    <nav className="sidebar" aria-label="Channels">
+      <header className="sidebar-head">
+        <h1>
+          <span className="logo" aria-hidden="true" /> Parley
+        </h1>
+        <p className="me">
+          <PresenceDot chat={chat} userId={chat.me} /> <span data-testid="me">{chat.users.name(chat.me)}</span>
+        </p>
+      </header>
+      <div className="sidebar-actions">
+        <button type="button" onClick={() => onNew('dm')}>
+          New message
+        </button>
+        <button type="button" onClick={() => onNew('group')}>
+          New group
+        </button>
+      </div>
+      {!loaded && !error && <p className="muted pad">Loading channels…</p>}
+      {error && (
+        <p className="error pad" role="alert">
+          Could not load channels: {error.message}
+        </p>
+      )}
+      <ul className="channel-list">
+        {channels.map((c) => (
+          <ChannelLink key={c.id} chat={chat} channel={c} active={c.id === activeId} />
+        ))}
+      </ul>
+      <footer className="sidebar-foot">
+        <a href="/docs/">API docs</a>
+        <button type="button" className="link" onClick={onSignOut}>
+          Sign out
+        </button>
+      </footer>
+    </nav>
+  );
+}
+
+function ChannelLink({ chat, channel, active }: { chat: Chat; channel: Channel; active: boolean }) {
+  const unread = active ? 0 : channel.unread_count ?? 0;
+  const partner = channel.type === 'dm' ? dmPartner(channel, chat.me) : undefined;
+  const muted = channel.membership?.muted;
+  const online = useStore(chat.presence).online[partner ?? ''] === true;
+  return (
+    <li>
+      <a
+        href={`/c/${channel.id}`}
+        className={`channel-link${active ? ' active' : ''}${unread > 0 ? ' has-unread' : ''}`}
+        aria-current={active ? 'page' : undefined}
+        data-channel-id={channel.id}
+        onClick={(e) => {
+          if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
+          e.preventDefault();
+          navigate(`/c/${channel.id}`);
+        }}
+      >
+        {partner ? <PresenceDot chat={chat} userId={partner} decorative /> : <span className="hash" aria-hidden="true">{channel.type === 'public' ? '#' : '•'}</span>}
+        <span className="channel-name">{chat.channelName(channel)}</span>
+        {partner && <span className="sr-only"> ({online ? 'online' : 'offline'})</span>}
+        {muted && <span className="sr-only"> (muted)</span>}
+        {unread > 0 && (
+          <span className="badge" data-testid="unread-badge">
+            {unread > 99 ? '99+' : unread}
+            <span className="sr-only"> unread</span>
+          </span>
+        )}
+      </a>
+    </li>
+  );
+}

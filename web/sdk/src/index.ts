@@ -1,0 +1,24 @@
+export { ParleyClient, paginate, wsUrlFor, type ParleyClientOptions } from './client.js';
+export { ParleyServer, ParleyAdmin, type ParleyServerOptions, type ParleyAdminOptions, type AppQuery, type AuditQuery } from './server.js';
+export { ParleyError, isParleyError, type ParleyErrorCode, type ParleyErrorInit } from './errors.js';
+export { Transport, type TransportOptions, type FetchLike, type AuthStrategy, type RequestOptions } from './http.js';
+export { TokenManager, refreshTokenProvider, jwtClaims, jwtExpiry, type TokenProvider, type TokenResult, type RefreshTokenProviderOptions } from './tokens.js';
+export {
+  Realtime,
+  type ConnectionState,
+  type RealtimeOptions,
+  type RealtimeEventMap,
+  type ReconnectOptions,
+  type WebSocketCtor,
+  type WebSocketLike,
+} from './realtime.js';
+export type * from './events.js';
+export type * from './types.js';
+export { Store } from './stores/store.js';
+export { MessageCollection } from './stores/collection.js';
+export { ChannelListStore, type ChannelListState, type ChannelListOptions } from './stores/channels.js';
+export { MessageListStore, newClientMsgId, type MessageListState, type MessageListOptions, type PendingMessage } from './stores/messages.js';
+export { ThreadStore, type ThreadState } from './stores/thread.js';
+export { MemberListStore, type MemberListState } from './stores/members.js';
+export { PresenceStore, type PresenceState } from './stores/presence.js';
+export { TypingStore, type TypingState } from './stores/typing.js';

@@ -1,0 +1,138 @@
+import { Transport, seg, type TransportOptions } from './http.js';
+import type {
+  ApiKey,
+  App,
+  AppSettings,
+  AuditEntry,
+  MintTokenRequest,
+  Page,
+  PageQuery,
+  Presence,
+  TokenPair,
+  User,
+  UserQuery,
+} from './types.js';
+
+export interface ParleyServerOptions extends TransportOptions {
+  apiKey: string;
+  apiSecret: string;
+}
+
+/**
+ * Parley for an app's own backend, with the app's API key and secret (never ship these to a
+ * browser): mint user tokens, revoke them, (de)activate users, purge messages.
+ */
+export class ParleyServer {
+  readonly http: Transport;
+
+  constructor(opts: ParleyServerOptions) {
+    const header = `Basic ${btoa(`${opts.apiKey}:${opts.apiSecret}`)}`;
+    this.http = new Transport(opts, { header: async () => header });
+  }
+
+  /** Creates the user (or updates the given fields) and answers a token pair for the frontend. */
+  mintToken(req: MintTokenRequest): Promise<TokenPair> {
+    return this.http.request('POST', '/v1/auth/token', { body: req });
+  }
+
+  /** Every access and refresh token of the user stops working. */
+  revokeUserTokens(userId: string): Promise<void> {
+    return this.http.request('POST', `/v1/users/${seg(userId)}/revoke-tokens`);
+  }
+
+  async getUser(userId: string): Promise<User> {
+    return (await this.http.request<{ user: User }>('GET', `/v1/users/${seg(userId)}`)).user;
+  }
+
+  listUsers(query: UserQuery & { include_deactivated?: boolean } = {}): Promise<Page<User>> {
+    return this.http.request('GET', '/v1/users', { query: { ...query } });
+  }
+
+  async deactivateUser(userId: string): Promise<User> {
+    return (await this.http.request<{ user: User }>('POST', `/v1/users/${seg(userId)}/deactivate`)).user;
+  }
+
+  async reactivateUser(userId: string): Promise<User> {
+    return (await this.http.request<{ user: User }>('POST', `/v1/users/${seg(userId)}/reactivate`)).user;
+  }
+
+  /** Erases a message's content for good (its tombstone stays). */
+  purgeMessage(channelId: string, seq: number): Promise<void> {
+    return this.http.request('POST', `/v1/channels/${seg(channelId)}/messages/${seg(seq)}/purge`);
+  }
+
+  async getPresence(userIds: string[]): Promise<Presence[]> {
+    return (await this.http.request<{ items: Presence[] }>('GET', '/v1/presence', { query: { user_ids: userIds } })).items;
+  }
+}
+
+export interface ParleyAdminOptions extends TransportOptions {
+  /** The super-admin key (`--admin-key`, or the one printed on first start). */
+  adminKey: string;
+}
+
+export interface AppQuery extends PageQuery {}
+export interface AuditQuery extends PageQuery {
+  app_id?: string;
+}
+
+/** The operator's API (`/v1/admin/*`) with the super-admin key. */
+export class ParleyAdmin {
+  readonly http: Transport;
+
+  constructor(opts: ParleyAdminOptions) {
+    const header = `Bearer ${opts.adminKey}`;
+    this.http = new Transport(opts, { header: async () => header });
+  }
+
+  /** The secret is shown only here. */
+  createApp(req: { name: string; settings?: AppSettings }): Promise<{ app: App; api_key: string; api_secret: string }> {
+    return this.http.request('POST', '/v1/admin/apps', { body: req });
+  }
+
+  listApps(query: AppQuery = {}): Promise<Page<App>> {
+    return this.http.request('GET', '/v1/admin/apps', { query: { ...query } });
+  }
+
+  async getApp(appId: string): Promise<App> {
+    return (await this.http.request<{ app: App }>('GET', `/v1/admin/apps/${seg(appId)}`)).app;
+  }
+
+  /** Settings merge key by key. */
+  async updateApp(appId: string, update: { name?: string; settings?: AppSettings }): Promise<App> {
+    return (await this.http.request<{ app: App }>('PATCH', `/v1/admin/apps/${seg(appId)}`, { body: update })).app;
+  }
+
+  /** The app and all its data are gone. */
+  deleteApp(appId: string): Promise<void> {
+    return this.http.request('DELETE', `/v1/admin/apps/${seg(appId)}`);
+  }
+
+  async listKeys(appId: string): Promise<ApiKey[]> {
+    return (await this.http.request<{ items: ApiKey[] }>('GET', `/v1/admin/apps/${seg(appId)}/keys`)).items;
+  }
+
+  createKey(appId: string): Promise<{ key: ApiKey; api_secret: string }> {
+    return this.http.request('POST', `/v1/admin/apps/${seg(appId)}/keys`, { body: {} });
+  }
+
+  /** Step one of a rotation: a confirm token valid 15 minutes. */
+  requestKeyRotation(appId: string, key: string): Promise<{ confirm_token: string; expires_at: string }> {
+    return this.http.request('POST', `/v1/admin/apps/${seg(appId)}/keys/${seg(key)}/rotate`);
+  }
+
+  /** Step two: the new secret; the old one stops working. */
+  confirmKeyRotation(appId: string, key: string, confirmToken: string): Promise<{ key: ApiKey; api_secret: string }> {
+    const path = `/v1/admin/apps/${seg(appId)}/keys/${seg(key)}/rotate/confirm`;
+    return this.http.request('POST', path, { body: { confirm_token: confirmToken } });
+  }
+
+  revokeKey(appId: string, key: string): Promise<void> {
+    return this.http.request('DELETE', `/v1/admin/apps/${seg(appId)}/keys/${seg(key)}`);
+  }
+
+  /** Newest first. */
+  audit(query: AuditQuery = {}): Promise<Page<AuditEntry>> {
+    return this.http.request('GET', '/v1/admin/audit', { query: { ...query } });
+  }
+}

@@ -1,0 +1,283 @@
+import type { ParleyClient } from '../client.js';
+import { ParleyError } from '../errors.js';
+import type { AnyParleyEvent } from '../events.js';
+import type { Message, SendMessageRequest } from '../types.js';
+import { MessageCollection } from './collection.js';
+import { Store } from './store.js';
+
+/** A message being sent, shown until the server's copy (same `client_msg_id`) arrives. */
+export interface PendingMessage {
+  client_msg_id: string;
+  text: string;
+  parent_seq: number | null;
+  mentions: string[];
+  created_at: string;
+  status: 'sending' | 'failed';
+  error?: ParleyError;
+}
+
+export interface MessageListState {
+  /** Ascending by seq, every seq at most once (thread replies included: filter on `parent_seq`). */
+  messages: Message[];
+  pending: PendingMessage[];
+  loaded: boolean;
+  loading: boolean;
+  loadingOlder: boolean;
+  /** Older history exists before the first message held. */
+  hasMoreBefore: boolean;
+  error?: ParleyError;
+}
+
+export interface MessageListOptions {
+  /** Page size for the newest page and for older pages (default 50, at most 200). */
+  pageSize?: number;
+}
+
+/**
+ * The history of one channel as a UI shows it: the newest page first, older pages on demand
+ * (`before_seq`), live events merged in, and gaps filled: when a seq arrives past the next
+ * expected one, the missing range is fetched over REST. Never holds a seq twice; a sent
+ * message replaces its pending copy. Call `dispose()` when done.
+ */
+export class MessageListStore extends Store<MessageListState> {
+  private readonly col: MessageCollection;
+  private readonly pageSize: number;
+  private readonly off: () => void;
+  /** Every seq from the oldest held up to this one is held (or known not to exist). */
+  private verified = 0;
+  private buffered: AnyParleyEvent[] = [];
+  private filling: Promise<void> | undefined;
+  private pendingById = new Map<string, PendingMessage>();
+  private disposed = false;
+
+  constructor(
+    private readonly client: ParleyClient,
+    readonly channelId: string,
+    opts: MessageListOptions = {},
+  ) {
+    super({ messages: [], pending: [], loaded: false, loading: false, loadingOlder: false, hasMoreBefore: false });
+    this.pageSize = Math.min(200, opts.pageSize ?? 50);
+    this.col = new MessageCollection(() => client.userId);
+    const realtime = client.realtime;
+    const offEvent = realtime.on('event', (ev) => {
+      if (ev.channel_id === this.channelId) this.onEvent(ev);
+    });
+    // After a reconnect the resume replays what was missed; a fill covers any remaining hole.
+    const offResumed = realtime.on('resumed', () => void this.fill());
+    this.off = () => {
+      offEvent();
+      offResumed();
+    };
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.off();
+  }
+
+  /** Loads the newest page (again: merges it). */
+  async loadLatest(): Promise<void> {
+    this.setState({ loading: true, error: undefined });
+    try {
+      const page = await this.client.listMessages(this.channelId, { limit: this.pageSize });
+      if (this.disposed) return;
+      const first = !this.state.loaded;
+      this.col.upsert(page.items);
+      const oldest = page.items[0]?.seq;
+      const newest = page.items[page.items.length - 1]?.seq ?? 0;
+      // A page is contiguous in itself: it extends what is verified when it starts at or before it.
+      if (first) this.verified = newest;
+      else if (oldest !== undefined && oldest <= this.verified + 1) this.verified = Math.max(this.verified, newest);
+      this.advance();
+      const buffered = this.buffered;
+      this.buffered = [];
+      buffered.forEach((ev) => this.col.apply(ev));
+      this.advance();
+      this.dropDelivered();
+      this.setState({
+        loaded: true,
+        loading: false,
+        messages: this.col.items,
+        pending: [...this.pendingById.values()],
+        hasMoreBefore: first ? page.has_more : this.state.hasMoreBefore,
+      });
+      this.client.realtime.trackSeq(this.channelId, newest);
+      await this.fill();
+    } catch (e) {
+      if (!this.disposed) this.setState({ loading: false, error: e as ParleyError });
+      throw e;
+    }
+  }
+
+  /** Loads the page before the oldest message held (infinite scroll up). */
+  async loadOlder(): Promise<void> {
+    if (!this.state.loaded || !this.state.hasMoreBefore || this.state.loadingOlder) return;
+    const before = this.col.oldestSeq;
+    if (before === undefined) return;
+    this.setState({ loadingOlder: true });
+    try {
+      const page = await this.client.listMessages(this.channelId, { before_seq: before, limit: this.pageSize });
+      if (this.disposed) return;
+      this.col.upsert(page.items);
+      this.setState({ loadingOlder: false, hasMoreBefore: page.has_more, messages: this.col.items });
+    } catch (e) {
+      if (!this.disposed) this.setState({ loadingOlder: false, error: e as ParleyError });
+      throw e;
+    }
+  }
+
+  /**
+   * Sends over REST with a `client_msg_id` (so a retry never duplicates), showing a pending
+   * copy meanwhile. Resolves with the stored message; a failure leaves the copy as `failed`.
+   */
+  async send(text: string, extra: Omit<SendMessageRequest, 'text' | 'client_msg_id'> = {}, clientMsgId = newClientMsgId()): Promise<Message> {
+    const pending: PendingMessage = {
+      client_msg_id: clientMsgId,
+      text,
+      parent_seq: extra.parent_seq ?? null,
+      mentions: extra.mentions ?? [],
+      created_at: new Date().toISOString(),
+      status: 'sending',
+    };
+    this.pendingById.set(clientMsgId, pending);
+    this.publishPending();
+    try {
+      const { message } = await this.client.sendMessage(this.channelId, { ...extra, text, client_msg_id: clientMsgId });
+      this.receive([message]);
+      return message;
+    } catch (e) {
+      if (this.pendingById.has(clientMsgId)) {
+        this.pendingById.set(clientMsgId, { ...pending, status: 'failed', error: e as ParleyError });
+        this.publishPending();
+      }
+      throw e;
+    }
+  }
+
+  /** Sends a failed message again (same client_msg_id). */
+  retry(clientMsgId: string): Promise<Message> {
+    const p = this.pendingById.get(clientMsgId);
+    if (!p) return Promise.reject(new ParleyError({ status: 0, code: 'not_found', message: 'no such pending message' }));
+    const extra = { ...(p.parent_seq !== null ? { parent_seq: p.parent_seq } : {}), ...(p.mentions.length ? { mentions: p.mentions } : {}) };
+    return this.send(p.text, extra, clientMsgId);
+  }
+
+  discard(clientMsgId: string): void {
+    if (this.pendingById.delete(clientMsgId)) this.publishPending();
+  }
+
+  async edit(seq: number, text: string): Promise<void> {
+    this.receive([await this.client.editMessage(this.channelId, seq, { text })]);
+  }
+
+  async remove(seq: number): Promise<void> {
+    await this.client.deleteMessage(this.channelId, seq);
+  }
+
+  async toggleReaction(seq: number, type: string): Promise<void> {
+    const m = this.col.get(seq);
+    const mine = m?.own_reactions.includes(type);
+    const updated = mine
+      ? await this.client.removeReaction(this.channelId, seq, type)
+      : await this.client.addReaction(this.channelId, seq, type);
+    this.receive([updated]);
+  }
+
+  /** Every seq held from the oldest up to the newest (no gap). For tests and diagnostics. */
+  isContiguous(): boolean {
+    const items = this.col.items;
+    return items.every((m, i) => i === 0 || m.seq === items[i - 1].seq + 1);
+  }
+
+  /** Applies messages this client got from a REST call (e.g. an edit made elsewhere in the UI). */
+  receive(messages: Message[]): void {
+    if (this.col.upsert(messages)) {
+      this.advance();
+      this.setState({ messages: this.col.items });
+    }
+    if (this.dropDelivered()) this.publishPending();
+    void this.fill();
+  }
+
+  // ---- internals ----------------------------------------------------------------------------
+
+  private onEvent(ev: AnyParleyEvent): void {
+    if (!this.state.loaded) {
+      // Before the first page, only events that may postdate its answer matter.
+      if (this.state.loading) this.buffered.push(ev);
+      return;
+    }
+    const changed = this.col.apply(ev);
+    const delivered = ev.event === 'message.new' && this.dropDelivered();
+    if (changed) {
+      this.advance();
+      this.setState({ messages: this.col.items });
+    }
+    if (delivered) this.publishPending();
+    if (ev.event === 'message.new') void this.fill();
+  }
+
+  /** Removes pending copies whose message is held. */
+  private dropDelivered(): boolean {
+    if (this.pendingById.size === 0) return false;
+    let dropped = false;
+    const held = new Set(this.col.items.map((m) => m.client_msg_id));
+    for (const id of this.pendingById.keys()) {
+      if (held.has(id)) {
+        this.pendingById.delete(id);
+        dropped = true;
+      }
+    }
+    return dropped;
+  }
+
+  private publishPending(): void {
+    this.setState({ pending: [...this.pendingById.values()] });
+  }
+
+  private advance(): void {
+    while (this.col.has(this.verified + 1)) this.verified++;
+  }
+
+  /** Fetches every missing seq between the oldest held and the newest held; one fill at a time. */
+  private fill(): Promise<void> {
+    if (!this.state.loaded || this.disposed) return Promise.resolve();
+    if (this.filling) return this.filling.then(() => this.fill());
+    if ((this.col.newestSeq ?? 0) <= this.verified) return Promise.resolve();
+    this.filling = (async () => {
+      try {
+        while (!this.disposed && (this.col.newestSeq ?? 0) > this.verified) {
+          const upTo = this.col.newestSeq!;
+          const page = await this.client.listMessages(this.channelId, {
+            after_seq: this.verified,
+            limit: Math.min(200, upTo - this.verified),
+          });
+          if (this.disposed) return;
+          this.col.upsert(page.items);
+          const last = page.items[page.items.length - 1]?.seq;
+          if (last === undefined) {
+            // Nothing exists there (e.g. removed by retention): step over the hole.
+            const next = this.col.items.find((m) => m.seq > this.verified);
+            this.verified = next ? next.seq : upTo;
+          } else {
+            this.verified = Math.max(this.verified, last);
+          }
+          this.advance();
+          this.dropDelivered();
+          this.setState({ messages: this.col.items, pending: [...this.pendingById.values()] });
+        }
+      } catch (e) {
+        if (!this.disposed) this.setState({ error: e as ParleyError });
+      } finally {
+        this.filling = undefined;
+      }
+    })();
+    return this.filling;
+  }
+}
+
+export function newClientMsgId(): string {
+  const c = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
+  if (c?.randomUUID) return c.randomUUID();
+  return `m-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
+}

@@ -1,0 +1,282 @@
+// Wire shapes of the Parley HTTP API (docs/api.md) and realtime protocol (docs/protocol.md).
+// Timestamps are RFC 3339 UTC strings with milliseconds.
+
+export type Timestamp = string;
+export type JsonObject = { [key: string]: unknown };
+
+/** A cursor-paged list: pass `next_cursor` back as `cursor` for the next page. */
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+export interface PageQuery {
+  limit?: number;
+  cursor?: string;
+}
+
+// ---- Users and auth ---------------------------------------------------------------------------
+
+export interface User {
+  id: string;
+  name: string;
+  image_url: string;
+  custom: JsonObject;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  deactivated_at: Timestamp | null;
+}
+
+export interface TokenPair {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  expires_at: Timestamp;
+  refresh_token: string;
+  refresh_expires_at: Timestamp;
+  user: User;
+}
+
+export interface ProfileUpdate {
+  name?: string;
+  image_url?: string;
+  custom?: JsonObject;
+}
+
+export interface MintTokenRequest extends ProfileUpdate {
+  user_id: string;
+  ttl_seconds?: number;
+}
+
+export interface UserQuery extends PageQuery {
+  /** Prefix of the id or name, case-insensitive. */
+  q?: string;
+}
+
+// ---- Tenancy (admin) --------------------------------------------------------------------------
+
+export interface AppSettings {
+  max_message_bytes?: number;
+  max_channel_members?: number;
+  retention_days?: number;
+  rate_limit_user_per_sec?: number;
+  rate_limit_user_burst?: number;
+}
+
+export interface App {
+  id: string;
+  name: string;
+  settings: AppSettings;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ApiKey {
+  key: string;
+  app_id: string;
+  created_at: Timestamp;
+  revoked_at: Timestamp | null;
+}
+
+export interface AuditEntry {
+  id: number;
+  at: Timestamp;
+  actor: 'admin' | 'cli';
+  action:
+    | 'app.create'
+    | 'app.update'
+    | 'app.delete'
+    | 'key.create'
+    | 'key.rotate.request'
+    | 'key.rotate.confirm'
+    | 'key.revoke';
+  app_id: string | null;
+  target: string | null;
+  details: JsonObject;
+  request_id: string | null;
+}
+
+// ---- Channels ---------------------------------------------------------------------------------
+
+export type ChannelType = 'dm' | 'group' | 'public';
+export type Role = 'owner' | 'admin' | 'moderator' | 'member';
+
+export interface Membership {
+  user_id: string;
+  role: Role;
+  joined_at: Timestamp;
+  last_read_seq: number;
+  muted: boolean;
+  starred: boolean;
+  hidden: boolean;
+}
+
+export interface Channel {
+  id: string;
+  type: ChannelType;
+  name: string;
+  topic: string;
+  image_url: string;
+  custom: JsonObject;
+  created_by: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  archived_at: Timestamp | null;
+  last_seq: number;
+  last_message_at: Timestamp | null;
+  member_count: number;
+  /** The newest message, its text cut to 200 characters. Absent from public listings. */
+  last_message?: Message | null;
+  /** The caller's membership; null when the caller is not a member. */
+  membership?: Membership | null;
+  unread_count?: number;
+  unread_mentions?: number;
+  /** For a DM: both users. */
+  dm_user_ids?: string[];
+}
+
+export interface CreateChannelRequest {
+  type: 'group' | 'public';
+  name: string;
+  topic?: string;
+  image_url?: string;
+  custom?: JsonObject;
+  members?: string[];
+}
+
+export interface UpdateChannelRequest {
+  name?: string;
+  topic?: string;
+  image_url?: string;
+  custom?: JsonObject;
+}
+
+export interface ChannelQuery extends PageQuery {
+  type?: ChannelType;
+  include_hidden?: boolean;
+}
+
+export interface PublicChannelQuery extends PageQuery {
+  /** Name prefix. */
+  q?: string;
+}
+
+export interface UnreadTotals {
+  unread_count: number;
+  unread_mentions: number;
+  channels_with_unread: number;
+}
+
+export interface MembershipFlags {
+  muted?: boolean;
+  starred?: boolean;
+  hidden?: boolean;
+}
+
+export interface Block {
+  user_id: string;
+  created_at: Timestamp;
+}
+
+// ---- Messages ---------------------------------------------------------------------------------
+
+export interface Message {
+  channel_id: string;
+  seq: number;
+  user_id: string;
+  text: string;
+  /** Set when `text` was cut (previews). */
+  truncated?: boolean;
+  attachments: JsonObject[];
+  parent_seq: number | null;
+  client_msg_id: string | null;
+  mentions: string[];
+  created_at: Timestamp;
+  edited_at: Timestamp | null;
+  deleted_at: Timestamp | null;
+  reply_count: number;
+  last_reply_at: Timestamp | null;
+  thread_participants: string[];
+  reactions: Record<string, number>;
+  /** The caller's reactions; always empty in realtime events. */
+  own_reactions: string[];
+  pinned: boolean;
+}
+
+export interface SendMessageRequest {
+  text: string;
+  attachments?: JsonObject[];
+  parent_seq?: number;
+  client_msg_id?: string;
+  mentions?: string[];
+}
+
+export interface SendMessageResult {
+  message: Message;
+  duplicate: boolean;
+}
+
+export interface EditMessageRequest {
+  text: string;
+  attachments?: JsonObject[];
+}
+
+export interface MessageQuery {
+  after_seq?: number;
+  before_seq?: number;
+  limit?: number;
+  /** Cut `text` to 200 characters and set `truncated`. */
+  preview?: boolean;
+}
+
+export interface ReplyQuery {
+  after_seq?: number;
+  limit?: number;
+}
+
+export interface MessagePage {
+  items: Message[];
+  has_more: boolean;
+}
+
+export interface MentionQuery extends PageQuery {
+  unread_only?: boolean;
+}
+
+export interface ReadResult {
+  last_read_seq: number;
+  unread_count: number;
+}
+
+// ---- Presence and sync ------------------------------------------------------------------------
+
+export interface Presence {
+  user_id: string;
+  online: boolean;
+  last_seen_at: Timestamp | null;
+}
+
+export interface SyncRequest {
+  channels: Record<string, number>;
+  since?: string;
+  limit_per_channel?: number;
+}
+
+export interface SyncChannel {
+  /** Messages above the given seq, ascending; page on with `after_seq` when `has_more`. */
+  messages: Message[];
+  has_more: boolean;
+}
+
+export interface SyncResponse {
+  channels: Record<string, SyncChannel>;
+  changes: { added: Channel[]; updated: Channel[]; removed: string[] };
+  cursor: string;
+}
+
+// ---- Health -----------------------------------------------------------------------------------
+
+export interface Health {
+  status: string;
+  [key: string]: unknown;
+}

@@ -72,7 +72,8 @@ Def flag(std::string name, bool Config::*field, std::string help) {
 const std::vector<Def>& defs() {
   static const std::vector<Def> all = {
       text("data-dir", &Config::data_dir, "Folder for the embedded database and demo credentials"),
-      text("database-url", &Config::database_url, "Database URL; empty means sqlite:<data-dir>/parley.db"),
+      text("database-url", &Config::database_url,
+           "Database URL: sqlite:<path> or postgres://user@host:port/db; empty means sqlite:<data-dir>/parley.db"),
       text("host", &Config::host, "Address to listen on"),
       integer("port", &Config::port, 0, 65535, "TCP port to listen on (0 picks a free port)"),
       integer("threads", &Config::threads, 0, 256, "Network threads; 0 means one per CPU core"),

@@ -57,6 +57,7 @@ void validate_applied(const std::vector<Migration>& known, const std::vector<App
 const char* state_name(MigrationState s);
 
 const std::vector<MigrationSource>& sqlite_migrations();
+const std::vector<MigrationSource>& postgres_migrations();
 
 /// Runs a driver's migrations: status, apply (pending ones, in order, each in a transaction).
 class Migrator {

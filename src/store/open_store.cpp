@@ -3,6 +3,8 @@
 #include <stdexcept>
 
 #include "store/migrations.hpp"
+#include "store/postgres/postgres_migrator.hpp"
+#include "store/postgres/postgres_store.hpp"
 #include "store/sqlite/sqlite_migrator.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/store.hpp"
@@ -26,22 +28,25 @@ std::string sqlite_path(const std::string& url) {
   return path;
 }
 
+// "postgres://…" or "postgresql://…": handed to libpq as it is.
+bool is_postgres(const std::string& url) { return url.starts_with("postgres://") || url.starts_with("postgresql://"); }
+
 [[noreturn]] void unsupported(const std::string& url) {
-  if (url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-    throw std::runtime_error("PostgreSQL is not implemented yet; use the embedded default (sqlite:<path>)");
-  }
-  throw std::runtime_error("unsupported database URL '" + url + "'; expected sqlite:<path>");
+  throw std::runtime_error("unsupported database URL '" + url +
+                           "'; expected sqlite:<path> or postgres://[user[:password]@]host[:port]/database");
 }
 
 }  // namespace
 
 std::unique_ptr<Store> open_store(const std::string& url, int connections) {
   if (auto path = sqlite_path(url); !path.empty()) return sqlite::open_sqlite_store(path, connections);
+  if (is_postgres(url)) return postgres::open_postgres_store(url, connections);
   unsupported(url);
 }
 
 std::unique_ptr<Migrator> open_migrator(const std::string& url) {
   if (auto path = sqlite_path(url); !path.empty()) return sqlite::open_sqlite_migrator(path);
+  if (is_postgres(url)) return postgres::open_postgres_migrator(url);
   unsupported(url);
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// The storage interface. Implementations (sqlite/, later postgres/) are thread-safe: any
+// The storage interface. Implementations (sqlite/, postgres/) are thread-safe: any
 // method may be called from any database thread at once. Calls block, so they run on the
 // database thread pool, never on a network thread. Every query that touches tenant data is
 // scoped by app id. Errors: not_found, conflict, unavailable (retryable), internal.
@@ -93,8 +93,9 @@ class Store {
                                                       int limit) = 0;
 };
 
-/// Opens the store a database URL names ("sqlite:<path>"); throws std::runtime_error with a
-/// clear message when it cannot. Migrations are not applied here.
+/// Opens the store a database URL names ("sqlite:<path>" or "postgres://…"), with `connections`
+/// pooled connections; throws std::runtime_error with a clear message when it cannot.
+/// Migrations are not applied here.
 std::unique_ptr<Store> open_store(const std::string& database_url, int connections);
 
 }  // namespace parley::store

@@ -265,6 +265,64 @@ TEST_F(ChatRulesTest, ConcurrentRetriesOfOneClientMessageIdMakeExactlyOneMessage
   EXPECT_EQ(channel(bob_, ch)["unread_count"], kRounds);
 }
 
+TEST_F(ChatRulesTest, TwoServersOnOneDatabaseAllocateSeqsOneToNOnceAndShareRetries) {
+  // A second process on the same database (the same SQLite file, or the same PostgreSQL
+  // database): the seq is allocated in the database, so the two never hand out one twice.
+  ServerProcess other(server_options().in(server().data_dir()));
+  constexpr int kThreads = 4, kPerThread = 40;
+  auto ch = create(alice_, "group", "Two servers", {"bob"});
+  std::vector<std::vector<std::int64_t>> seqs(kThreads);
+  std::vector<std::string> failures(kThreads);
+  std::latch go(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      HttpClient client(t % 2 == 0 ? server().port() : other.port());
+      go.arrive_and_wait();
+      for (int i = 0; i < kPerThread; ++i) {
+        auto r = client.post(path(ch) + "/messages", (t < 2 ? alice_ : bob_).auth(), {{"text", "m"}});
+        if (r.status != 201) {
+          failures[t] = r.body;
+          return;
+        }
+        seqs[t].push_back(r.obj()["message"].as_object()["seq"].as_int64());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::set<std::int64_t> all;
+  for (int t = 0; t < kThreads; ++t) {
+    EXPECT_EQ(failures[t], "") << "thread " << t;
+    for (auto s : seqs[t]) EXPECT_TRUE(all.insert(s).second) << "seq " << s << " given twice";
+  }
+  ASSERT_EQ(all.size(), static_cast<std::size_t>(kThreads * kPerThread));
+  EXPECT_EQ(*all.begin(), 1);
+  EXPECT_EQ(*all.rbegin(), kThreads * kPerThread);
+
+  // One client message id sent through both processes at once makes one message.
+  std::vector<HttpResponse> results(kThreads);
+  std::latch again(kThreads);
+  threads.clear();
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      HttpClient client(t % 2 == 0 ? server().port() : other.port());
+      again.arrive_and_wait();
+      results[t] = client.post(path(ch) + "/messages", alice_.auth(), {{"text", "once"}, {"client_msg_id", "x-1"}});
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::set<std::int64_t> answered;
+  int created = 0;
+  for (const auto& r : results) {
+    ASSERT_TRUE(r.status == 201 || r.status == 200) << r.status << " " << r.body;
+    created += r.status == 201;
+    answered.insert(r.obj()["message"].as_object()["seq"].as_int64());
+  }
+  EXPECT_EQ(created, 1);
+  EXPECT_EQ(answered, std::set<std::int64_t>{kThreads * kPerThread + 1});
+  EXPECT_EQ(channel(bob_, ch)["last_seq"], kThreads * kPerThread + 1);
+}
+
 // Runs `body(t)` on `n` threads released together, each with its own connection.
 template <typename F>
 void race(std::uint16_t port, int n, F body) {

@@ -172,12 +172,18 @@ TEST(ConfigTest, AnUnknownLogLevelFails) {
 
 TEST(ConfigTest, AnUnsupportedDatabaseUrlFailsWithAClearMessage) {
   TempDir dir;
-  auto pg = serve_failing(dir, {{"database-url", "postgres://db/parley"}});
-  EXPECT_NE(pg.exit_code, 0);
-  EXPECT_NE(pg.err.find("PostgreSQL is not implemented"), std::string::npos) << pg.err;
   auto other = serve_failing(dir, {{"database-url", "mysql://db"}});
   EXPECT_NE(other.exit_code, 0);
   EXPECT_NE(other.err.find("unsupported database URL"), std::string::npos) << other.err;
+}
+
+TEST(ConfigTest, AnUnreachablePostgresDatabaseFailsWithAClearMessage) {
+  TempDir dir;
+  auto url = "postgres://parley@127.0.0.1:" + std::to_string(free_port()) + "/parley";
+  auto r = serve_failing(dir, {{"database-url", url}});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("cannot connect to PostgreSQL"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("listening"), std::string::npos);
 }
 
 TEST(ConfigTest, ADatabaseUrlPointsServeAtAnotherFile) {

@@ -1,8 +1,12 @@
 #include "db_file.hpp"
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
+#include <cstdlib>
 #include <stdexcept>
+
+#include "server_process.hpp"
 
 namespace parley::test {
 
@@ -21,9 +25,48 @@ void prepare(sqlite3* db, const std::string& sql, const std::vector<std::string>
                       SQLITE_TRANSIENT);
   }
 }
+// `?` placeholders as PostgreSQL's $1, $2, … (the tests' SQL has no '?' inside literals).
+std::string numbered(const std::string& sql) {
+  std::string out;
+  int n = 0;
+  for (char c : sql) {
+    if (c == '?')
+      out += "$" + std::to_string(++n);
+    else
+      out.push_back(c);
+  }
+  return out;
+}
+
+struct PgResult {
+  PGresult* r = nullptr;
+  ~PgResult() { PQclear(r); }
+};
+
+void pg_run(pg_conn* c, const std::string& sql, const std::vector<std::string>& params, PgResult& out) {
+  std::vector<const char*> values;
+  for (const auto& p : params) values.push_back(p.c_str());
+  out.r = PQexecParams(c, numbered(sql).c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
+                       nullptr, 0);
+  auto st = PQresultStatus(out.r);
+  if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+    throw std::runtime_error("postgres '" + sql + "': " + PQresultErrorMessage(out.r));
+  }
+}
+
 }  // namespace
 
 DbFile::DbFile(const std::filesystem::path& path) {
+  if (auto url = on_postgres() ? pg_database_of(path.parent_path()) : std::nullopt) {
+    pg_ = PQconnectdb(url->c_str());
+    if (PQstatus(pg_) != CONNECTION_OK) {
+      std::string msg = PQerrorMessage(pg_);
+      PQfinish(pg_);
+      pg_ = nullptr;
+      throw std::runtime_error("cannot connect to " + *url + ": " + msg);
+    }
+    return;
+  }
   if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
@@ -32,9 +75,18 @@ DbFile::DbFile(const std::filesystem::path& path) {
   sqlite3_busy_timeout(db_, 5000);
 }
 
-DbFile::~DbFile() { sqlite3_close(db_); }
+DbFile::~DbFile() {
+  if (pg_) PQfinish(pg_);
+  sqlite3_close(db_);
+}
 
 void DbFile::exec(const std::string& sql, const std::vector<std::string>& params) {
+  if (pg_) {
+    PgResult r;
+    pg_run(pg_, sql, params, r);
+    pg_changes_ = std::atoll(PQcmdTuples(r.r));
+    return;
+  }
   Stmt st;
   prepare(db_, sql, params, st);
   int rc;
@@ -44,6 +96,19 @@ void DbFile::exec(const std::string& sql, const std::vector<std::string>& params
 }
 
 std::optional<std::string> DbFile::value(const std::string& sql, const std::vector<std::string>& params) {
+  if (pg_) {
+    PgResult r;
+    pg_run(pg_, sql, params, r);
+    if (PQntuples(r.r) == 0) return std::nullopt;
+    const char* v = PQgetvalue(r.r, 0, 0);
+    constexpr Oid kByteaOid = 17;
+    if (PQftype(r.r, 0) != kByteaOid) return std::string(v, static_cast<std::size_t>(PQgetlength(r.r, 0, 0)));
+    std::size_t n = 0;
+    unsigned char* raw = PQunescapeBytea(reinterpret_cast<const unsigned char*>(v), &n);
+    std::string out(reinterpret_cast<const char*>(raw), n);
+    PQfreemem(raw);
+    return out;
+  }
   Stmt st;
   prepare(db_, sql, params, st);
   int rc = sqlite3_step(st.st);
@@ -53,7 +118,7 @@ std::optional<std::string> DbFile::value(const std::string& sql, const std::vect
   return std::string(p ? p : "", static_cast<std::size_t>(sqlite3_column_bytes(st.st, 0)));
 }
 
-std::int64_t DbFile::changes() const { return sqlite3_changes64(db_); }
+std::int64_t DbFile::changes() const { return pg_ ? pg_changes_ : sqlite3_changes64(db_); }
 
 std::string app_jwt_secret(const std::filesystem::path& db_path, const std::string& app_id) {
   DbFile db(db_path);

@@ -36,7 +36,7 @@ TEST_F(HealthTest, DetailedHealthReportsTheSqliteDatabaseCheckWithLatency) {
   EXPECT_GE(o["uptime_seconds"].to_number<double>(), 0.0);
   auto db = o["checks"].as_object()["database"].as_object();
   EXPECT_EQ(db["status"], "ok");
-  EXPECT_EQ(db["driver"], "sqlite");
+  EXPECT_EQ(db["driver"], on_postgres() ? "postgres" : "sqlite");
   ASSERT_TRUE(db["latency_ms"].is_number());
   EXPECT_GE(db["latency_ms"].to_number<double>(), 0.0);
   EXPECT_LT(db["latency_ms"].to_number<double>(), 5000.0);

@@ -1,6 +1,7 @@
 #include "server_process.hpp"
 
 #include <fcntl.h>
+#include <libpq-fe.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -8,9 +9,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <random>
 #include <regex>
 #include <stdexcept>
 
@@ -19,6 +23,99 @@ extern char** environ;
 namespace parley::test {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+// ---- PostgreSQL databases standing for data folders --------------------------------------------
+
+std::mutex pg_mu;
+std::map<std::string, std::string> pg_urls;  // data folder -> database URL; guarded by pg_mu
+
+std::string dir_key(const fs::path& dir) {
+  std::string s = dir.lexically_normal().string();
+  while (s.size() > 1 && s.back() == '/') s.pop_back();
+  return s;
+}
+
+// Runs one statement on the maintenance database (CREATE/DROP DATABASE cannot be parameters).
+void pg_admin(const std::string& sql) {
+  PGconn* c = PQconnectdb(pg_test_url()->c_str());
+  if (PQstatus(c) != CONNECTION_OK) {
+    std::string msg = PQerrorMessage(c);
+    PQfinish(c);
+    throw std::runtime_error("PARLEY_TEST_PG_URL: cannot connect: " + msg);
+  }
+  PGresult* r = PQexec(c, sql.c_str());
+  bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+  std::string msg = ok ? "" : PQresultErrorMessage(r);
+  PQclear(r);
+  PQfinish(c);
+  if (!ok) throw std::runtime_error(sql + ": " + msg);
+}
+
+// The maintenance URL with its database replaced: scheme://authority/<db>?query.
+std::string url_with_database(const std::string& url, const std::string& db) {
+  auto scheme = url.find("://");
+  auto start = scheme == std::string::npos ? 0 : scheme + 3;
+  auto query = url.find('?', start);
+  auto path = url.find('/', start);
+  auto authority_end = std::min(path, query);
+  std::string out = url.substr(0, authority_end == std::string::npos ? url.size() : authority_end) + "/" + db;
+  if (query != std::string::npos) out += url.substr(query);
+  return out;
+}
+
+std::string database_name(const std::string& url) {
+  auto start = url.find("://");
+  auto slash = url.find('/', start == std::string::npos ? 0 : start + 3);
+  auto query = url.find('?');
+  return url.substr(slash + 1, query == std::string::npos ? std::string::npos : query - slash - 1);
+}
+
+void drop_pg_database(const fs::path& dir) {
+  std::string url;
+  {
+    std::lock_guard lock(pg_mu);
+    auto it = pg_urls.find(dir_key(dir));
+    if (it == pg_urls.end()) return;
+    url = it->second;
+    pg_urls.erase(it);
+  }
+  pg_admin("DROP DATABASE IF EXISTS \"" + database_name(url) + "\" WITH (FORCE)");
+}
+
+}  // namespace
+
+const std::optional<std::string>& pg_test_url() {
+  static const std::optional<std::string> url = []() -> std::optional<std::string> {
+    const char* v = std::getenv("PARLEY_TEST_PG_URL");
+    if (!v || !*v) return std::nullopt;
+    return std::string(v);
+  }();
+  return url;
+}
+
+std::optional<std::string> pg_database_of(const fs::path& dir) {
+  std::lock_guard lock(pg_mu);
+  auto it = pg_urls.find(dir_key(dir));
+  if (it == pg_urls.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string pg_database_for(const fs::path& dir) {
+  if (!on_postgres()) throw std::logic_error("pg_database_for without PARLEY_TEST_PG_URL");
+  std::lock_guard lock(pg_mu);
+  auto key = dir_key(dir);
+  if (auto it = pg_urls.find(key); it != pg_urls.end()) return it->second;
+  static const char kChars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::random_device rd;
+  std::string name = "parley_it_";
+  for (int i = 0; i < 16; ++i) name.push_back(kChars[rd() % (sizeof kChars - 1)]);
+  pg_admin("CREATE DATABASE \"" + name + "\"");
+  auto url = url_with_database(*pg_test_url(), name);
+  pg_urls.emplace(key, url);
+  return url;
+}
 
 TempDir::TempDir() {
   std::string tmpl = (fs::temp_directory_path() / "parley-it-XXXXXX").string();
@@ -29,6 +126,11 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ec;
   fs::remove_all(path_, ec);
+  try {
+    drop_pg_database(path_);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "warning: %s\n", e.what());
+  }
 }
 
 ChildProcess::ChildProcess(const std::vector<std::string>& argv, const EnvVars& env) {
@@ -151,6 +253,19 @@ bool ChildProcess::running() {
 CommandResult run_parley(const std::vector<std::string>& args, const EnvVars& env, std::chrono::milliseconds timeout) {
   std::vector<std::string> argv{PARLEY_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
+  if (on_postgres()) {
+    // A command on a data folder works on that folder's PostgreSQL database.
+    std::optional<std::string> dir;
+    bool named = false;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+      if (args[i] == "--data-dir" && i + 1 < args.size()) dir = args[i + 1];
+      named = named || args[i] == "--database-url";
+    }
+    if (dir && !named) {
+      argv.push_back("--database-url");
+      argv.push_back(pg_database_for(*dir));
+    }
+  }
   ChildProcess child(argv, env);
   auto code = child.wait(timeout);
   if (!code) {
@@ -171,6 +286,11 @@ ServerProcess::ServerProcess(Options opts) {
     data_dir_ = opts.data_dir.empty() ? fs::path(opts.flags["data-dir"]) : opts.data_dir;
   }
   if (!opts.flags.contains("data-dir")) opts.flags["data-dir"] = data_dir_.string();
+  bool url_in_env = false;
+  for (const auto& [k, v] : opts.env) url_in_env = url_in_env || k == "PARLEY_DATABASE_URL";
+  if (on_postgres() && !opts.flags.contains("database-url") && !url_in_env) {
+    opts.flags["database-url"] = pg_database_for(data_dir_);
+  }
 
   std::vector<std::string> argv{PARLEY_BINARY, "serve"};
   for (const auto& [name, value] : opts.flags) {

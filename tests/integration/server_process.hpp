@@ -155,4 +155,19 @@ class ServerProcess {
 /// A TCP port that was free a moment ago (bind to port 0, read it, close).
 std::uint16_t free_port();
 
+// ---- PostgreSQL runs -------------------------------------------------------------------------
+// With PARLEY_TEST_PG_URL set to the URL of a maintenance database (for example
+// postgres://postgres@127.0.0.1:5432/postgres), the suite runs against PostgreSQL: each data
+// folder a server or CLI command uses gets its own fresh database (parley_it_<random>), passed
+// as --database-url unless the test names a database itself, and dropped with its TempDir.
+
+/// The maintenance database URL when the suite runs against PostgreSQL; nullopt on SQLite.
+const std::optional<std::string>& pg_test_url();
+inline bool on_postgres() { return pg_test_url().has_value(); }
+/// The URL of the PostgreSQL database standing for data folder `dir`, created on first use.
+/// Only on_postgres().
+std::string pg_database_for(const std::filesystem::path& dir);
+/// The PostgreSQL database URL already standing for `dir`, if any.
+std::optional<std::string> pg_database_of(const std::filesystem::path& dir);
+
 }  // namespace parley::test

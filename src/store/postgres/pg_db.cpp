@@ -1,0 +1,299 @@
+#include "store/postgres/pg_db.hpp"
+
+#include <libpq-fe.h>
+#include <poll.h>
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+
+namespace parley::store::postgres {
+
+namespace {
+
+// Deadlines every connection gets unless its URL says otherwise.
+constexpr const char* kConnectTimeoutSeconds = "5";
+constexpr const char* kSessionOptions = "-c statement_timeout=30000";
+
+std::string trimmed(const char* msg) {
+  std::string s = msg ? msg : "";
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+void ignore_notice(void*, const char* message) { spdlog::debug("postgres: {}", trimmed(message)); }
+
+}  // namespace
+
+bool PgError::unavailable() const {
+  if (connection_lost_ || retryable()) return true;
+  // 08: connection exception; 53: insufficient resources (too many connections, disk full);
+  // 57014: statement timeout; 57P01-57P03: shutdown or start-up; 55P03: lock timeout.
+  return sqlstate_.starts_with("08") || sqlstate_.starts_with("53") || sqlstate_ == "57014" ||
+         sqlstate_.starts_with("57P") || sqlstate_ == "55P03";
+}
+
+Error to_error(const PgError& e) {
+  if (e.constraint()) return Error{Errc::conflict, "conflicts with existing data"};
+  if (e.retryable()) return Error{Errc::unavailable, "database is busy; retry"};
+  if (e.unavailable()) {
+    spdlog::warn("postgres: {}", e.what());
+    return Error{Errc::unavailable, "database unavailable; retry"};
+  }
+  if (e.sqlstate() == "22021" || e.sqlstate() == "22P05") {
+    return Error{Errc::validation_failed, "text holds a character the database cannot store (NUL)"};
+  }
+  spdlog::error("postgres: {}", e.what());
+  return Error{Errc::internal, "database error"};
+}
+
+// ---- Stmt ------------------------------------------------------------------------------------
+
+Stmt::~Stmt() { PQclear(res_); }
+
+void Stmt::set(int idx, std::optional<std::string> value, int format) {
+  auto i = static_cast<std::size_t>(idx - 1);
+  if (values_.size() <= i) {
+    values_.resize(i + 1);
+    formats_.resize(i + 1, 0);
+  }
+  values_[i] = std::move(value);
+  formats_[i] = format;
+}
+
+Stmt& Stmt::bind(int idx, std::int64_t v) {
+  set(idx, std::to_string(v), 0);
+  return *this;
+}
+
+Stmt& Stmt::bind(int idx, std::string_view v) {
+  // Text parameters travel NUL-terminated; PostgreSQL text cannot hold NUL anyway.
+  if (v.find('\0') != std::string_view::npos) {
+    throw PgError("22021", false, "a text parameter holds a NUL character");
+  }
+  set(idx, std::string(v), 0);
+  return *this;
+}
+
+Stmt& Stmt::bind_bool(int idx, bool v) {
+  set(idx, v ? "true" : "false", 0);
+  return *this;
+}
+
+Stmt& Stmt::bind_blob(int idx, std::string_view v) {
+  set(idx, std::string(v), 1);
+  return *this;
+}
+
+Stmt& Stmt::bind_null(int idx) {
+  set(idx, std::nullopt, 0);
+  return *this;
+}
+
+void Stmt::execute() {
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  for (const auto& v : values_) {
+    values.push_back(v ? v->c_str() : nullptr);
+    lengths.push_back(v ? static_cast<int>(v->size()) : 0);
+  }
+  pg_result* res = PQexecPrepared(conn_.conn_, name_.c_str(), static_cast<int>(values.size()), values.data(),
+                                  lengths.data(), formats_.data(), 0);
+  auto status = PQresultStatus(res);
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) conn_.fail(res, "query");
+  res_ = res;
+  rows_ = PQntuples(res_);
+  std::int64_t changed = 0;
+  const char* n = PQcmdTuples(res_);
+  std::from_chars(n, n + std::char_traits<char>::length(n), changed);
+  conn_.changes_ = changed;
+}
+
+bool Stmt::step() {
+  if (!res_) execute();
+  if (row_ < rows_) ++row_;
+  return row_ < rows_;
+}
+
+void Stmt::run() {
+  if (!res_) execute();
+  row_ = rows_;
+}
+
+const char* Stmt::cell(int col) const { return PQgetvalue(res_, row_, col); }
+
+bool Stmt::is_null(int col) const { return PQgetisnull(res_, row_, col) != 0; }
+
+std::int64_t Stmt::int64(int col) const {
+  const char* p = cell(col);
+  std::int64_t v = 0;
+  std::from_chars(p, p + std::char_traits<char>::length(p), v);
+  return v;
+}
+
+bool Stmt::boolean(int col) const { return cell(col)[0] == 't'; }
+
+std::string Stmt::text(int col) const {
+  return std::string(cell(col), static_cast<std::size_t>(PQgetlength(res_, row_, col)));
+}
+
+std::string Stmt::blob(int col) const {
+  // bytea in text form: "\x" followed by two hex digits per byte.
+  std::string_view hex(cell(col), static_cast<std::size_t>(PQgetlength(res_, row_, col)));
+  if (!hex.starts_with("\\x")) throw PgError("", false, "unexpected bytea text form");
+  std::string out;
+  out.reserve((hex.size() - 2) / 2);
+  for (std::size_t i = 2; i + 1 < hex.size(); i += 2) {
+    int hi = hex_value(hex[i]), lo = hex_value(hex[i + 1]);
+    if (hi < 0 || lo < 0) throw PgError("", false, "unexpected bytea text form");
+    out.push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return out;
+}
+
+std::optional<std::int64_t> Stmt::opt_int64(int col) const {
+  if (is_null(col)) return std::nullopt;
+  return int64(col);
+}
+
+std::optional<std::string> Stmt::opt_text(int col) const {
+  if (is_null(col)) return std::nullopt;
+  return text(col);
+}
+
+// ---- Connection ------------------------------------------------------------------------------
+
+Connection::Connection(const std::string& url) {
+  // Later keywords win: the URL (expanded from dbname) overrides the defaults before it.
+  const char* keys[] = {"connect_timeout", "application_name", "options", "dbname", nullptr};
+  const char* values[] = {kConnectTimeoutSeconds, "parley", kSessionOptions, url.c_str(), nullptr};
+  conn_ = PQconnectdbParams(keys, values, 1);
+  if (!conn_) throw PgError("", true, "cannot connect to PostgreSQL: out of memory");
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    std::string msg = trimmed(PQerrorMessage(conn_));
+    PQfinish(conn_);
+    conn_ = nullptr;
+    throw PgError("08001", true, "cannot connect to PostgreSQL: " + msg);
+  }
+  PQsetNoticeProcessor(conn_, ignore_notice, nullptr);
+}
+
+Connection::~Connection() { PQfinish(conn_); }
+
+void Connection::fail(pg_result* res, std::string_view context) {
+  std::string sqlstate;
+  std::string msg;
+  if (res) {
+    if (const char* s = PQresultErrorField(res, PG_DIAG_SQLSTATE)) sqlstate = s;
+    msg = trimmed(PQresultErrorMessage(res));
+  }
+  if (msg.empty()) msg = trimmed(PQerrorMessage(conn_));
+  PQclear(res);
+  bool lost = PQstatus(conn_) != CONNECTION_OK;
+  throw PgError(sqlstate, lost, std::string(context) + ": " + msg);
+}
+
+void Connection::exec(const std::string& sql) {
+  pg_result* res = PQexec(conn_, sql.c_str());
+  auto status = PQresultStatus(res);
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(res, "exec");
+  // COMMIT of a transaction that failed answers ROLLBACK instead of an error.
+  bool rolled_back = sql == "COMMIT" && std::string_view(PQcmdStatus(res)) == "ROLLBACK";
+  PQclear(res);
+  if (rolled_back) throw PgError("40000", false, "commit: the transaction was rolled back");
+}
+
+Stmt Connection::prepare(std::string_view sql) {
+  auto it = cache_.find(std::string(sql));
+  if (it == cache_.end()) {
+    std::string name = "parley_" + std::to_string(++next_name_);
+    std::string text(sql);
+    pg_result* res = PQprepare(conn_, name.c_str(), text.c_str(), 0, nullptr);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) fail(res, "prepare");
+    PQclear(res);
+    it = cache_.emplace(std::move(text), std::move(name)).first;
+  }
+  return Stmt(*this, it->second);
+}
+
+void Connection::ready() {
+  // Reads whatever arrived while the connection sat idle, without waiting: a server that shut
+  // down or restarted since sent its farewell and closed the socket, and the connection is reset
+  // here rather than failing the caller's first statement.
+  for (int i = 0; i < 4 && PQstatus(conn_) == CONNECTION_OK; ++i) {
+    pollfd p{PQsocket(conn_), POLLIN, 0};
+    if (poll(&p, 1, 0) <= 0) break;     // nothing waiting
+    if (!PQconsumeInput(conn_)) break;  // end of stream: the status is now bad
+  }
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    spdlog::info("postgres: connection lost; reconnecting");
+    cache_.clear();  // prepared statements live in the server session that is gone
+    PQreset(conn_);
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      throw PgError("08001", true, "cannot reconnect to PostgreSQL: " + trimmed(PQerrorMessage(conn_)));
+    }
+    PQsetNoticeProcessor(conn_, ignore_notice, nullptr);
+  }
+  auto tx = PQtransactionStatus(conn_);
+  if (tx == PQTRANS_INTRANS || tx == PQTRANS_INERROR) exec("ROLLBACK");
+}
+
+// ---- Transaction -----------------------------------------------------------------------------
+
+Transaction::Transaction(Connection& c, Kind kind) : c_(c) {
+  c_.exec(kind == Kind::write ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+}
+
+Transaction::~Transaction() {
+  if (!done_) {
+    try {
+      c_.exec("ROLLBACK");
+    } catch (...) {  // NOLINT(bugprone-empty-catch): the connection reports the original error
+    }
+  }
+}
+
+void Transaction::commit() {
+  done_ = true;
+  c_.exec("COMMIT");
+}
+
+// ---- Pool ------------------------------------------------------------------------------------
+
+Pool::Pool(const std::string& url, int size) {
+  for (int i = 0; i < size; ++i) {
+    all_.push_back(std::make_unique<Connection>(url));
+    free_.push_back(all_.back().get());
+  }
+}
+
+Pool::Lease Pool::acquire() {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return !free_.empty(); });
+  Connection* c = free_.back();
+  free_.pop_back();
+  lock.unlock();
+  try {
+    c->ready();
+  } catch (...) {
+    release(c);
+    throw;
+  }
+  return Lease(*this, c);
+}
+
+void Pool::release(Connection* c) {
+  {
+    std::lock_guard lock(mu_);
+    free_.push_back(c);
+  }
+  cv_.notify_one();
+}
+
+}  // namespace parley::store::postgres

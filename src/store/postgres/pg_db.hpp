@@ -1,0 +1,194 @@
+#pragma once
+// Thin RAII layer over libpq, shaped like the SQLite one (sqlite_db.hpp) so both stores read
+// alike: a connection with a cache of prepared statements (PQprepare once per connection and
+// SQL text, then PQexecPrepared with text parameters, binary for bytea), borrowed statements,
+// transactions, and a bounded connection pool whose connections are used by one thread at a
+// time. A connection that broke (server restart, network) is reset when it is next leased.
+// Failures throw PgError; the store converts them to Error values at its boundary.
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "core/error.hpp"
+
+struct pg_conn;
+struct pg_result;
+
+namespace parley::store::postgres {
+
+class PgError : public std::runtime_error {
+ public:
+  /// `sqlstate` is the five-character SQLSTATE, empty when the server sent none.
+  PgError(std::string sqlstate, bool connection_lost, const std::string& what)
+      : std::runtime_error(what), sqlstate_(std::move(sqlstate)), connection_lost_(connection_lost) {}
+  const std::string& sqlstate() const { return sqlstate_; }
+  /// The connection is gone (or could not be made): the database is unreachable for now.
+  bool connection_lost() const { return connection_lost_; }
+  /// Integrity constraint violations (class 23: unique, foreign key, check, not null).
+  bool constraint() const { return sqlstate_.starts_with("23"); }
+  /// Serialization failure or deadlock: the same call may succeed when retried.
+  bool retryable() const { return sqlstate_ == "40001" || sqlstate_ == "40P01"; }
+  /// The server cannot serve now: connection failures, timeouts, shutdown, resource limits.
+  bool unavailable() const;
+
+ private:
+  std::string sqlstate_;
+  bool connection_lost_;
+};
+
+class Connection;
+
+/// A prepared statement borrowed from a connection's cache, with its parameters and, once
+/// executed, its result. Parameters are numbered from 1 like $1, $2, ….
+class Stmt {
+ public:
+  Stmt(Connection& c, std::string name) : conn_(c), name_(std::move(name)) {}
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  ~Stmt();
+
+  Stmt& bind(int idx, std::int64_t v);
+  Stmt& bind(int idx, int v) { return bind(idx, static_cast<std::int64_t>(v)); }
+  Stmt& bind(int idx, std::string_view v);
+  Stmt& bind(int idx, const std::string& v) { return bind(idx, std::string_view(v)); }
+  Stmt& bind(int idx, const char* v) { return bind(idx, std::string_view(v)); }
+  Stmt& bind_bool(int idx, bool v);
+  /// Raw bytes for a bytea parameter (sent in binary format).
+  Stmt& bind_blob(int idx, std::string_view v);
+  Stmt& bind_null(int idx);
+  template <class T>
+  Stmt& bind(int idx, const std::optional<T>& v) {
+    return v ? bind(idx, *v) : bind_null(idx);
+  }
+
+  /// Executes on the first call; then moves to the next row: true when a row is available.
+  bool step();
+  /// Executes (if not yet done); for statements whose rows are not needed.
+  void run();
+
+  bool is_null(int col) const;
+  std::int64_t int64(int col) const;
+  bool boolean(int col) const;
+  std::string text(int col) const;
+  /// A bytea column as raw bytes.
+  std::string blob(int col) const;
+  std::optional<std::int64_t> opt_int64(int col) const;
+  std::optional<std::string> opt_text(int col) const;
+
+ private:
+  void set(int idx, std::optional<std::string> value, int format);
+  void execute();
+  const char* cell(int col) const;
+
+  Connection& conn_;
+  std::string name_;
+  std::vector<std::optional<std::string>> values_;
+  std::vector<int> formats_;
+  pg_result* res_ = nullptr;
+  int rows_ = 0;
+  int row_ = -1;
+};
+
+class Connection {
+ public:
+  /// Connects to `url` (a libpq URI: postgres://user:pass@host:port/db?…) with a connect
+  /// timeout and a statement timeout, unless the URL sets its own. Throws PgError.
+  explicit Connection(const std::string& url);
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  ~Connection();
+
+  /// Runs SQL text with no parameters (schema scripts, transaction control). Throws PgError.
+  void exec(const std::string& sql);
+  /// A cached prepared statement for `sql` (prepared on this connection on first use).
+  Stmt prepare(std::string_view sql);
+  /// Rows changed (or returned) by the last statement executed through prepare().
+  std::int64_t changes() const { return changes_; }
+
+  /// Makes the connection usable before a lease: reconnects when it broke, and rolls back a
+  /// transaction a failed caller may have left open. Throws PgError when it cannot.
+  void ready();
+
+ private:
+  friend class Stmt;
+  [[noreturn]] void fail(pg_result* res, std::string_view context);
+
+  pg_conn* conn_ = nullptr;
+  std::unordered_map<std::string, std::string> cache_;  // SQL text -> statement name
+  std::int64_t changes_ = 0;
+  int next_name_ = 0;
+};
+
+/// BEGIN on construction; ROLLBACK unless commit() was called. READ COMMITTED by default: the
+/// stores take the row locks they need (UPDATE … RETURNING, SELECT … FOR UPDATE) explicitly.
+class Transaction {
+ public:
+  enum class Kind { write, read_snapshot };
+  explicit Transaction(Connection& c, Kind kind = Kind::write);
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  void commit();
+
+ private:
+  Connection& c_;
+  bool done_ = false;
+};
+
+/// A fixed set of connections handed out one caller at a time. Thread-safe.
+class Pool {
+ public:
+  /// Opens `size` connections; throws PgError when the first cannot be made.
+  Pool(const std::string& url, int size);
+
+  class Lease {
+   public:
+    Lease(Pool& p, Connection* c) : pool_(p), conn_(c) {}
+    Lease(const Lease&) = delete;
+    ~Lease() { pool_.release(conn_); }
+    Connection& operator*() { return *conn_; }
+    Connection* operator->() { return conn_; }
+
+   private:
+    Pool& pool_;
+    Connection* conn_;
+  };
+
+  /// Waits for a free connection and makes it ready (reconnecting if needed).
+  Lease acquire();
+
+ private:
+  void release(Connection* c);
+
+  std::vector<std::unique_ptr<Connection>> all_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Connection*> free_;  // guarded by mu_
+};
+
+/// Maps a PostgreSQL failure to an Error value: constraint violations -> conflict; deadlock,
+/// serialization failure, timeouts and lost connections -> unavailable (retryable); text the
+/// database cannot store (a NUL character) -> validation_failed; anything else -> internal
+/// (logged with the server's message).
+Error to_error(const PgError& e);
+
+/// Runs `fn` with a pooled connection and turns PostgreSQL failures into Error values.
+template <class Fn>
+auto with_conn(Pool& pool, Fn&& fn) -> decltype(fn(std::declval<Connection&>())) {
+  try {
+    auto lease = pool.acquire();
+    return fn(*lease);
+  } catch (const PgError& e) {
+    return to_error(e);
+  }
+}
+
+}  // namespace parley::store::postgres

@@ -109,7 +109,8 @@ void Session::tick(std::int64_t now) {
   // A client that announced a resume but never sent one still gets its events.
   if (holding_.load() && now >= auth_deadline_ms_.load()) {
     boost::asio::post(peer_->executor(), [self = shared_from_this()] {
-      if (self->holding_.load()) self->go_live({});
+      // A resume in progress releases the held events itself, after its replay.
+      if (self->holding_.load() && !self->resuming_) self->go_live({});
     });
   }
 }
@@ -341,6 +342,7 @@ awaitable<void> Session::resume(const json::object& cmd, const std::string& id) 
   }
   chat::Caller who{app_, user_id_};
   holding_.store(true);  // events arriving while we replay wait behind it
+  resuming_ = true;
   int max = s_.cfg.resume_max_messages;
   std::map<std::string, std::int64_t> replayed;  // channel -> highest seq the client now has
   for (const auto& [channel, last] : want) {
@@ -370,6 +372,7 @@ awaitable<void> Session::resume(const json::object& cmd, const std::string& id) 
   }
   json::object done;
   for (const auto& [c, seq] : replayed) done[c] = seq;
+  resuming_ = false;
   go_live(replayed);
   ack(id, {{"channels", std::move(done)}});
 }

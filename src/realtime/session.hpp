@@ -81,6 +81,7 @@ class Session final : public net::WsListener, public std::enable_shared_from_thi
   std::atomic<bool> holding_;  // live events held until resume is served
   std::vector<Held> held_;     // strand only
   bool attached_ = false;      // strand only
+  bool resuming_ = false;      // strand only: a resume command is replaying
   bool closed_ = false;        // strand only
   double tokens_;              // command rate bucket; strand only
   std::int64_t bucket_ms_;

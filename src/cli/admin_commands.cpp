@@ -40,7 +40,7 @@ T must(Result<T> r, const char* what) {
 }  // namespace
 
 void add_migrate_command(CLI::App& root) {
-  auto* cmd = root.add_subcommand("migrate", "Show or apply schema migrations");
+  auto* cmd = root.add_subcommand("migrate", "Show, apply, validate, baseline or repair schema migrations");
   cmd->require_subcommand(1);
   std::shared_ptr<ConfigLoader> loader;
   sub(*cmd, "status", "List migrations and whether each is applied", loader)
@@ -57,6 +57,30 @@ void add_migrate_command(CLI::App& root) {
     int n = m->apply();
     std::cout << "applied " << n << " migration(s)\n";
   }));
+  sub(*cmd, "validate", "Fail unless the database is exactly at this binary's schema", loader)
+      ->callback(with_config(loader, [](const Config& cfg) {
+        auto m = store::open_migrator(cfg.effective_database_url());
+        int problems = 0;
+        for (const auto& s : m->status()) {
+          if (s.state == store::MigrationState::applied) continue;
+          ++problems;
+          std::cout << "V" << s.version << " (" << s.description << ") is " << store::state_name(s.state) << "\n";
+        }
+        if (problems) throw std::runtime_error(std::to_string(problems) + " migration(s) not as this binary expects");
+        std::cout << "schema is valid\n";
+      }));
+  auto version = std::make_shared<int>(0);
+  auto* baseline = sub(*cmd, "baseline", "Record migrations up to --version as applied without running them", loader);
+  baseline->add_option("--version", *version, "Last migration version the existing schema has")->required();
+  baseline->callback(with_config(loader, [version](const Config& cfg) {
+    auto m = store::open_migrator(cfg.effective_database_url());
+    std::cout << "baselined " << m->baseline(*version) << " migration(s)\n";
+  }));
+  sub(*cmd, "repair", "Re-record checksums of applied migrations this binary carries differently", loader)
+      ->callback(with_config(loader, [](const Config& cfg) {
+        auto m = store::open_migrator(cfg.effective_database_url());
+        std::cout << "repaired " << m->repair() << " checksum(s)\n";
+      }));
 }
 
 void add_app_command(CLI::App& root) {

@@ -66,6 +66,12 @@ class Migrator {
   virtual std::vector<MigrationStatus> status() = 0;
   /// Applies pending migrations after validating applied ones; returns how many were applied.
   virtual int apply() = 0;
+  /// Records migrations up to `version` as applied without running them, for a database whose
+  /// schema was created another way. Only on a database with no history; returns how many.
+  virtual int baseline(int version) = 0;
+  /// Re-records the checksums of applied migrations that this binary carries differently (after a
+  /// deliberate, compatible edit of a script); returns how many rows changed.
+  virtual int repair() = 0;
 };
 
 std::unique_ptr<Migrator> open_migrator(const std::string& database_url);

@@ -220,6 +220,48 @@ TEST(ConfigTest, ServeRefusesADatabaseWhoseAppliedMigrationWasChanged) {
   EXPECT_TRUE(std::regex_search(status.out, std::regex(R"(V001\s+CHANGED)"))) << status.out;
 }
 
+TEST(ConfigTest, MigrateValidateFailsOnAChangedMigrationAndRepairRealignsIt) {
+  TempDir dir;
+  ASSERT_EQ(run_parley({"migrate", "apply", "--data-dir", dir.str()}).exit_code, 0);
+  auto valid = run_parley({"migrate", "validate", "--data-dir", dir.str()});
+  EXPECT_EQ(valid.exit_code, 0) << valid.err;
+  EXPECT_NE(valid.out.find("schema is valid"), std::string::npos) << valid.out;
+  {
+    DbFile db(dir.path() / "parley.db");
+    db.exec("UPDATE schema_history SET checksum = 'tampered' WHERE version = 2");
+    ASSERT_EQ(db.changes(), 1);
+  }
+  auto changed = run_parley({"migrate", "validate", "--data-dir", dir.str()});
+  EXPECT_NE(changed.exit_code, 0);
+  EXPECT_NE(changed.out.find("V2 (chat) is CHANGED"), std::string::npos) << changed.out;
+  auto repaired = run_parley({"migrate", "repair", "--data-dir", dir.str()});
+  ASSERT_EQ(repaired.exit_code, 0) << repaired.err;
+  EXPECT_EQ(repaired.out, "repaired 1 checksum(s)\n");
+  EXPECT_EQ(run_parley({"migrate", "validate", "--data-dir", dir.str()}).exit_code, 0);
+  EXPECT_EQ(run_parley({"migrate", "repair", "--data-dir", dir.str()}).out, "repaired 0 checksum(s)\n");
+}
+
+TEST(ConfigTest, MigrateValidateFailsWhileMigrationsArePending) {
+  TempDir dir;
+  auto r = run_parley({"migrate", "validate", "--data-dir", dir.str()});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.out.find("V1 (baseline) is pending"), std::string::npos) << r.out;
+}
+
+TEST(ConfigTest, MigrateBaselineRecordsMigrationsWithoutRunningThemOnlyOnAnEmptyHistory) {
+  TempDir dir;
+  auto r = run_parley({"migrate", "baseline", "--version", "2", "--data-dir", dir.str()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "baselined 2 migration(s)\n");
+  auto status = run_parley({"migrate", "status", "--data-dir", dir.str()});
+  EXPECT_TRUE(std::regex_search(status.out, std::regex(R"(V001\s+applied)"))) << status.out;
+  EXPECT_TRUE(std::regex_search(status.out, std::regex(R"(V002\s+applied)"))) << status.out;
+  EXPECT_TRUE(std::regex_search(status.out, std::regex(R"(V003\s+pending)"))) << status.out;
+  auto again = run_parley({"migrate", "baseline", "--version", "1", "--data-dir", dir.str()});
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_NE(again.err.find("without migration history"), std::string::npos) << again.err;
+}
+
 TEST(ConfigTest, ServeRefusesADatabaseMigratedByANewerParley) {
   TempDir dir;
   ASSERT_EQ(run_parley({"migrate", "apply", "--data-dir", dir.str()}).exit_code, 0);

@@ -57,6 +57,39 @@ class PostgresMigrator final : public Migrator {
     return count;
   }
 
+  int baseline(int version) override {
+    Transaction tx(conn_);
+    lock();
+    if (!applied().empty()) throw std::runtime_error("baseline needs a database without migration history");
+    int count = 0;
+    for (const auto& m : known_) {
+      if (m.version > version) break;
+      auto st = conn_.prepare(
+          "INSERT INTO schema_history(version, description, script, checksum, installed_at, execution_ms) "
+          "VALUES($1, $2, $3, $4, $5, 0)");
+      st.bind(1, m.version).bind(2, m.description).bind(3, m.file).bind(4, m.checksum).bind(5, now_ms()).run();
+      ++count;
+    }
+    tx.commit();
+    return count;
+  }
+
+  int repair() override {
+    Transaction tx(conn_);
+    lock();
+    int count = 0;
+    for (const auto& a : applied()) {
+      for (const auto& m : known_) {
+        if (m.version != a.version || m.checksum == a.checksum) continue;
+        auto st = conn_.prepare("UPDATE schema_history SET checksum = $1, description = $2 WHERE version = $3");
+        st.bind(1, m.checksum).bind(2, m.description).bind(3, m.version).run();
+        ++count;
+      }
+    }
+    tx.commit();
+    return count;
+  }
+
  private:
   void lock() {
     auto st = conn_.prepare("SELECT pg_advisory_xact_lock($1)");

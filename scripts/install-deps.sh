@@ -8,7 +8,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsqlite3-dev libssl-dev libspdlog-dev libfmt-dev
   libtomlplusplus-dev libcli11-dev libjwt-dev libgtest-dev
-  libpq-dev postgresql
+  libpq-dev postgresql python3
   clang-format
   chromium
 )

@@ -155,35 +155,47 @@ class WsSession final : public WsPeer, public std::enable_shared_from_this<WsSes
 
   void start_writer() {
     writing_ = true;
-    asio::co_spawn(ws_.get_executor(), write_loop(shared_from_this()), asio::detached);
+    write_next();
   }
 
-  static asio::awaitable<void> write_loop(std::shared_ptr<WsSession> self) {
-    std::vector<std::shared_ptr<const std::string>> batch;
-    std::vector<asio::const_buffer> buffers;
-    static const char newline = '\n';
-    // Once closing, nothing more is queued; what was queued before the close still goes out first
-    // (a slow consumer's queue was dropped and its socket closed).
-    while (!self->queue_.empty()) {
-      batch.swap(self->queue_);
-      buffers.clear();
-      for (const auto& f : batch) {
-        if (!buffers.empty()) buffers.emplace_back(&newline, 1);
-        buffers.emplace_back(f->data(), f->size());
-      }
-      auto [ec, n] = co_await self->ws_.async_write(buffers, use_tuple);
-      std::size_t sent = 0;
-      for (const auto& f : batch) sent += f->size();
-      self->queued_bytes_ -= std::min(sent, self->queued_bytes_);
-      batch.clear();
-      if (ec) {
-        self->hard_close();
-        break;
-      }
+  // The write path is callback-based (no coroutine frame per batch) and writes a single frame
+  // without a buffer vector: a fan-out writes one frame to each of many sockets.
+  // Once closing, nothing more is queued; what was queued before the close still goes out first
+  // (a slow consumer's queue was dropped and its socket closed).
+  void write_next() {
+    if (queue_.empty()) {
+      std::vector<std::shared_ptr<const std::string>>().swap(queue_);
+      std::vector<std::shared_ptr<const std::string>>().swap(batch_);
+      writing_ = false;
+      if (close_code_ && !close_sent_) send_close();
+      return;
     }
-    std::vector<std::shared_ptr<const std::string>>().swap(self->queue_);
-    self->writing_ = false;
-    if (self->close_code_ && !self->close_sent_) self->send_close();
+    batch_.swap(queue_);
+    auto done = [self = shared_from_this()](beast::error_code ec, std::size_t) { self->written(ec); };
+    if (batch_.size() == 1) {
+      ws_.async_write(asio::buffer(*batch_.front()), std::move(done));
+      return;
+    }
+    static const char newline = '\n';
+    std::vector<asio::const_buffer> buffers;
+    buffers.reserve(batch_.size() * 2);
+    for (const auto& f : batch_) {
+      if (!buffers.empty()) buffers.emplace_back(&newline, 1);
+      buffers.emplace_back(f->data(), f->size());
+    }
+    ws_.async_write(buffers, std::move(done));
+  }
+
+  void written(beast::error_code ec) {
+    std::size_t sent = 0;
+    for (const auto& f : batch_) sent += f->size();
+    queued_bytes_ -= std::min(sent, queued_bytes_);
+    batch_.clear();
+    if (ec) {
+      hard_close();
+      std::vector<std::shared_ptr<const std::string>>().swap(queue_);
+    }
+    write_next();
   }
 
   void begin_close(std::uint16_t code, const std::string& reason) {
@@ -229,6 +241,7 @@ class WsSession final : public WsPeer, public std::enable_shared_from_this<WsSes
   std::unique_ptr<Request> req_;
   std::shared_ptr<WsListener> listener_;
   std::vector<std::shared_ptr<const std::string>> queue_;
+  std::vector<std::shared_ptr<const std::string>> batch_;  // in flight
   std::size_t queued_bytes_ = 0;
   bool open_ = false;
   bool writing_ = false;

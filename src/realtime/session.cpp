@@ -18,6 +18,14 @@ using boost::asio::awaitable;
 
 namespace {
 constexpr int kMaxRateStrikes = 10;
+
+// A reader over a command's own fields: the envelope fields (type, id) are already known.
+ObjectReader command_fields(const json::object& cmd) {
+  ObjectReader r(cmd);
+  r.skip("type");
+  r.skip("id");
+  return r;
+}
 constexpr std::size_t kMaxPresenceWatch = 200;
 constexpr std::size_t kMaxResumeChannels = 500;
 }  // namespace
@@ -53,6 +61,12 @@ void Session::error(const std::string& id, const Error& e) {
   send_json({{"type", "error"},
              {"id", id},
              {"error", json::object{{"code", errc_name(e.code)}, {"message", e.message}, {"details", details}}}});
+}
+
+bool Session::valid(ObjectReader& r, const std::string& id) {
+  auto st = r.finish();
+  if (!st) error(id, st.error());
+  return st.ok();
 }
 
 void Session::hello() {
@@ -192,14 +206,9 @@ awaitable<void> Session::handle(const json::object& cmd, const std::string& id) 
 }
 
 awaitable<void> Session::authenticate(const json::object& cmd, const std::string& id) {
-  ObjectReader r(cmd);
-  r.skip("type");
-  r.skip("id");
+  auto r = command_fields(cmd);
   auto token = r.string("token", true, 1, 4096);
-  if (auto st = r.finish(); !st) {
-    error(id, st.error());
-    co_return;
-  }
+  if (!valid(r, id)) co_return;
   auto p = co_await api::on_db(s_, [&] { return s_.tokens.authenticate(*token); });
   if (!p) {
     error(id, p.error());
@@ -225,16 +234,11 @@ awaitable<void> Session::authenticate(const json::object& cmd, const std::string
 }
 
 awaitable<void> Session::send_message(const json::object& cmd, const std::string& id) {
-  ObjectReader r(cmd);
-  r.skip("type");
-  r.skip("id");
+  auto r = command_fields(cmd);
   auto channel = r.string("channel_id", true, 1, 64);
   chat::OutgoingMessage msg;
   api::read_outgoing_message(r, cmd, msg);
-  if (auto st = r.finish(); !st) {
-    error(id, st.error());
-    co_return;
-  }
+  if (!valid(r, id)) co_return;
   chat::Caller who{app_, user_id_};
   auto sent = co_await api::on_db(s_, [&] { return s_.chat.send(who, *channel, std::move(msg)); });
   if (!sent) {
@@ -245,15 +249,10 @@ awaitable<void> Session::send_message(const json::object& cmd, const std::string
 }
 
 awaitable<void> Session::mark_read(const json::object& cmd, const std::string& id) {
-  ObjectReader r(cmd);
-  r.skip("type");
-  r.skip("id");
+  auto r = command_fields(cmd);
   auto channel = r.string("channel_id", true, 1, 64);
   auto seq = r.integer("seq", false, 0, INT64_MAX / 2);
-  if (auto st = r.finish(); !st) {
-    error(id, st.error());
-    co_return;
-  }
+  if (!valid(r, id)) co_return;
   chat::Caller who{app_, user_id_};
   auto res = co_await api::on_db(s_, [&] { return s_.chat.mark_read(who, *channel, seq); });
   if (!res) {
@@ -264,14 +263,9 @@ awaitable<void> Session::mark_read(const json::object& cmd, const std::string& i
 }
 
 awaitable<void> Session::typing(const json::object& cmd, const std::string& id, bool start) {
-  ObjectReader r(cmd);
-  r.skip("type");
-  r.skip("id");
+  auto r = command_fields(cmd);
   auto channel = r.string("channel_id", true, 1, 64);
-  if (auto st = r.finish(); !st) {
-    error(id, st.error());
-    co_return;
-  }
+  if (!valid(r, id)) co_return;
   auto member = co_await api::on_db(s_, [&] { return s_.store.chat().get_member(app_id_, *channel, user_id_); });
   if (!member || !*member) {
     error(id, member ? not_found("channel") : member.error());
@@ -282,14 +276,9 @@ awaitable<void> Session::typing(const json::object& cmd, const std::string& id, 
 }
 
 awaitable<void> Session::watch(const json::object& cmd, const std::string& id, bool on) {
-  ObjectReader r(cmd);
-  r.skip("type");
-  r.skip("id");
+  auto r = command_fields(cmd);
   auto channel = r.string("channel_id", true, 1, 64);
-  if (auto st = r.finish(); !st) {
-    error(id, st.error());
-    co_return;
-  }
+  if (!valid(r, id)) co_return;
   if (on) {
     chat::Caller who{app_, user_id_};
     auto view = co_await api::on_db(s_, [&] { return s_.chat.get_channel(who, *channel); });

@@ -13,6 +13,7 @@
 
 #include "api/context.hpp"
 #include "bus/bus.hpp"
+#include "core/json_reader.hpp"
 #include "net/websocket.hpp"
 
 namespace parley::realtime {
@@ -68,6 +69,8 @@ class Session final : public net::WsListener, public std::enable_shared_from_thi
   void ack(const std::string& id, boost::json::object data);
   void error(const std::string& id, const Error& e);
   void hello();
+  /// Sends an error frame for the first problem `r` found; true when the command may proceed.
+  bool valid(ObjectReader& r, const std::string& id);
   bool rate_ok();
 
   api::Services& s_;

@@ -1,6 +1,8 @@
 #include "store/migrations.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -77,6 +79,83 @@ const char* state_name(MigrationState s) {
     case MigrationState::unknown: return "UNKNOWN";
   }
   return "?";
+}
+
+namespace {
+// Rolls back unless committed.
+class HistoryTx {
+ public:
+  HistoryTx(std::function<void()> rollback) : rollback_(std::move(rollback)) {}
+  ~HistoryTx() {
+    if (rollback_) {
+      try {
+        rollback_();
+      } catch (...) {  // NOLINT(bugprone-empty-catch): the original error is what matters
+      }
+    }
+  }
+  void done() { rollback_ = nullptr; }
+
+ private:
+  std::function<void()> rollback_;
+};
+}  // namespace
+
+std::vector<MigrationStatus> HistoryMigrator::status() { return compare_migrations(known_, applied()); }
+
+int HistoryMigrator::apply() {
+  int count = 0;
+  for (const auto& m : known_) {
+    begin();
+    HistoryTx tx([this] { rollback(); });
+    auto done = applied();  // re-read under the lock: another process may have migrated
+    validate_applied(known_, done);
+    bool present = std::any_of(done.begin(), done.end(), [&](const auto& a) { return a.version == m.version; });
+    if (present) {
+      tx.done();
+      commit();
+      continue;
+    }
+    auto start = std::chrono::steady_clock::now();
+    run(m);
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    record(m, ms.count());
+    tx.done();
+    commit();
+    ++count;
+  }
+  return count;
+}
+
+int HistoryMigrator::baseline(int version) {
+  begin();
+  HistoryTx tx([this] { rollback(); });
+  if (!applied().empty()) throw std::runtime_error("baseline needs a database without migration history");
+  int count = 0;
+  for (const auto& m : known_) {
+    if (m.version > version) break;
+    record(m, 0);
+    ++count;
+  }
+  tx.done();
+  commit();
+  return count;
+}
+
+int HistoryMigrator::repair() {
+  begin();
+  HistoryTx tx([this] { rollback(); });
+  int count = 0;
+  for (const auto& a : applied()) {
+    for (const auto& m : known_) {
+      if (m.version != a.version || m.checksum == a.checksum) continue;
+      rerecord_checksum(m);
+      ++count;
+    }
+  }
+  tx.done();
+  commit();
+  return count;
 }
 
 }  // namespace parley::store

@@ -74,6 +74,31 @@ class Migrator {
   virtual int repair() = 0;
 };
 
+/// The rules every driver's migrator shares — apply, baseline, repair — over a few primitives
+/// the driver provides. Primitives other than begin() run inside the transaction begin() opened.
+class HistoryMigrator : public Migrator {
+ public:
+  std::vector<MigrationStatus> status() override;
+  int apply() override;
+  int baseline(int version) override;
+  int repair() override;
+
+ protected:
+  explicit HistoryMigrator(std::vector<Migration> known) : known_(std::move(known)) {}
+  /// Opens a write transaction holding whatever lock keeps other processes out.
+  virtual void begin() = 0;
+  virtual void commit() = 0;
+  virtual void rollback() = 0;
+  virtual std::vector<AppliedMigration> applied() = 0;
+  /// Runs a script; throws std::runtime_error naming it when it fails.
+  virtual void run(const Migration& m) = 0;
+  virtual void record(const Migration& m, std::int64_t execution_ms) = 0;
+  virtual void rerecord_checksum(const Migration& m) = 0;
+
+ private:
+  std::vector<Migration> known_;
+};
+
 std::unique_ptr<Migrator> open_migrator(const std::string& database_url);
 
 }  // namespace parley::store

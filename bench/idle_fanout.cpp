@@ -1,0 +1,231 @@
+// idle: opens N authenticated WebSocket connections (spread over 127.0.0.x source addresses to
+// get past one address's port range, at most 256 handshakes in flight), waits for every hello,
+// and reports the server's RSS before and after, bytes per connection and the connect rate.
+// fanout: C channels with M members each, every member online; one sender per channel sends
+// over its socket; every member checks each channel's seqs (lost, duplicated, reordered) and
+// the end-to-end latency (send time carried in the message, same-host monotonic clock).
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <cstdio>
+#include <map>
+#include <thread>
+
+#include "scenarios.hpp"
+
+namespace bench {
+
+namespace {
+
+struct Idle {
+  int connected = 0;
+  int failed = 0;
+  std::vector<std::unique_ptr<WebSocket>> sockets;
+};
+
+asio::awaitable<void> open_idle(const Options& o, Idle& st, std::string token, int index) {
+  auto ws = co_await connect_parley_ws(o, token, index);
+  if (!ws) {
+    ++st.failed;
+    co_return;
+  }
+  beast::flat_buffer buf;
+  auto [rec, n] = co_await ws->async_read(buf, asio::as_tuple(asio::use_awaitable));
+  if (rec || beast::buffers_to_string(buf.data()).find("\"hello\"") == std::string::npos) {
+    ++st.failed;
+    co_return;
+  }
+  ++st.connected;
+  st.sockets.push_back(std::move(ws));
+}
+
+struct Member {
+  std::unique_ptr<WebSocket> ws;
+  std::map<std::string, std::int64_t> last_seq;  // per channel
+};
+
+struct FanoutStats {
+  std::uint64_t deliveries = 0, lost = 0, duplicated = 0, reordered = 0;
+  std::vector<double> latency_ms;
+};
+
+asio::awaitable<void> member_reader(Member& m, FanoutStats& st, std::int64_t& remaining) {
+  beast::flat_buffer buf;
+  for (;;) {
+    auto [ec, n] = co_await m.ws->async_read(buf, asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    std::string data = beast::buffers_to_string(buf.data());
+    buf.consume(buf.size());
+    std::int64_t now = mono_ns();
+    for_each_frame(data, [&](std::string_view frame) {
+      if (frame.find("\"message.new\"") == std::string_view::npos) return;
+      boost::system::error_code jec;
+      auto v = json::parse(frame, jec);
+      if (jec) return;
+      const auto& o = v.as_object();
+      std::string channel(o.at("channel_id").as_string());
+      std::int64_t seq = o.at("seq").as_int64();
+      auto& last = m.last_seq[channel];
+      if (seq == last + 1) {
+        ++st.deliveries;
+      } else if (seq <= last) {
+        ++(seq == last ? st.duplicated : st.reordered);
+      } else {
+        st.lost += static_cast<std::uint64_t>(seq - last - 1);
+        ++st.deliveries;
+      }
+      if (seq > last) last = seq;
+      const auto& text = o.at("data").at("message").at("text").as_string();
+      auto t0 = std::strtoll(text.c_str(), nullptr, 10);
+      st.latency_ms.push_back(static_cast<double>(now - t0) / 1e6);
+      --remaining;
+    });
+    if (remaining <= 0) co_return;
+  }
+}
+
+}  // namespace
+
+int run_idle(const Options& o) {
+  SyncHttp h(o);
+  auto app = create_app(h, o, "idle");
+  std::vector<std::string> tokens;
+  for (int u = 0; u < o.users; ++u) tokens.push_back(mint_token(h, app, "bench" + std::to_string(u)));
+  long before = rss_bytes(o.pid);
+  double cpu_before = cpu_seconds(o.pid);
+  asio::io_context ioc;
+  Idle st;
+  auto start = Clock::now();
+  int next = 0;
+  std::function<void()> launch = [&] {
+    if (next >= o.connections) return;
+    int i = next++;
+    asio::co_spawn(ioc, open_idle(o, st, tokens[static_cast<std::size_t>(i) % tokens.size()], i),
+                   [&](std::exception_ptr) { launch(); });
+  };
+  for (int i = 0; i < 256; ++i) launch();
+  ioc.run();
+  double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // let the server settle
+  long after = rss_bytes(o.pid);
+  Result r;
+  r.scenario = "idle";
+  r.connections = st.connected;
+  r.seconds = secs;
+  r.cpu = cpu_seconds(o.pid) - cpu_before;
+  r.rss = after;
+  r.bytes_per_connection = st.connected ? static_cast<double>(after - before) / st.connected : 0.0;
+  r.extra = {{"failed", st.failed},
+             {"connect_seconds", secs},
+             {"connects_per_sec", st.connected / secs},
+             {"server_rss_bytes_before", before}};
+  char summary[256];
+  std::snprintf(summary, sizeof summary,
+                "idle: %d connected, %d failed in %.2f s (%.0f connects/s); RSS %.1f -> %.1f MiB: %.0f bytes per "
+                "connection",
+                st.connected, st.failed, secs, st.connected / secs, before / 1048576.0, after / 1048576.0,
+                *r.bytes_per_connection);
+  report(o, r, summary);
+  return st.connected > 0 && st.failed == 0 ? 0 : 3;
+}
+
+int run_fanout(const Options& o) {
+  SyncHttp h(o);
+  auto app = create_app(h, o, "fanout");
+  std::vector<std::string> member_ids, member_tokens;
+  for (int i = 0; i < o.members; ++i) {
+    member_ids.push_back("m" + std::to_string(i));
+    member_tokens.push_back(mint_token(h, app, member_ids.back()));
+  }
+  std::vector<std::string> channel_ids, sender_tokens;
+  for (int c = 0; c < o.channels; ++c) {
+    sender_tokens.push_back(mint_token(h, app, "s" + std::to_string(c)));
+    channel_ids.push_back(create_channel(h, sender_tokens.back(), "fanout " + std::to_string(c), member_ids));
+  }
+  asio::io_context ioc;
+  std::vector<Member> members(static_cast<std::size_t>(o.members));
+  std::vector<Member> senders(static_cast<std::size_t>(o.channels));
+  int failed = 0;
+  auto connect = [&](Member& m, const std::string& token, int index) -> asio::awaitable<void> {
+    m.ws = co_await connect_parley_ws(o, token, index);
+    if (!m.ws) ++failed;
+  };
+  for (int i = 0; i < o.members; ++i)
+    asio::co_spawn(ioc, connect(members[static_cast<std::size_t>(i)], member_tokens[static_cast<std::size_t>(i)], i),
+                   asio::detached);
+  for (int c = 0; c < o.channels; ++c)
+    asio::co_spawn(ioc, connect(senders[static_cast<std::size_t>(c)], sender_tokens[static_cast<std::size_t>(c)], c),
+                   asio::detached);
+  ioc.run();
+  ioc.restart();
+  if (failed) throw std::runtime_error(std::to_string(failed) + " sockets could not connect");
+  FanoutStats st;
+  std::int64_t expected = static_cast<std::int64_t>(o.members) * o.channels * o.messages;
+  std::int64_t remaining = expected;
+  for (auto& m : members) asio::co_spawn(ioc, member_reader(m, st, remaining), asio::detached);
+  double cpu_before = cpu_seconds(o.pid);
+  auto start = Clock::now();
+  for (int c = 0; c < o.channels; ++c) {
+    WebSocket* ws = senders[static_cast<std::size_t>(c)].ws.get();
+    asio::co_spawn(
+        ioc,
+        [&o, &channel_ids, ws, c]() -> asio::awaitable<void> {
+          asio::steady_timer timer(co_await asio::this_coro::executor);
+          std::string pad(static_cast<std::size_t>(std::max(0, o.text_bytes - 20)), 'x');
+          auto next = Clock::now();
+          for (int i = 0; i < o.messages; ++i) {
+            if (o.rate > 0) {
+              next += std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 * o.channels / o.rate));
+              timer.expires_at(next);
+              co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+            }
+            std::string text = std::to_string(mono_ns()) + " " + pad;
+            auto frame = json::serialize(json::object{
+                {"type", "message.send"}, {"channel_id", channel_ids[static_cast<std::size_t>(c)]}, {"text", text}});
+            auto [ec, n] = co_await ws->async_write(asio::buffer(frame), asio::as_tuple(asio::use_awaitable));
+            if (ec) co_return;
+          }
+        },
+        asio::detached);
+    // Drain the sender's own acks and events so its queue never fills.
+    asio::co_spawn(
+        ioc,
+        [ws]() -> asio::awaitable<void> {
+          beast::flat_buffer buf;
+          for (;;) {
+            auto [ec, n] = co_await ws->async_read(buf, asio::as_tuple(asio::use_awaitable));
+            if (ec) co_return;
+            buf.consume(buf.size());
+          }
+        },
+        asio::detached);
+  }
+  run_until(ioc, o.timeout_seconds, [&] { return remaining <= 0; });
+  Result r;
+  r.scenario = "fanout";
+  r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  r.cpu = cpu_seconds(o.pid) - cpu_before;
+  r.connections = o.members + o.channels;
+  r.members_per_channel = o.members;
+  r.messages_sent = static_cast<std::int64_t>(o.messages) * o.channels;
+  r.deliveries = st.deliveries;
+  // Anything not delivered by the deadline counts as lost.
+  auto accounted = st.deliveries + st.lost;
+  r.lost = st.lost + (static_cast<std::uint64_t>(expected) > accounted ? expected - accounted : 0);
+  r.duplicated = st.duplicated;
+  r.reordered = st.reordered;
+  r.latency_ms = std::move(st.latency_ms);
+  r.rss = rss_bytes(o.pid);
+  r.extra = {{"channels", o.channels}, {"rate", o.rate}, {"text_bytes", o.text_bytes}};
+  char summary[200];
+  std::snprintf(summary, sizeof summary, "fanout: %d channel(s) x %d members, %d messages each (%s)", o.channels,
+                o.members, o.messages, o.rate > 0 ? "paced" : "flat out");
+  report(o, r, summary);
+  return r.lost || r.duplicated || r.reordered ? 3 : 0;
+}
+
+}  // namespace bench

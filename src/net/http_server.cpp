@@ -19,6 +19,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/url/parse.hpp>
 
+#include <algorithm>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -37,9 +38,9 @@ namespace {
 // A live connection as the shutdown logic sees it. Fields are touched only on the
 // connection's strand (the posted close runs there too).
 struct Conn {
-  asio::any_io_executor exec;                // the connection's strand
-  beast::tcp_stream* stream = nullptr;       // null once upgraded to a WebSocket
-  std::function<void(bool force)> close_ws;  // set once upgraded
+  asio::any_io_executor exec;           // the connection's strand
+  beast::tcp_stream* stream = nullptr;  // null once upgraded to a WebSocket
+  std::weak_ptr<detail::WsControl> ws;  // set once the WebSocket is open
   bool idle = true;
   bool alive = true;
 };
@@ -93,6 +94,7 @@ struct HttpServer::Impl {
   tcp::acceptor acceptor{control};
   asio::signal_set signals{control, SIGINT, SIGTERM};
   asio::steady_timer grace_timer{control};
+  asio::steady_timer heartbeat_timer{control};
   std::function<void()> shutdown_hook;
   WsOptions ws_opts;
   WsAccept ws_accept;  // empty: WebSocket upgrades are ordinary requests
@@ -232,9 +234,13 @@ struct HttpServer::Impl {
         // The WebSocket runs in its own coroutine so this one's frame (parser, buffers) is freed:
         // an idle WebSocket keeps only what it needs. It untracks the connection when it ends.
         auto tracked = std::move(guard.c);
+        std::string leftover(static_cast<const char*>(buffer.cdata().data()), buffer.size());
         detail::spawn_websocket(
-            std::move(stream), std::move(msg), std::move(req), ws_opts, ws_accept, id,
-            [tracked](std::function<void(bool)> close) { tracked->close_ws = std::move(close); },
+            stream.release_socket(), std::move(leftover), std::move(msg), std::move(req), ws_opts, ws_accept, id,
+            [this, tracked](std::weak_ptr<detail::WsControl> ws) {
+              std::lock_guard lock(mu);  // the heartbeat reads it under mu
+              tracked->ws = std::move(ws);
+            },
             [this, tracked, id] { untrack(id, *tracked); });
         co_return;
       }
@@ -276,24 +282,54 @@ struct HttpServer::Impl {
 
   // Closes idle connections (or all, when forced) on their own strands.
   void close_connections(bool force) {
-    std::lock_guard lock(mu);
-    for (auto& [id, c] : conns) {
-      asio::post(c->exec, [c, force] {
-        if (!c->alive) return;
-        if (c->close_ws) {
-          c->close_ws(force);
-        } else if (c->stream && (force || c->idle)) {
-          beast::error_code ignored;
-          c->stream->socket().cancel(ignored);
-          c->stream->socket().close(ignored);
+    // WebSockets are closed outside the lock: dropping the last reference to one ends it, and
+    // its end untracks it (which takes the lock).
+    std::vector<std::shared_ptr<detail::WsControl>> open_ws;
+    {
+      std::lock_guard lock(mu);
+      for (auto& [id, c] : conns) {
+        if (auto ws = c->ws.lock()) {
+          open_ws.push_back(std::move(ws));
+          continue;
         }
-      });
+        asio::post(c->exec, [c, force] {
+          if (!c->alive) return;
+          if (c->stream && (force || c->idle)) {
+            beast::error_code ignored;
+            c->stream->socket().cancel(ignored);
+            c->stream->socket().close(ignored);
+          }
+        });
+      }
+    }
+    for (auto& ws : open_ws) ws->shutdown(force);
+  }
+
+  // Every open WebSocket, a few times per idle timeout: pings the silent, closes the gone. One
+  // timer for all connections instead of one per connection.
+  asio::awaitable<void> heartbeat_loop() {
+    auto period = std::chrono::milliseconds(std::clamp(ws_opts.idle_timeout_ms / 4, 10, 1000));
+    for (;;) {
+      heartbeat_timer.expires_after(period);
+      auto [ec] = co_await heartbeat_timer.async_wait(use_tuple);
+      if (ec || stopped.load()) co_return;
+      auto now = detail::ws_now_ms();
+      std::vector<std::shared_ptr<detail::WsControl>> open_ws;
+      {
+        std::lock_guard lock(mu);
+        open_ws.reserve(conns.size());
+        for (auto& [id, c] : conns) {
+          if (auto ws = c->ws.lock()) open_ws.push_back(std::move(ws));
+        }
+      }
+      for (auto& ws : open_ws) ws->heartbeat(now);
     }
   }
 
   void finish() {
     stopped.store(true);
     grace_timer.cancel();
+    heartbeat_timer.cancel();
     ioc.stop();
   }
 };
@@ -328,6 +364,7 @@ void HttpServer::run() {
     impl->begin_shutdown();
   });
   asio::co_spawn(impl->control, impl->accept_loop(), asio::detached);
+  if (impl->ws_accept) asio::co_spawn(impl->control, impl->heartbeat_loop(), asio::detached);
   int n = std::max(1, impl->opts.threads);
   std::vector<std::thread> threads;
   for (int i = 1; i < n; ++i) threads.emplace_back([impl] { impl->ioc.run(); });

@@ -21,6 +21,8 @@ namespace ws_close {
 constexpr std::uint16_t normal = 1000;
 constexpr std::uint16_t going_away = 1001;
 constexpr std::uint16_t unsupported_data = 1003;  // binary frames
+constexpr std::uint16_t protocol_error = 1002;    // a malformed frame
+constexpr std::uint16_t invalid_payload = 1007;   // text that is not UTF-8
 constexpr std::uint16_t too_big = 1009;
 constexpr std::uint16_t unauthorized = 4001;
 constexpr std::uint16_t token_expired = 4002;

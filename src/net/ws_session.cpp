@@ -1,16 +1,26 @@
 #include "net/ws_session.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/http/write.hpp>
-#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/stream.hpp>
 
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <mutex>
 #include <vector>
+
+#include "net/ws_frame.hpp"
 
 namespace parley::net::detail {
 
@@ -18,115 +28,512 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+std::int64_t ws_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 namespace {
 
-constexpr std::size_t kIdleReadBytes = 64;
-constexpr std::size_t kReadBytes = 16384;
+constexpr std::int64_t kCloseHandshakeMs = 5000;
+constexpr std::size_t kReadChunk = 16384;
 
-// One WebSocket connection. All state is touched on the connection's strand only; send()
-// and close() post there. Frames queued while a write is in flight go out together in the
-// next write, as one newline-separated message.
-class WsSession final : public WsPeer, public std::enable_shared_from_this<WsSession> {
+// One WebSocket connection after the upgrade.
+//
+// Reading runs on the connection's strand with callbacks: an idle connection waits for
+// readability with no buffer and no coroutine frame; bytes are read into a per-thread buffer and
+// only an incomplete frame is kept (in `inbuf_`). One text message is handed to the listener at
+// a time; reading resumes when it is done.
+//
+// Writing may start on any thread: send() takes the connection's mutex and, when nothing is
+// queued or in flight, writes the frame to the socket at once with one non-blocking sendmsg
+// (no allocation, no handler posted). What the socket does not take right away is queued and
+// written by the strand; frames queued meanwhile go out together as one newline-separated
+// message. The file descriptor is closed only on the strand after `fd_closed_` is set under the
+// mutex, so a direct write never touches a closed (or reused) descriptor.
+//
+// There is no per-connection timer: the server calls heartbeat() for every connection a few
+// times per idle timeout.
+class WsSession final : public WsPeer, public WsControl, public std::enable_shared_from_this<WsSession> {
  public:
-  WsSession(asio::ip::tcp::socket&& socket, const WsOptions& opts, std::uint64_t id,
+  WsSession(tcp::socket&& socket, std::string leftover, const WsOptions& opts, std::uint64_t id,
             http::request<http::string_body>&& upgrade, Request&& req, std::function<void()> on_end)
-      : ws_(std::move(socket)),
+      : sock_(std::move(socket)),
         opts_(opts),
         id_(id),
         on_end_(std::move(on_end)),
+        inbuf_(std::move(leftover)),
         upgrade_(std::make_unique<http::request<http::string_body>>(std::move(upgrade))),
         req_(std::make_unique<Request>(std::move(req))) {}
-
-  void send(std::shared_ptr<const std::string> frame) override {
-    asio::post(ws_.get_executor(),
-               [self = shared_from_this(), f = std::move(frame)]() mutable { self->enqueue(std::move(f)); });
-  }
-
-  void close(std::uint16_t code, std::string reason) override {
-    asio::post(ws_.get_executor(),
-               [self = shared_from_this(), code, r = std::move(reason)]() mutable { self->begin_close(code, r); });
-  }
 
   ~WsSession() override {
     if (on_end_) on_end_();
   }
 
-  std::uint64_t id() const override { return id_; }
-  asio::any_io_executor executor() override { return ws_.get_executor(); }
+  // --- WsPeer -----------------------------------------------------------------------------
 
-  asio::awaitable<bool> open(const WsAccept& accept) {
+  void send(std::shared_ptr<const std::string> frame) override {
+    std::unique_lock lock(mu_);
+    if (closing_ || fd_closed_) return;
+    if (can_write_now()) {
+      char hdr[10];
+      std::size_t hn = ws::encode_header(ws::opcode::text, frame->size(), hdr);
+      iovec iov[2] = {{hdr, hn}, {const_cast<char*>(frame->data()), frame->size()}};
+      write_now(lock, iov, 2);
+      return;
+    }
+    if (queued_bytes_ + frame->size() > opts_.max_queue_bytes) {
+      lock.unlock();
+      // Its socket is not taking bytes: a close frame could not get through either.
+      spdlog::debug("websocket {}: slow consumer, closing", id_);
+      hard_close();
+      return;
+    }
+    queued_bytes_ += frame->size();
+    queue_.push_back(std::move(frame));
+    start_writer(lock);
+  }
+
+  void close(std::uint16_t code, std::string reason) override { begin_close(code, reason, false); }
+
+  std::uint64_t id() const override { return id_; }
+  asio::any_io_executor executor() override { return sock_.get_executor(); }
+
+  // --- WsControl --------------------------------------------------------------------------
+
+  void shutdown(bool force) override {
+    if (force)
+      hard_close();
+    else
+      begin_close(ws_close::going_away, "server shutting down", false);
+  }
+
+  void heartbeat(std::int64_t now) override {
+    if (ended_.load(std::memory_order_relaxed)) return;
+    auto deadline = close_deadline_ms_.load(std::memory_order_relaxed);
+    if (deadline != 0 && now >= deadline) {
+      hard_close();
+      return;
+    }
+    auto silent = now - last_rx_ms_.load(std::memory_order_relaxed);
+    if (silent >= opts_.idle_timeout_ms) {
+      spdlog::debug("websocket {}: silent for {} ms, closing", id_, silent);
+      hard_close();
+      return;
+    }
+    if (silent >= opts_.idle_timeout_ms / 2 && !ping_pending_.exchange(true)) control(ws::opcode::ping, {});
+  }
+
+  // --- Opening ----------------------------------------------------------------------------
+
+  asio::awaitable<void> start(const WsAccept& accept, std::function<void(std::weak_ptr<WsControl>)> on_open) {
+    auto self = shared_from_this();
     {
-      auto decision = co_await accept(*req_, shared_from_this());
+      auto decision = co_await accept(*req_, self);
       if (auto* resp = std::get_if<Response>(&decision)) {
         co_await reject(std::move(*resp), upgrade_->version());
-        co_return false;
+        end();
+        co_return;
       }
       listener_ = std::get<std::shared_ptr<WsListener>>(decision);
     }
-    // The handshake timeout also bounds the closing handshake: a peer that stops reading cannot
-    // hold a shutdown for long.
-    websocket::stream_base::timeout t{std::chrono::seconds(5), std::chrono::milliseconds(opts_.idle_timeout_ms), true};
-    ws_.set_option(t);
-    ws_.read_message_max(opts_.max_message_bytes);
-    ws_.auto_fragment(false);
-    auto [aec] = co_await ws_.async_accept(*upgrade_, use_tuple);
-    upgrade_.reset();  // an open connection keeps no copy of its upgrade request
+    bool ok = false;
+    {
+      // Beast answers the handshake (header checks, Sec-WebSocket-Accept, 400/426 answers);
+      // its stream is dropped right after, so an open connection carries none of its state.
+      websocket::stream<tcp::socket&> ws(sock_);
+      ws.set_option(websocket::stream_base::timeout{std::chrono::seconds(5), websocket::stream_base::none(), false});
+      auto [ec] = co_await ws.async_accept(*upgrade_, use_tuple);
+      ok = !ec;
+    }
+    upgrade_.reset();
     req_.reset();
-    if (aec) {
-      listener_->on_close();
-      listener_.reset();  // the listener holds this peer: drop it so the session can end
-      co_return false;
+    if (!ok) {
+      end();
+      co_return;
     }
-    co_return true;
-  }
-
-  // Keeps the session alive through shared_from_this(). The handshake runs in its own coroutine
-  // so its locals are gone by the time the connection idles in the read loop below.
-  asio::awaitable<void> run(const WsAccept& accept, std::function<void(std::function<void(bool)>)> on_open) {
-    auto self = shared_from_this();
-    if (!co_await open(accept)) co_return;
-    open_ = true;
-    on_open([weak = weak_from_this()](bool force) {
-      auto s = weak.lock();
-      if (!s) return;
-      if (force)
-        s->hard_close();
-      else
-        s->begin_close(ws_close::going_away, "server shutting down");
-    });
-    on_open = nullptr;
-    if (!queue_.empty() && !writing_) start_writer();
-    // The read loop lives in this frame (no nested coroutine): an idle connection holds one frame.
-    beast::flat_buffer buf;
-    for (;;) {
-      // Wait for a message with a tiny buffer (Beast's own frame buffer is inline in the stream),
-      // then read the rest of the message in larger steps: idle connections hold almost nothing.
-      auto [ec, n] = co_await ws_.async_read_some(buf, kIdleReadBytes, use_tuple);
-      while (!ec && !ws_.is_message_done()) {
-        std::tie(ec, n) = co_await ws_.async_read_some(buf, kReadBytes, use_tuple);
+    beast::error_code ec;
+    sock_.non_blocking(true, ec);
+    last_rx_ms_.store(ws_now_ms());
+    {
+      std::unique_lock lock(mu_);
+      fd_ = sock_.native_handle();
+      open_ = true;
+      if (fd_closed_) {
+        lock.unlock();
+        end();
+        co_return;
       }
-      if (ec) break;  // closed by the peer, timed out, too big (Beast answers 1009), or cut off
-      if (!ws_.got_text()) {
-        begin_close(ws_close::unsupported_data, "binary frames are not supported; send JSON text");
-        buf.consume(buf.size());
-        continue;  // keep reading until the close handshake ends the stream
-      }
-      if (!closing_) {
-        auto data = buf.cdata();
-        co_await listener_->on_text(std::string_view(static_cast<const char*>(data.data()), data.size()));
-      }
-      buf.consume(buf.size());
-      buf.shrink_to_fit();
+      if (!queue_.empty() || !control_out_.empty() || !close_frame_.empty()) start_writer(lock);
     }
-    hard_close();
-    open_ = false;
-    listener_->on_close();
-    listener_.reset();  // the listener holds this peer: drop it so the session can end
+    on_open(weak_from_this());
+    parse_and_read();  // bytes that came with the upgrade request, then the socket
   }
 
  private:
+  // --- Reading (strand) -------------------------------------------------------------------
+
+  void wait_read() {
+    sock_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](beast::error_code ec) {
+      if (ec) {
+        self->end();
+        return;
+      }
+      self->on_readable();
+    });
+  }
+
+  void on_readable() {
+    thread_local char buf[kReadChunk];
+    beast::error_code ec;
+    std::size_t n = sock_.read_some(asio::buffer(buf), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      wait_read();
+      return;
+    }
+    if (ec || n == 0) {
+      end();
+      return;
+    }
+    last_rx_ms_.store(ws_now_ms(), std::memory_order_relaxed);
+    ping_pending_.store(false, std::memory_order_relaxed);
+    if (discard_) {  // after a protocol error: wait for the peer's close or the deadline
+      wait_read();
+      return;
+    }
+    if (inbuf_.empty()) {
+      std::string_view fresh(buf, n);
+      std::size_t used = parse(fresh);
+      if (used < n) inbuf_.assign(fresh.substr(used));
+    } else {
+      inbuf_.append(buf, n);
+      consume_inbuf(parse(inbuf_));
+    }
+    if (!dispatching_ && !ended_.load()) wait_read();
+  }
+
+  void parse_and_read() {
+    if (!inbuf_.empty()) consume_inbuf(parse(inbuf_));
+    if (!dispatching_ && !ended_.load()) wait_read();
+  }
+
+  void consume_inbuf(std::size_t used) {
+    if (used >= inbuf_.size())
+      std::string().swap(inbuf_);  // an idle connection keeps no buffer
+    else
+      inbuf_.erase(0, used);
+  }
+
+  // Handles the complete frames at the start of `data`; returns the bytes used. Stops after a
+  // text message is handed to the listener (`dispatching_`) or after a failure.
+  std::size_t parse(std::string_view data) {
+    std::size_t pos = 0;
+    while (!dispatching_ && !discard_) {
+      if (skip_ > 0) {  // the rest of an oversize frame
+        auto n = static_cast<std::size_t>(std::min<std::uint64_t>(skip_, data.size() - pos));
+        skip_ -= n;
+        pos += n;
+        if (skip_ > 0) break;
+      }
+      ws::FrameHeader h;
+      auto st = ws::parse_header(data.substr(pos), opts_.max_message_bytes, h);
+      if (st == ws::Parse::need_more) break;
+      if (st == ws::Parse::protocol_error) return fail(ws_close::protocol_error, "malformed frame"), data.size();
+      if (st == ws::Parse::too_big) {
+        // Framing is intact: skip the payload and keep reading frames (the peer's close).
+        begin_close(ws_close::too_big, "message too big", false);
+        skip_ = h.header_bytes + h.length;
+        continue;
+      }
+      if (data.size() - pos - h.header_bytes < h.length) break;  // the payload is not all here yet
+      std::string payload(data.substr(pos + h.header_bytes, h.length));
+      ws::unmask(payload.data(), payload.size(), h.mask);
+      pos += h.header_bytes + h.length;
+      on_frame(h, std::move(payload));
+    }
+    return discard_ ? data.size() : pos;
+  }
+
+  void on_frame(const ws::FrameHeader& h, std::string payload) {
+    switch (h.opcode) {
+      case ws::opcode::ping: control(ws::opcode::pong, payload); return;
+      case ws::opcode::pong: return;
+      case ws::opcode::close: on_peer_close(payload); return;
+      case ws::opcode::continuation:
+        if (!in_fragment_) return fail(ws_close::protocol_error, "continuation without a message");
+        if (fragment_.size() + payload.size() > opts_.max_message_bytes) {
+          in_fragment_ = false;
+          std::string().swap(fragment_);
+          return begin_close(ws_close::too_big, "message too big", false);
+        }
+        fragment_ += payload;
+        if (!h.fin) return;
+        in_fragment_ = false;
+        payload = std::move(fragment_);
+        std::string().swap(fragment_);
+        return on_message(fragment_opcode_, std::move(payload));
+      default:  // text or binary
+        if (in_fragment_) return fail(ws_close::protocol_error, "new message inside a fragmented one");
+        if (!h.fin) {
+          in_fragment_ = true;
+          fragment_opcode_ = h.opcode;
+          fragment_ = std::move(payload);
+          return;
+        }
+        return on_message(h.opcode, std::move(payload));
+    }
+  }
+
+  void on_message(std::uint8_t op, std::string text) {
+    if (closing()) return;  // closing: messages are read and dropped until the peer's close
+    if (op == ws::opcode::binary) {
+      begin_close(ws_close::unsupported_data, "binary frames are not supported; send JSON text", false);
+      return;
+    }
+    if (!ws::valid_utf8(text)) return begin_close(ws_close::invalid_payload, "text is not valid UTF-8", false);
+    dispatching_ = true;
+    asio::co_spawn(
+        sock_.get_executor(),
+        [self = shared_from_this(), t = std::move(text)]() -> asio::awaitable<void> {
+          co_await self->listener_->on_text(t);
+        },
+        [self = shared_from_this()](std::exception_ptr e) {
+          if (e) {
+            try {
+              std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+              spdlog::error("websocket {}: message handler failed: {}", self->id_, ex.what());
+            }
+            self->hard_close();
+          }
+          self->dispatching_ = false;
+          if (!self->ended_.load()) self->parse_and_read();
+        });
+  }
+
+  void on_peer_close(const std::string& payload) {
+    bool ours_sent;
+    {
+      std::lock_guard lock(mu_);
+      ours_sent = close_sent_;
+    }
+    if (ours_sent) {  // the closing handshake is complete
+      hard_close();
+      return;
+    }
+    std::uint16_t code = ws_close::normal;
+    if (payload.size() == 1) return fail(ws_close::protocol_error, "malformed close frame");
+    if (payload.size() >= 2) {
+      std::uint16_t got = static_cast<std::uint16_t>((static_cast<std::uint8_t>(payload[0]) << 8) |
+                                                     static_cast<std::uint8_t>(payload[1]));
+      if (!ws::valid_close_code(got)) return fail(ws_close::protocol_error, "invalid close code");
+      code = got;
+    }
+    begin_close(code, "", true);
+  }
+
+  // Fails the connection: a close frame with `code`; the framing cannot be trusted any more,
+  // so incoming bytes are discarded until the peer closes or the closing deadline passes.
+  void fail(std::uint16_t code, const char* reason) {
+    discard_ = true;
+    begin_close(code, reason, false);
+  }
+
+  // --- Writing ----------------------------------------------------------------------------
+
+  // Under mu_: nothing is queued or in flight, so bytes may go to the socket directly.
+  bool can_write_now() const {
+    return open_ && !writing_ && !fd_closed_ && queue_.empty() && control_out_.empty() && close_frame_.empty();
+  }
+
+  // Under mu_, with can_write_now(): writes what the socket takes now; the rest is kept in
+  // `partial_` for the strand's writer.
+  void write_now(std::unique_lock<std::mutex>& lock, iovec* iov, int n) {
+    std::size_t total = 0;
+    for (int i = 0; i < n; ++i) total += iov[i].iov_len;
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = static_cast<std::size_t>(n);
+    ssize_t sent;
+    do {
+      sent = ::sendmsg(fd_, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (sent < 0 && errno == EINTR);
+    if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+      lock.unlock();
+      hard_close();  // reset by the peer: the read side sees it too and ends the session
+      return;
+    }
+    auto done = static_cast<std::size_t>(std::max<ssize_t>(sent, 0));
+    if (done == total) return;
+    for (int i = 0; i < n; ++i) {
+      auto* p = static_cast<const char*>(iov[i].iov_base);
+      auto len = iov[i].iov_len;
+      if (done >= len) {
+        done -= len;
+        continue;
+      }
+      partial_.append(p + done, len - done);
+      done = 0;
+    }
+    queued_bytes_ += partial_.size();
+    start_writer(lock);
+  }
+
+  // Under mu_: makes sure the strand's writer runs (it drains everything queued).
+  void start_writer(std::unique_lock<std::mutex>&) {
+    if (!open_ || writing_ || fd_closed_) return;
+    writing_ = true;
+    asio::post(sock_.get_executor(), [self = shared_from_this()] { self->write_more(); });
+  }
+
+  // A control frame (ping, pong): written at once when possible, otherwise ahead of the
+  // queued data.
+  void control(std::uint8_t op, const std::string& payload) {
+    std::unique_lock lock(mu_);
+    if (fd_closed_ || !close_frame_.empty() || close_sent_) return;
+    char hdr[10];
+    std::size_t hn = ws::encode_header(op, payload.size(), hdr);
+    if (can_write_now()) {
+      iovec iov[2] = {{hdr, hn}, {const_cast<char*>(payload.data()), payload.size()}};
+      write_now(lock, iov, 2);
+      return;
+    }
+    control_out_.append(hdr, hn);
+    control_out_ += payload;
+    start_writer(lock);
+  }
+
+  // Strand, with writing_ set: writes, in order, the rest of a frame a direct write began,
+  // control frames, the queued data frames as one message, and the close frame.
+  void write_more() {
+    std::unique_lock lock(mu_);
+    if (fd_closed_) {
+      writing_ = false;
+      return;
+    }
+    head_.swap(partial_);
+    head_ += control_out_;
+    control_out_.clear();
+    batch_.swap(queue_);
+    tail_.swap(close_frame_);
+    if (head_.empty() && batch_.empty() && tail_.empty()) {
+      writing_ = false;
+      std::vector<std::shared_ptr<const std::string>>().swap(batch_);
+      std::vector<std::shared_ptr<const std::string>>().swap(queue_);
+      return;
+    }
+    lock.unlock();
+    bufs_.clear();
+    if (!head_.empty()) bufs_.emplace_back(head_.data(), head_.size());
+    if (!batch_.empty()) {
+      std::size_t total = batch_.size() - 1;  // newlines between frames
+      for (const auto& f : batch_) total += f->size();
+      batch_hdr_len_ = ws::encode_header(ws::opcode::text, total, batch_hdr_);
+      bufs_.emplace_back(batch_hdr_, batch_hdr_len_);
+      static const char newline = '\n';
+      for (std::size_t i = 0; i < batch_.size(); ++i) {
+        if (i) bufs_.emplace_back(&newline, 1);
+        bufs_.emplace_back(batch_[i]->data(), batch_[i]->size());
+      }
+    }
+    if (!tail_.empty()) bufs_.emplace_back(tail_.data(), tail_.size());
+    asio::async_write(sock_, bufs_,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->written(ec); });
+  }
+
+  void written(beast::error_code ec) {
+    bool close_now = false;
+    {
+      std::lock_guard lock(mu_);
+      std::size_t sent = head_.size();
+      for (const auto& f : batch_) sent += f->size();
+      queued_bytes_ -= std::min(sent, queued_bytes_);
+      if (!tail_.empty()) {
+        close_sent_ = true;
+        close_now = close_after_write_;
+      }
+    }
+    head_.clear();
+    batch_.clear();
+    std::string().swap(tail_);
+    if (head_.capacity() > 4096) std::string().swap(head_);
+    if (ec || close_now) {
+      {
+        std::lock_guard lock(mu_);
+        writing_ = false;
+      }
+      hard_close();
+      return;
+    }
+    write_more();
+  }
+
+  // --- Closing ----------------------------------------------------------------------------
+
+  bool closing() {
+    std::lock_guard lock(mu_);
+    return closing_;
+  }
+
+  // Queues a close frame after the data already queued; no data is accepted after it. With
+  // `reply`, this answers the peer's close, and the socket closes once it is written.
+  void begin_close(std::uint16_t code, const std::string& reason, bool reply) {
+    std::unique_lock lock(mu_);
+    if (fd_closed_) return;
+    if (reply) close_after_write_ = true;
+    if (closing_) return;
+    closing_ = true;
+    close_deadline_ms_.store(ws_now_ms() + kCloseHandshakeMs);
+    if (!open_) {
+      lock.unlock();
+      hard_close();
+      return;
+    }
+    std::string payload;
+    payload.push_back(static_cast<char>(code >> 8));
+    payload.push_back(static_cast<char>(code & 0xFF));
+    payload += reason.substr(0, 123);
+    char hdr[10];
+    std::size_t hn = ws::encode_header(ws::opcode::close, payload.size(), hdr);
+    close_frame_.assign(hdr, hn);
+    close_frame_ += payload;
+    start_writer(lock);
+  }
+
+  // Closes the socket (on the strand). Nothing is written after this; a pending read ends with
+  // an error, which ends the session.
+  void hard_close() {
+    {
+      std::lock_guard lock(mu_);
+      if (fd_closed_) return;
+      fd_closed_ = true;
+      closing_ = true;
+      std::vector<std::shared_ptr<const std::string>>().swap(queue_);
+      std::string().swap(partial_);
+      std::string().swap(control_out_);
+      std::string().swap(close_frame_);
+      queued_bytes_ = 0;
+    }
+    asio::dispatch(sock_.get_executor(), [self = shared_from_this()] {
+      beast::error_code ignored;
+      self->sock_.shutdown(tcp::socket::shutdown_both, ignored);
+      self->sock_.close(ignored);
+    });
+  }
+
+  // Strand: the connection is over. Runs once.
+  void end() {
+    if (ended_.exchange(true)) return;
+    hard_close();
+    if (listener_) {
+      listener_->on_close();
+      listener_.reset();  // the listener holds this peer: drop it so the session can end
+    }
+  }
+
   asio::awaitable<void> reject(Response resp, unsigned version) {
     http::response<http::string_body> res{static_cast<http::status>(resp.status), version};
     res.set(http::field::content_type, resp.content_type);
@@ -134,132 +541,72 @@ class WsSession final : public WsPeer, public std::enable_shared_from_this<WsSes
     res.body() = std::move(resp.body);
     res.keep_alive(false);
     res.prepare_payload();
-    auto& sock = ws_.next_layer();
-    co_await http::async_write(sock, res, use_tuple);
+    co_await http::async_write(sock_, res, use_tuple);
     beast::error_code ignored;
-    sock.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    sock_.shutdown(tcp::socket::shutdown_send, ignored);
   }
 
-  void enqueue(std::shared_ptr<const std::string> frame) {
-    if (closing_) return;
-    if (queued_bytes_ + frame->size() > opts_.max_queue_bytes) {
-      std::vector<std::shared_ptr<const std::string>>().swap(queue_);
-      queued_bytes_ = 0;
-      begin_close(ws_close::slow_consumer, "slow consumer: too many bytes queued");
-      return;
-    }
-    queued_bytes_ += frame->size();
-    queue_.push_back(std::move(frame));
-    if (open_ && !writing_) start_writer();
-  }
-
-  void start_writer() {
-    writing_ = true;
-    write_next();
-  }
-
-  // The write path is callback-based (no coroutine frame per batch) and writes a single frame
-  // without a buffer vector: a fan-out writes one frame to each of many sockets.
-  // Once closing, nothing more is queued; what was queued before the close still goes out first
-  // (a slow consumer's queue was dropped and its socket closed).
-  void write_next() {
-    if (queue_.empty()) {
-      std::vector<std::shared_ptr<const std::string>>().swap(queue_);
-      std::vector<std::shared_ptr<const std::string>>().swap(batch_);
-      writing_ = false;
-      if (close_code_ && !close_sent_) send_close();
-      return;
-    }
-    batch_.swap(queue_);
-    auto done = [self = shared_from_this()](beast::error_code ec, std::size_t) { self->written(ec); };
-    if (batch_.size() == 1) {
-      ws_.async_write(asio::buffer(*batch_.front()), std::move(done));
-      return;
-    }
-    static const char newline = '\n';
-    std::vector<asio::const_buffer> buffers;
-    buffers.reserve(batch_.size() * 2);
-    for (const auto& f : batch_) {
-      if (!buffers.empty()) buffers.emplace_back(&newline, 1);
-      buffers.emplace_back(f->data(), f->size());
-    }
-    ws_.async_write(buffers, std::move(done));
-  }
-
-  void written(beast::error_code ec) {
-    std::size_t sent = 0;
-    for (const auto& f : batch_) sent += f->size();
-    queued_bytes_ -= std::min(sent, queued_bytes_);
-    batch_.clear();
-    if (ec) {
-      hard_close();
-      std::vector<std::shared_ptr<const std::string>>().swap(queue_);
-    }
-    write_next();
-  }
-
-  void begin_close(std::uint16_t code, const std::string& reason) {
-    if (closing_) return;
-    closing_ = true;
-    close_code_ = code;
-    close_reason_ = reason;
-    if (!open_) {
-      hard_close();
-      return;
-    }
-    if (writing_) {
-      // The peer is not taking what we write (or a write is in flight): for a slow consumer
-      // there is no point waiting for it; otherwise the writer sends the close when done.
-      if (code == ws_close::slow_consumer) hard_close();
-      return;
-    }
-    send_close();
-  }
-
-  void send_close() {
-    close_sent_ = true;
-    asio::co_spawn(
-        ws_.get_executor(),
-        [self = shared_from_this()]() -> asio::awaitable<void> {
-          websocket::close_reason cr(static_cast<websocket::close_code>(self->close_code_), self->close_reason_);
-          auto [ec] = co_await self->ws_.async_close(cr, use_tuple);
-          if (ec) self->hard_close();
-        },
-        asio::detached);
-  }
-
-  void hard_close() {
-    beast::error_code ignored;
-    ws_.next_layer().close(ignored);
-  }
-
-  websocket::stream<asio::ip::tcp::socket> ws_;  // Beast's websocket timer handles timeouts
+  tcp::socket sock_;  // its executor is the connection's strand
   const WsOptions& opts_;
   std::uint64_t id_;
   std::function<void()> on_end_;
+
+  // Strand only.
+  std::string inbuf_;     // bytes of an incomplete frame; empty (no allocation) when idle
+  std::string fragment_;  // a fragmented message being assembled
+  std::uint8_t fragment_opcode_ = 0;
+  bool in_fragment_ = false;
+  bool dispatching_ = false;  // the listener is handling a message; reading waits
+  bool discard_ = false;      // failed: incoming bytes are dropped
+  std::uint64_t skip_ = 0;    // bytes of an oversize frame still to drop
+  std::shared_ptr<WsListener> listener_;
   std::unique_ptr<http::request<http::string_body>> upgrade_;  // until the handshake is done
   std::unique_ptr<Request> req_;
-  std::shared_ptr<WsListener> listener_;
-  std::vector<std::shared_ptr<const std::string>> queue_;
-  std::vector<std::shared_ptr<const std::string>> batch_;  // in flight
+  // The write in flight (strand, while writing_).
+  std::string head_;
+  std::vector<std::shared_ptr<const std::string>> batch_;
+  std::string tail_;
+  std::vector<asio::const_buffer> bufs_;
+  char batch_hdr_[10];
+  std::size_t batch_hdr_len_ = 0;
+
+  // Guarded by mu_.
+  std::mutex mu_;
+  int fd_ = -1;
+  std::vector<std::shared_ptr<const std::string>> queue_;  // data frames waiting for the writer
+  std::string partial_;                                    // the unwritten rest of a frame a direct write began
+  std::string control_out_;                                // encoded control frames waiting for the writer
+  std::string close_frame_;                                // an encoded close frame waiting for the writer
   std::size_t queued_bytes_ = 0;
   bool open_ = false;
-  bool writing_ = false;
-  bool closing_ = false;
+  bool writing_ = false;  // the strand's writer runs
+  bool closing_ = false;  // no more data frames
   bool close_sent_ = false;
-  std::uint16_t close_code_ = 0;
-  std::string close_reason_;
+  bool close_after_write_ = false;
+  bool fd_closed_ = false;
+
+  std::atomic<std::int64_t> last_rx_ms_{0};
+  std::atomic<std::int64_t> close_deadline_ms_{0};
+  std::atomic<bool> ping_pending_{false};
+  std::atomic<bool> ended_{false};
 };
 
 }  // namespace
 
-void spawn_websocket(beast::tcp_stream&& stream, http::request<http::string_body>&& upgrade, Request&& req,
-                     const WsOptions& opts, const WsAccept& accept, std::uint64_t id,
-                     std::function<void(std::function<void(bool)>)> on_open, std::function<void()> on_end) {
-  auto exec = stream.get_executor();
-  auto session = std::make_shared<WsSession>(stream.release_socket(), opts, id, std::move(upgrade), std::move(req),
-                                             std::move(on_end));
-  asio::co_spawn(exec, session->run(accept, std::move(on_open)), asio::detached);
+void spawn_websocket(tcp::socket&& socket, std::string leftover, http::request<http::string_body>&& upgrade,
+                     Request&& req, const WsOptions& opts, const WsAccept& accept, std::uint64_t id,
+                     std::function<void(std::weak_ptr<WsControl>)> on_open, std::function<void()> on_end) {
+  auto exec = socket.get_executor();
+  auto session = std::make_shared<WsSession>(std::move(socket), std::move(leftover), opts, id, std::move(upgrade),
+                                             std::move(req), std::move(on_end));
+  asio::co_spawn(exec, session->start(accept, std::move(on_open)), [session](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      spdlog::error("websocket {}: open failed: {}", session->id(), ex.what());
+    }
+  });
 }
 
 }  // namespace parley::net::detail

@@ -1,23 +1,41 @@
 #pragma once
-// Internal to net/: runs one upgraded WebSocket connection (Beast). Included only by
-// http_server.cpp and ws_session.cpp.
-#include <boost/beast/core/tcp_stream.hpp>
+// Internal to net/: runs one upgraded WebSocket connection. Beast answers the upgrade
+// handshake; after it the connection frames RFC 6455 itself (net/ws_frame.hpp). Included only
+// by http_server.cpp and ws_session.cpp.
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <cstdint>
 #include <functional>
+#include <memory>
+#include <string>
 
 #include "net/websocket.hpp"
 
 namespace parley::net::detail {
 
-/// Starts a coroutine (its own root, so the HTTP session's frame is freed) that accepts the
-/// upgrade (or answers with the application's response) and then reads until the connection
-/// closes. `on_open` receives a function that closes the connection (with going_away, or at
-/// once when its argument is true), to be called on the connection's strand. `on_end` runs
-/// when the connection is gone.
-void spawn_websocket(boost::beast::tcp_stream&& stream,
+/// What the server keeps of an open WebSocket, for shutdown and heartbeats. Thread-safe.
+class WsControl {
+ public:
+  virtual ~WsControl() = default;
+  /// Closes with going_away after the frames already queued, or at once when `force`.
+  virtual void shutdown(bool force) = 0;
+  /// Called about four times per idle timeout for every open connection: pings a connection
+  /// silent for half the idle timeout, closes one silent for all of it and one whose closing
+  /// handshake is overdue. Cheap when there is nothing to do (a few atomic loads).
+  virtual void heartbeat(std::int64_t steady_now_ms) = 0;
+};
+
+/// Accepts the upgrade (or answers with the application's response) and then serves the
+/// connection until it closes. `leftover` holds bytes read after the upgrade request.
+/// `on_open` receives the connection's control once it is open (call it from any thread);
+/// `on_end` runs when the connection is gone.
+void spawn_websocket(boost::asio::ip::tcp::socket&& socket, std::string leftover,
                      boost::beast::http::request<boost::beast::http::string_body>&& upgrade, Request&& req,
                      const WsOptions& opts, const WsAccept& accept, std::uint64_t id,
-                     std::function<void(std::function<void(bool)>)> on_open, std::function<void()> on_end);
+                     std::function<void(std::weak_ptr<WsControl>)> on_open, std::function<void()> on_end);
+
+/// The steady clock in milliseconds, as heartbeat() expects it.
+std::int64_t ws_now_ms();
 
 }  // namespace parley::net::detail

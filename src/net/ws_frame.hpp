@@ -1,0 +1,52 @@
+#pragma once
+// RFC 6455 framing as a server sees it: parses the (masked) frames clients send and encodes the
+// (unmasked) headers of the frames the server sends. Pure functions, no I/O: the connection in
+// ws_session.cpp drives them. Why Parley frames WebSocket itself (after Beast's handshake) is
+// in docs/architecture.md ("WebSocket framing").
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace parley::net::ws {
+
+namespace opcode {
+constexpr std::uint8_t continuation = 0x0;
+constexpr std::uint8_t text = 0x1;
+constexpr std::uint8_t binary = 0x2;
+constexpr std::uint8_t close = 0x8;
+constexpr std::uint8_t ping = 0x9;
+constexpr std::uint8_t pong = 0xA;
+}  // namespace opcode
+
+struct FrameHeader {
+  bool fin = false;
+  std::uint8_t opcode = 0;
+  std::uint64_t length = 0;      // payload bytes
+  std::uint8_t mask[4] = {};     // client frames are always masked
+  std::size_t header_bytes = 0;  // bytes before the payload
+};
+
+enum class Parse {
+  need_more,       // not enough bytes for the header yet
+  ok,              // header parsed; the payload may still be incomplete
+  protocol_error,  // 1002: reserved bits or opcode, unmasked, bad control frame, bad length
+  too_big,         // 1009: payload over the limit
+};
+
+/// Parses the header at the start of `data`. `max_payload` bounds data frames (control frames
+/// are bounded at 125 bytes by the RFC).
+Parse parse_header(std::string_view data, std::size_t max_payload, FrameHeader& out);
+
+/// XORs `n` bytes at `p` with the mask, starting at payload offset `offset`.
+void unmask(char* p, std::size_t n, const std::uint8_t mask[4], std::size_t offset = 0);
+
+/// Encodes a final (FIN) unmasked frame header into `out` (at least 10 bytes); returns its size.
+std::size_t encode_header(std::uint8_t opcode, std::uint64_t length, char* out);
+
+/// True when `s` is well-formed UTF-8 (no overlongs, surrogates or code points over U+10FFFF).
+bool valid_utf8(std::string_view s);
+
+/// True when a close code received from a peer is one a peer may send (RFC 6455 7.4).
+bool valid_close_code(std::uint16_t code);
+
+}  // namespace parley::net::ws

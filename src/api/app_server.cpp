@@ -129,6 +129,7 @@ struct ApiServer::Impl {
     ws.max_message_bytes = c.ws_max_message_bytes;
     ws.max_queue_bytes = c.ws_max_queue_bytes;
     ws.idle_timeout_ms = c.ws_heartbeat_ms;
+    ws.write_coalesce_us = c.ws_coalesce_us;
     server.enable_websocket(ws, realtime::make_accept(services, *hub));
     metrics.set_gauge_source("parley_realtime_sessions", "Open realtime (WebSocket) sessions.",
                              [this] { return static_cast<double>(hub->sessions()); });

@@ -50,6 +50,7 @@ struct Config {
   // Realtime (WebSocket at /v1/ws).
   std::size_t ws_max_message_bytes = 64 << 10;  // largest frame a client may send
   std::size_t ws_max_queue_bytes = 1 << 20;     // outbound bytes queued per connection before cut-off
+  int ws_coalesce_us = 1000;                    // events for one connection within this window: one write
   int ws_heartbeat_ms = 30000;                  // silent connection closed after this; pings at half
   int ws_auth_timeout_ms = 10000;               // time to authenticate with a first frame
   double ws_rate_per_sec = 20;                  // commands per second per connection

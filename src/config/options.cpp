@@ -111,6 +111,8 @@ const std::vector<Def>& defs() {
               "Largest WebSocket message a client may send (closed with 1009 above)"),
       integer("ws-max-queue-bytes", &Config::ws_max_queue_bytes, 4096, 1LL << 32,
               "Outbound bytes queued for one WebSocket before it is cut off as a slow consumer"),
+      integer("ws-coalesce-us", &Config::ws_coalesce_us, 0, 100000,
+              "Events for one WebSocket within this many microseconds go out in one write (0: each at once)"),
       integer("ws-heartbeat-ms", &Config::ws_heartbeat_ms, 1000, 3600000,
               "A WebSocket silent this long is closed; the server pings at half of it"),
       integer("ws-auth-timeout-ms", &Config::ws_auth_timeout_ms, 100, 600000,

@@ -98,6 +98,8 @@ struct HttpServer::Impl {
   std::function<void()> shutdown_hook;
   WsOptions ws_opts;
   WsAccept ws_accept;  // empty: WebSocket upgrades are ordinary requests
+  // After the io_context: stopped (and the sessions it holds released) before the io_context goes.
+  std::unique_ptr<detail::WsFlusher> flusher;
 
   Impl(ServerOptions o, Handler h, ErrorResponder e)
       : opts(std::move(o)), handler(std::move(h)), on_error(std::move(e)) {}
@@ -237,6 +239,7 @@ struct HttpServer::Impl {
         std::string leftover(static_cast<const char*>(buffer.cdata().data()), buffer.size());
         detail::spawn_websocket(
             stream.release_socket(), std::move(leftover), std::move(msg), std::move(req), ws_opts, ws_accept, id,
+            flusher.get(),
             [this, tracked](std::weak_ptr<detail::WsControl> ws) {
               std::lock_guard lock(mu);  // the heartbeat reads it under mu
               tracked->ws = std::move(ws);
@@ -384,6 +387,8 @@ void HttpServer::on_shutdown(std::function<void()> fn) { impl_->shutdown_hook = 
 void HttpServer::enable_websocket(WsOptions opts, WsAccept accept) {
   impl_->ws_opts = std::move(opts);
   impl_->ws_accept = std::move(accept);
+  if (impl_->ws_opts.write_coalesce_us > 0)
+    impl_->flusher = std::make_unique<detail::WsFlusher>(impl_->ws_opts.write_coalesce_us);
 }
 
 }  // namespace parley::net

@@ -65,6 +65,8 @@ struct WsOptions {
   std::size_t max_message_bytes = 64 << 10;
   std::size_t max_queue_bytes = 1 << 20;
   int idle_timeout_ms = 30000;  // no frame and no pong for this long: closed (pings at half)
+  /// Events for one connection within this window go out in one write (0: each at once).
+  int write_coalesce_us = 0;
 };
 
 }  // namespace parley::net

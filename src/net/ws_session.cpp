@@ -17,7 +17,10 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
+#include <iterator>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "net/ws_frame.hpp"
@@ -38,7 +41,11 @@ std::int64_t ws_now_ms() {
 
 namespace {
 
+class WsSession;
+void flush_later(WsFlusher::Impl& f, std::shared_ptr<WsSession> s);
+
 constexpr std::int64_t kCloseHandshakeMs = 5000;
+constexpr std::size_t kMaxFramesPerFlush = 500;  // iovec entries stay under IOV_MAX (1024)
 constexpr std::size_t kReadChunk = 16384;
 
 // One WebSocket connection after the upgrade.
@@ -59,11 +66,12 @@ constexpr std::size_t kReadChunk = 16384;
 // times per idle timeout.
 class WsSession final : public WsPeer, public WsControl, public std::enable_shared_from_this<WsSession> {
  public:
-  WsSession(tcp::socket&& socket, std::string leftover, const WsOptions& opts, std::uint64_t id,
+  WsSession(tcp::socket&& socket, std::string leftover, const WsOptions& opts, std::uint64_t id, WsFlusher* flusher,
             http::request<http::string_body>&& upgrade, Request&& req, std::function<void()> on_end)
       : sock_(std::move(socket)),
         opts_(opts),
         id_(id),
+        flusher_(flusher),
         on_end_(std::move(on_end)),
         inbuf_(std::move(leftover)),
         upgrade_(std::make_unique<http::request<http::string_body>>(std::move(upgrade))),
@@ -78,7 +86,7 @@ class WsSession final : public WsPeer, public WsControl, public std::enable_shar
   void send(std::shared_ptr<const std::string> frame) override {
     std::unique_lock lock(mu_);
     if (closing_ || fd_closed_) return;
-    if (can_write_now()) {
+    if (!flusher_ && can_write_now()) {
       char hdr[10];
       std::size_t hn = ws::encode_header(ws::opcode::text, frame->size(), hdr);
       iovec iov[2] = {{hdr, hn}, {const_cast<char*>(frame->data()), frame->size()}};
@@ -94,7 +102,45 @@ class WsSession final : public WsPeer, public WsControl, public std::enable_shar
     }
     queued_bytes_ += frame->size();
     queue_.push_back(std::move(frame));
+    if (flusher_ && open_ && !writing_) {
+      if (dirty_) return;
+      dirty_ = true;
+      lock.unlock();
+      flush_later(flusher_->impl(), shared_from_this());
+      return;
+    }
     start_writer(lock);
+  }
+
+  // The flusher's turn (its thread): writes every queued frame as one message with one
+  // non-blocking sendmsg; the strand's writer takes over what the socket does not take.
+  void flush() {
+    std::unique_lock lock(mu_);
+    dirty_ = false;
+    if (!open_ || writing_ || fd_closed_ || queue_.empty()) return;
+    if (!control_out_.empty() || !close_frame_.empty() || queue_.size() > kMaxFramesPerFlush) {
+      start_writer(lock);  // keeps control frames first and the close frame last
+      return;
+    }
+    thread_local std::vector<std::shared_ptr<const std::string>> frames;
+    thread_local std::vector<iovec> iov;
+    frames.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
+    queue_.clear();
+    if (queue_.capacity() > 16) std::vector<std::shared_ptr<const std::string>>().swap(queue_);
+    std::size_t total = frames.size() - 1;  // newlines between frames
+    for (const auto& f : frames) total += f->size();
+    queued_bytes_ -= std::min(total - (frames.size() - 1), queued_bytes_);
+    char hdr[10];
+    iov.clear();
+    iov.push_back({hdr, ws::encode_header(ws::opcode::text, total, hdr)});
+    static const char newline = '\n';
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+      if (i) iov.push_back({const_cast<char*>(&newline), 1});
+      iov.push_back({const_cast<char*>(frames[i]->data()), frames[i]->size()});
+    }
+    write_now(lock, iov.data(), static_cast<int>(iov.size()));
+    if (lock.owns_lock()) lock.unlock();
+    frames.clear();
   }
 
   void close(std::uint16_t code, std::string reason) override { begin_close(code, reason, false); }
@@ -549,6 +595,7 @@ class WsSession final : public WsPeer, public WsControl, public std::enable_shar
   tcp::socket sock_;  // its executor is the connection's strand
   const WsOptions& opts_;
   std::uint64_t id_;
+  WsFlusher* flusher_;  // null: frames are written at once
   std::function<void()> on_end_;
 
   // Strand only.
@@ -584,6 +631,7 @@ class WsSession final : public WsPeer, public WsControl, public std::enable_shar
   bool close_sent_ = false;
   bool close_after_write_ = false;
   bool fd_closed_ = false;
+  bool dirty_ = false;  // waiting for the flusher
 
   std::atomic<std::int64_t> last_rx_ms_{0};
   std::atomic<std::int64_t> close_deadline_ms_{0};
@@ -593,12 +641,70 @@ class WsSession final : public WsPeer, public WsControl, public std::enable_shar
 
 }  // namespace
 
+struct WsFlusher::Impl {
+  explicit Impl(int window_us) : window(window_us), thread([this] { run(); }) {}
+  ~Impl() {
+    {
+      std::lock_guard lock(mu);
+      stop = true;
+    }
+    cv.notify_one();
+    thread.join();
+  }
+
+  void add(std::shared_ptr<WsSession> s) {
+    bool wake;
+    {
+      std::lock_guard lock(mu);
+      wake = dirty.empty();
+      if (wake) first = std::chrono::steady_clock::now();
+      dirty.push_back(std::move(s));
+    }
+    if (wake) cv.notify_one();
+  }
+
+  // Waits for a first dirty connection, lets the window pass from then, and flushes every
+  // connection that became dirty meanwhile.
+  void run() {
+    std::vector<std::shared_ptr<WsSession>> batch;
+    std::unique_lock lock(mu);
+    for (;;) {
+      cv.wait(lock, [&] { return stop || !dirty.empty(); });
+      if (stop) break;
+      auto due = first + window;
+      lock.unlock();
+      std::this_thread::sleep_until(due);
+      lock.lock();
+      batch.swap(dirty);
+      lock.unlock();
+      for (auto& s : batch) s->flush();
+      batch.clear();  // may end sessions (their last reference): outside the lock
+      lock.lock();
+    }
+  }
+
+  std::chrono::microseconds window;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::shared_ptr<WsSession>> dirty;  // guarded by mu
+  std::chrono::steady_clock::time_point first;    // when dirty became non-empty
+  bool stop = false;
+  std::thread thread;  // last: starts once the rest is built
+};
+
+namespace {
+void flush_later(WsFlusher::Impl& f, std::shared_ptr<WsSession> s) { f.add(std::move(s)); }
+}  // namespace
+
+WsFlusher::WsFlusher(int window_us) : impl_(std::make_unique<Impl>(window_us)) {}
+WsFlusher::~WsFlusher() = default;
+
 void spawn_websocket(tcp::socket&& socket, std::string leftover, http::request<http::string_body>&& upgrade,
-                     Request&& req, const WsOptions& opts, const WsAccept& accept, std::uint64_t id,
+                     Request&& req, const WsOptions& opts, const WsAccept& accept, std::uint64_t id, WsFlusher* flusher,
                      std::function<void(std::weak_ptr<WsControl>)> on_open, std::function<void()> on_end) {
   auto exec = socket.get_executor();
-  auto session = std::make_shared<WsSession>(std::move(socket), std::move(leftover), opts, id, std::move(upgrade),
-                                             std::move(req), std::move(on_end));
+  auto session = std::make_shared<WsSession>(std::move(socket), std::move(leftover), opts, id, flusher,
+                                             std::move(upgrade), std::move(req), std::move(on_end));
   asio::co_spawn(exec, session->start(accept, std::move(on_open)), [session](std::exception_ptr e) {
     if (!e) return;
     try {

@@ -26,13 +26,30 @@ class WsControl {
   virtual void heartbeat(std::int64_t steady_now_ms) = 0;
 };
 
+/// Writes the frames queued for many connections, once per coalescing window: a connection
+/// that receives several events within the window gets them in one write (one system call)
+/// instead of one write each. One thread for all connections.
+class WsFlusher {
+ public:
+  explicit WsFlusher(int window_us);
+  ~WsFlusher();  // stops the thread
+  WsFlusher(const WsFlusher&) = delete;
+  WsFlusher& operator=(const WsFlusher&) = delete;
+  struct Impl;
+  Impl& impl() { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
 /// Accepts the upgrade (or answers with the application's response) and then serves the
 /// connection until it closes. `leftover` holds bytes read after the upgrade request.
+/// With a flusher, events are coalesced (see WsFlusher); without, each is written at once.
 /// `on_open` receives the connection's control once it is open (call it from any thread);
 /// `on_end` runs when the connection is gone.
 void spawn_websocket(boost::asio::ip::tcp::socket&& socket, std::string leftover,
                      boost::beast::http::request<boost::beast::http::string_body>&& upgrade, Request&& req,
-                     const WsOptions& opts, const WsAccept& accept, std::uint64_t id,
+                     const WsOptions& opts, const WsAccept& accept, std::uint64_t id, WsFlusher* flusher,
                      std::function<void(std::weak_ptr<WsControl>)> on_open, std::function<void()> on_end);
 
 /// The steady clock in milliseconds, as heartbeat() expects it.

@@ -62,6 +62,7 @@ class Conn {
   bool closed = false;
 
   asio::awaitable<bool> send(const std::string& xml) {
+    if (trace()) std::fprintf(stderr, "%p >> %s\n", static_cast<void*>(this), xml.c_str());
     auto [ec, n] = co_await ws->async_write(asio::buffer(xml), asio::as_tuple(asio::use_awaitable));
     co_return !ec;
   }
@@ -121,14 +122,16 @@ class Conn {
     if (!co_await send(open)) co_return false;
     features = co_await until("features");
     if (!features) co_return false;
-    if (!co_await send("<iq type=\"set\" id=\"bind\"><bind xmlns=\"urn:ietf:params:xml:ns:xmpp-bind\"/></iq>"))
+    if (!co_await send("<iq xmlns=\"jabber:client\" type=\"set\" id=\"bind\"><bind "
+                       "xmlns=\"urn:ietf:params:xml:ns:xmpp-bind\"/></iq>"))
       co_return false;
     auto bound = co_await iq_result("bind");
     if (!bound) co_return fail("resource bind failed");
     if (const auto* b = bound->child("bind"); b && b->child("jid")) jid = b->child("jid")->text;
     const auto* session = features->child("session");
     if (session && !session->child("optional")) {
-      if (!co_await send("<iq type=\"set\" id=\"sess\"><session xmlns=\"urn:ietf:params:xml:ns:xmpp-session\"/></iq>"))
+      if (!co_await send("<iq xmlns=\"jabber:client\" type=\"set\" id=\"sess\"><session "
+                         "xmlns=\"urn:ietf:params:xml:ns:xmpp-session\"/></iq>"))
         co_return false;
       if (!co_await iq_result("sess")) co_return fail("session establishment failed");
     }
@@ -140,6 +143,9 @@ class Conn {
     auto [ec, n] = co_await ws->async_read(buf_, asio::as_tuple(asio::use_awaitable));
     if (ec) co_return false;
     auto data = buf_.cdata();
+    if (trace())
+      std::fprintf(stderr, "%p << %.*s\n", static_cast<void*>(this), static_cast<int>(data.size()),
+                   static_cast<const char*>(data.data()));
     std::vector<Element> out;
     bool ok = parser_.feed(std::string_view(static_cast<const char*>(data.data()), data.size()), out);
     buf_.consume(buf_.size());
@@ -149,7 +155,7 @@ class Conn {
     }
     for (auto& e : out) {
       if (e.name == "close" || e.name == "error") {
-        if (e.name == "error") std::fprintf(stderr, "xmpp: stream error from the server\n");
+        if (e.name == "error") fail(("stream error from the server: " + describe(e)).c_str());
         co_return false;
       }
       inbox_.push_back(std::move(e));
@@ -175,6 +181,18 @@ class Conn {
     }
   }
 
+  // PARLEY_BENCH_XMPP_TRACE=1 prints every message sent and received.
+  static bool trace() {
+    static const bool on = std::getenv("PARLEY_BENCH_XMPP_TRACE") != nullptr;
+    return on;
+  }
+
+  static std::string describe(const Element& e) {
+    std::string out;
+    for (const auto& c : e.children) out += (out.empty() ? "" : ", ") + c.name + (c.text.empty() ? "" : " " + c.text);
+    return out;
+  }
+
   static bool fail(const char* what) {
     static int reported = 0;
     if (reported++ < 5) std::fprintf(stderr, "xmpp: %s\n", what);
@@ -193,17 +211,20 @@ asio::awaitable<std::unique_ptr<Conn>> open_conn(const Options& o, const Url& ur
   co_return c;
 }
 
-// Runs `make(i)` for i in [0, n) with at most `width` in flight; returns after all finished.
+// Runs `make(i)` for i in [0, n) with at most `width` in flight; returns when all finished
+// (other work on the io_context, such as readers, stays pending for the next run).
 void bounded(asio::io_context& ioc, int n, int width, std::function<asio::awaitable<void>(int)> make) {
-  int next = 0;
+  int next = 0, done = 0;
   std::function<void()> launch = [&] {
     if (next >= n) return;
     int i = next++;
     asio::co_spawn(ioc, make(i), [&](std::exception_ptr e) {
       if (e) std::rethrow_exception(e);
+      if (++done == n) ioc.stop();
       launch();
     });
   };
+  if (n == 0) return;
   for (int k = 0; k < width; ++k) launch();
   ioc.run();
   ioc.restart();
@@ -222,7 +243,7 @@ int run_xmpp_idle(const Options& o) {
   auto start = Clock::now();
   bounded(ioc, o.connections, 256, [&](int i) -> asio::awaitable<void> {
     auto c = co_await open_conn(o, url, i);
-    if (!c || !co_await c->send("<presence/>")) {
+    if (!c || !co_await c->send("<presence xmlns=\"jabber:client\"/>")) {
       ++failed;
       co_return;
     }
@@ -302,7 +323,7 @@ bool is_self_presence(const Element& e) {
 }
 
 std::string join_presence(const std::string& room_jid, const std::string& nick) {
-  return "<presence to=\"" + xmpp::escape(room_jid + "/" + nick) +
+  return "<presence xmlns=\"jabber:client\" to=\"" + xmpp::escape(room_jid + "/" + nick) +
          "\"><x xmlns=\"http://jabber.org/protocol/muc\"><history maxstanzas=\"0\"/></x></presence>";
 }
 
@@ -333,7 +354,7 @@ int run_xmpp_fanout(const Options& o) {
         co_return;
       }
       if (!is_self_presence(*e)) continue;
-      co_await conn->send("<iq type=\"set\" id=\"conf\" to=\"" + xmpp::escape(room) +
+      co_await conn->send("<iq xmlns=\"jabber:client\" type=\"set\" id=\"conf\" to=\"" + xmpp::escape(room) +
                           "\"><query xmlns=\"http://jabber.org/protocol/muc#owner\"><x xmlns=\"jabber:x:data\" "
                           "type=\"submit\"/></query></iq>");
       break;
@@ -412,8 +433,8 @@ int run_xmpp_fanout(const Options& o) {
               co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
             }
             std::string body = std::to_string(i) + " " + std::to_string(mono_ns()) + " " + pad;
-            if (!co_await conn.send("<message to=\"" + to + "\" type=\"groupchat\" id=\"g" + std::to_string(i) +
-                                    "\"><body>" + body + "</body></message>"))
+            if (!co_await conn.send("<message xmlns=\"jabber:client\" to=\"" + to + "\" type=\"groupchat\" id=\"g" +
+                                    std::to_string(i) + "\"><body>" + body + "</body></message>"))
               co_return;
           }
         },

@@ -45,6 +45,7 @@ class WsSession;
 void flush_later(WsFlusher::Impl& f, std::shared_ptr<WsSession> s);
 
 constexpr std::int64_t kCloseHandshakeMs = 5000;
+constexpr std::int64_t kSlowConsumerCloseMs = 1000;
 constexpr std::size_t kMaxFramesPerFlush = 500;  // iovec entries stay under IOV_MAX (1024)
 constexpr std::size_t kReadChunk = 16384;
 
@@ -94,10 +95,14 @@ class WsSession final : public WsPeer, public WsControl, public std::enable_shar
       return;
     }
     if (queued_bytes_ + frame->size() > opts_.max_queue_bytes) {
+      // The queue is dropped (memory stays flat); the close frame follows what is already in
+      // flight, and a client that does not take even that is cut off when the short closing
+      // deadline passes.
+      std::vector<std::shared_ptr<const std::string>>().swap(queue_);
+      queued_bytes_ = partial_.size();
       lock.unlock();
-      // Its socket is not taking bytes: a close frame could not get through either.
       spdlog::debug("websocket {}: slow consumer, closing", id_);
-      hard_close();
+      begin_close(ws_close::slow_consumer, "slow consumer: too many bytes queued", false, kSlowConsumerCloseMs);
       return;
     }
     queued_bytes_ += frame->size();
@@ -526,13 +531,14 @@ class WsSession final : public WsPeer, public WsControl, public std::enable_shar
 
   // Queues a close frame after the data already queued; no data is accepted after it. With
   // `reply`, this answers the peer's close, and the socket closes once it is written.
-  void begin_close(std::uint16_t code, const std::string& reason, bool reply) {
+  void begin_close(std::uint16_t code, const std::string& reason, bool reply,
+                   std::int64_t deadline_ms = kCloseHandshakeMs) {
     std::unique_lock lock(mu_);
     if (fd_closed_) return;
     if (reply) close_after_write_ = true;
     if (closing_) return;
     closing_ = true;
-    close_deadline_ms_.store(ws_now_ms() + kCloseHandshakeMs);
+    close_deadline_ms_.store(ws_now_ms() + deadline_ms);
     if (!open_) {
       lock.unlock();
       hard_close();

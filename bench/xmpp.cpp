@@ -98,12 +98,14 @@ class Conn {
     auto port = static_cast<unsigned short>(std::stoi(url.port));
     auto [cec] = co_await beast::get_lowest_layer(*ws).async_connect(
         tcp::endpoint(asio::ip::make_address(url.host), port), asio::as_tuple(asio::use_awaitable));
-    if (cec) co_return false;
+    if (cec) co_return fail(("connect: " + cec.message()).c_str());
+    sock.set_option(tcp::no_delay(true), ec);
     ws->set_option(websocket::stream_base::decorator(
         [](websocket::request_type& req) { req.set(http::field::sec_websocket_protocol, "xmpp"); }));
     ws->text(true);
     auto [hec] = co_await ws->async_handshake(url.host + ":" + url.port, url.path, asio::as_tuple(asio::use_awaitable));
-    co_return !hec;
+    if (hec) co_return fail(("WebSocket handshake: " + hec.message()).c_str());
+    co_return true;
   }
 
   // Opens the stream, logs in anonymously and binds a resource.
@@ -135,13 +137,17 @@ class Conn {
         co_return false;
       if (!co_await iq_result("sess")) co_return fail("session establishment failed");
     }
+    logged_in_ = true;
     co_return true;
   }
 
  private:
   asio::awaitable<bool> read_more() {
     auto [ec, n] = co_await ws->async_read(buf_, asio::as_tuple(asio::use_awaitable));
-    if (ec) co_return false;
+    if (ec) {
+      if (!logged_in_) fail(("read during login: " + ec.message()).c_str());
+      co_return false;
+    }
     auto data = buf_.cdata();
     if (trace())
       std::fprintf(stderr, "%p << %.*s\n", static_cast<void*>(this), static_cast<int>(data.size()),
@@ -199,6 +205,7 @@ class Conn {
     return false;
   }
 
+  bool logged_in_ = false;
   xmpp::StreamParser parser_;
   std::deque<Element> inbox_;
   beast::flat_buffer buf_;

@@ -39,6 +39,7 @@ peer_wait_http() {
 peer_run() {
   local name=$1 url=$2 pid=$3 out=$4 rc=0
   mkdir -p "$out"
+  sleep "${SETTLE:-5}"  # let the server finish starting before its RSS is taken as the baseline
   "$BENCH" idle --target xmpp --xmpp-url "$url" --xmpp-domain "$XMPP_DOMAIN" --muc-domain "rooms.$XMPP_DOMAIN" \
     --pid "$pid" --connections "$CONNECTIONS" --json "$out/$name-idle.json" || rc=$?
   "$BENCH" fanout --target xmpp --xmpp-url "$url" --xmpp-domain "$XMPP_DOMAIN" --muc-domain "rooms.$XMPP_DOMAIN" \

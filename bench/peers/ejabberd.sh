@@ -82,7 +82,7 @@ EOF
 chown -R ejabberd: "$dir" 2>/dev/null || true
 chmod 755 "$dir"
 
-live_epmd() { ps -C epmd -o pid=,stat= | awk '$2 !~ /^Z/ {print $1}'; }
+live_epmd() { { ps -C epmd -o pid=,stat= || true; } | awk '$2 !~ /^Z/ {print $1}'; }
 epmd_before=$(live_epmd)
 ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 ctl=(ejabberdctl --ctl-config "$dir/ejabberdctl.cfg" --config-dir "$dir" --config "$dir/ejabberd.yml"

@@ -4,6 +4,8 @@
 # database URL: the test harness creates one fresh database per server from it), run the
 # command, then stop the server and delete the folder — also when the command fails.
 # Uses Debian's postgresql binaries; as root the server runs as the `postgres` user.
+# The server runs with fsync=off (tests need no durability); PARLEY_PG_SERVER_OPTS adds or
+# overrides server settings, e.g. PARLEY_PG_SERVER_OPTS="-c fsync=on" for benchmarks.
 #   usage: scripts/with-postgres.sh <command> [args...]
 set -euo pipefail
 
@@ -35,7 +37,7 @@ port=""
 for _ in 1 2 3 4 5 6 7 8; do
   candidate=$((40000 + RANDOM % 20000))
   if "${as_pg[@]}" "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-      -o "-p $candidate -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" \
+      -o "-p $candidate -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300 ${PARLEY_PG_SERVER_OPTS:-}" \
       start >/dev/null 2>&1; then
     port=$candidate
     break

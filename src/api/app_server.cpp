@@ -97,7 +97,7 @@ struct ApiServer::Impl {
         tenancy(s, c),
         tokens(s, tenancy, c),
         users(s),
-        chat(s),
+        chat(s, chat::GroupCommitOptions{c.send_batch_max, c.send_batch_window_us}),
         services{c,  s,  db_pool, metrics, tenancy, tokens, users, chat, auth::RateLimiter(), auth::RateLimiter(),
                  {}, {}, {}},
         router(build_router()),
@@ -264,7 +264,10 @@ struct ApiServer::Impl {
 
 ApiServer::ApiServer(const Config& cfg, store::Store& store) : impl_(std::make_unique<Impl>(cfg, store)) {}
 
-ApiServer::~ApiServer() { impl_->db_pool.join(); }
+ApiServer::~ApiServer() {
+  impl_->chat.stop_sends();
+  impl_->db_pool.join();
+}
 
 tenancy::TenancyService& ApiServer::tenancy() { return impl_->tenancy; }
 auth::TokenService& ApiServer::tokens() { return impl_->tokens; }
@@ -277,6 +280,7 @@ void ApiServer::run() {
   impl_->ready.store(true);
   impl_->hub->start();
   impl_->server.run();
+  impl_->chat.stop_sends();
   impl_->db_pool.join();
 }
 

@@ -10,6 +10,7 @@
 #include "api/offload.hpp"
 #include "api/params.hpp"
 #include "api/routes.hpp"
+#include "api/send_message.hpp"
 #include "api/serialize.hpp"
 #include "chat/chat_json.hpp"
 #include "core/json_reader.hpp"
@@ -42,7 +43,7 @@ R send(Ctx& c) {
   chat::OutgoingMessage msg;
   read_outgoing_message(r, *body, msg);
   PARLEY_CO_TRY(r.finish());
-  auto sent = co_await on_db(c.s, [&] { return c.s.chat.send(c.caller(), c.param("channel_id"), std::move(msg)); });
+  auto sent = co_await send_message(c.s.chat, c.caller(), c.param("channel_id"), std::move(msg));
   if (!sent) co_return std::move(sent).error();
   chat::MessagePage p;
   p.items.push_back(std::move(sent->message));

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
+#include <future>
 #include <set>
 
 #include "core/crypto.hpp"
@@ -368,63 +369,133 @@ Result<store::MemberRecord> ChatService::update_membership(const Caller& who, co
   return saved;
 }
 
+struct ChatService::PendingSend {
+  Caller who;
+  std::string channel_id;
+  OutgoingMessage msg;  // its text and ids move into the queued send
+  std::int64_t max_message_bytes = 0;
+  SendCallback done;
+};
+
+ChatService::ChatService(store::Store& store, GroupCommitOptions sends)
+    : store_(store),
+      chat_(store.chat()),
+      sends_(std::make_unique<GroupCommitter<PendingSend>>(
+          sends, [this](std::vector<PendingSend>& batch) { commit_sends(batch); })) {}
+
+ChatService::~ChatService() { stop_sends(); }
+
+void ChatService::stop_sends() { sends_->stop(); }
+
+GroupCommitStats ChatService::send_stats() const { return sends_->stats(); }
+
+void ChatService::send_async(const Caller& who, const std::string& channel_id, OutgoingMessage msg, SendCallback done) {
+  PendingSend p{who, channel_id, std::move(msg), tenancy::parse_settings(who.app->settings_json).max_message_bytes,
+                std::move(done)};
+  if (!sends_->submit(p)) p.done(Error{Errc::unavailable, "the server is shutting down; retry"});
+}
+
 Result<store::SendResult> ChatService::send(const Caller& who, const std::string& channel_id, OutgoingMessage msg) {
-  auto a = writable(who, channel_id);
-  if (!a) return std::move(a).error();
-  auto settings = tenancy::parse_settings(who.app->settings_json);
-  if (msg.text.size() > static_cast<std::size_t>(settings.max_message_bytes)) {
-    return violates("text", "longer than " + std::to_string(settings.max_message_bytes) + " bytes");
+  std::promise<Result<store::SendResult>> outcome;
+  auto ready = outcome.get_future();
+  send_async(who, channel_id, std::move(msg),
+             [&outcome](Result<store::SendResult> r) { outcome.set_value(std::move(r)); });
+  return ready.get();
+}
+
+// The rules of a send, inside the batch transaction (channel row locked, reads consistent with
+// the commit). Same checks, order and errors as every other write: the channel must be
+// writable by the caller first, then the content is judged.
+Status ChatService::check_send(PendingSend& p, const store::ChannelRecord& channel, store::QueuedSend& q,
+                               store::SendReader& reader) {
+  const std::string& app_id = q.app_id;
+  const std::string& channel_id = q.channel_id;
+  if (channel.deleted_at) return not_found("channel");
+  auto me = reader.member(app_id, channel_id, q.message.user_id);
+  if (!me) return std::move(me).error();
+  if (!*me && channel.type != "public") return not_found("channel");
+  if (!*me) return denied("join the channel first");
+  if (channel.archived_at) return Error{Errc::conflict, "the channel is archived"};
+  if (q.message.text.size() > static_cast<std::size_t>(p.max_message_bytes)) {
+    return violates("text", "longer than " + std::to_string(p.max_message_bytes) + " bytes");
   }
-  if (msg.text.empty() && msg.attachment_count == 0) return violates("text", "empty message without attachments");
-  if (a->channel.type == "dm") {
-    std::string other = a->channel.dm_key->substr(0, a->channel.dm_key->find('\n'));
-    if (other == who.user_id) other = a->channel.dm_key->substr(a->channel.dm_key->find('\n') + 1);
-    auto blocked = chat_.blocked_either(who.app_id(), who.user_id, other);
+  if (q.message.text.empty() && p.msg.attachment_count == 0) {
+    return violates("text", "empty message without attachments");
+  }
+  if (channel.type == "dm") {
+    const std::string& key = *channel.dm_key;
+    std::string other = key.substr(0, key.find('\n'));
+    if (other == q.message.user_id) other = key.substr(key.find('\n') + 1);
+    auto blocked = reader.blocked_either(app_id, q.message.user_id, other);
     if (!blocked) return std::move(blocked).error();
     if (*blocked) return denied("one of the two users blocked the other");
   }
   // Mentions: the explicit list must name members; @tokens that are not members are ignored.
   std::vector<std::string> mentioned;
-  for (const auto& id : msg.mentions) {
-    auto m = chat_.get_member(who.app_id(), channel_id, id);
+  for (const auto& id : p.msg.mentions) {
+    auto m = reader.member(app_id, channel_id, id);
     if (!m) return std::move(m).error();
     if (!*m) return violates("mentions", "'" + id + "' is not a member of the channel");
     if (std::find(mentioned.begin(), mentioned.end(), id) == mentioned.end()) mentioned.push_back(id);
   }
-  for (const auto& id : mentions_in_text(msg.text)) {
+  for (const auto& id : mentions_in_text(q.message.text)) {
     if (mentioned.size() >= kMaxMentions) break;
     if (std::find(mentioned.begin(), mentioned.end(), id) != mentioned.end()) continue;
-    auto m = chat_.get_member(who.app_id(), channel_id, id);
+    auto m = reader.member(app_id, channel_id, id);
     if (!m) return std::move(m).error();
     if (*m) mentioned.push_back(id);
   }
-  store::NewMessage nm;
-  nm.user_id = who.user_id;
-  nm.text = std::move(msg.text);
-  nm.attachments_json = std::move(msg.attachments_json);
-  nm.mentions_json = json_list(mentioned);
+  q.message.mentions_json = json_list(mentioned);
+  q.message.mentions.clear();
   for (const auto& id : mentioned) {
-    if (id != who.user_id) nm.mentions.push_back(id);
+    if (id != q.message.user_id) q.message.mentions.push_back(id);
   }
-  nm.parent_seq = msg.parent_seq;
-  nm.client_msg_id = std::move(msg.client_msg_id);
-  std::lock_guard order(send_order_[std::hash<std::string>{}(channel_id) % send_order_.size()]);
-  nm.created_at = now_ms();
-  auto sent = chat_.send_message(who.app_id(), channel_id, nm);
-  if (!sent || sent->duplicate) return sent;
-  emit(message_event("message.new", sent->message));
-  if (sent->message.parent_seq) {
-    if (auto parent = chat_.get_message(who.app_id(), channel_id, *sent->message.parent_seq)) {
-      ChatEvent e = channel_event("thread.reply", who.app_id(), channel_id);
-      e.seq = parent->seq;
-      e.data = {{"parent_seq", parent->seq},
-                {"reply_seq", sent->message.seq},
-                {"reply_count", parent->reply_count},
-                {"thread_participants", to_json(*parent, {}, false)["thread_participants"]}};
+  return ok_status();
+}
+
+// Runs on the committer thread: one store transaction for the batch, then the events of the
+// new messages in seq order, then the callbacks.
+void ChatService::commit_sends(std::vector<PendingSend>& batch) {
+  std::vector<store::QueuedSend> queued(batch.size());
+  TimeMs now = now_ms();
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    PendingSend& p = batch[i];
+    store::QueuedSend& q = queued[i];
+    q.app_id = p.who.app_id();
+    q.channel_id = p.channel_id;
+    q.message.user_id = p.who.user_id;
+    q.message.text = std::move(p.msg.text);
+    q.message.attachments_json = std::move(p.msg.attachments_json);
+    q.message.parent_seq = p.msg.parent_seq;
+    q.message.client_msg_id = std::move(p.msg.client_msg_id);
+    q.message.created_at = now;
+    q.lookups = p.msg.mentions;
+    for (auto& id : mentions_in_text(q.message.text)) q.lookups.push_back(std::move(id));
+  }
+  chat_.send_batch(queued, [&](std::size_t i, const store::ChannelRecord& channel, store::QueuedSend& q,
+                               store::SendReader& reader) { return check_send(batch[i], channel, q, reader); });
+  for (auto& q : queued) {
+    if (!q.result || q.result->duplicate) continue;
+    const store::SendResult& sent = *q.result;
+    emit(message_event("message.new", sent.message));
+    if (sent.parent) {
+      ChatEvent e = channel_event("thread.reply", q.app_id, q.channel_id);
+      e.seq = sent.parent->seq;
+      e.data = {{"parent_seq", sent.parent->seq},
+                {"reply_seq", sent.message.seq},
+                {"reply_count", sent.parent->reply_count},
+                {"thread_participants", to_json(*sent.parent, {}, false)["thread_participants"]}};
       emit(std::move(e));
     }
   }
-  return sent;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (!queued[i].result) {
+      batch[i].done(std::move(queued[i].result).error());
+    } else {
+      queued[i].result->parent.reset();
+      batch[i].done(std::move(queued[i].result));
+    }
+  }
 }
 
 Result<MessagePage> ChatService::with_own_reactions(const Caller& who, const std::string& channel_id,

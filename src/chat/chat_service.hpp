@@ -2,15 +2,16 @@
 // Channels, members, messages, threads, reactions, mentions, read state, pins, saved
 // messages, blocks and sync, with the permission rules of docs/api.md. Every call acts as
 // one user of one app and is scoped to that app. Thread-safe; calls block on the store, so
-// run them on a database thread.
-#include <array>
+// run them on a database thread — except send_async, which only queues.
+#include <functional>
 #include <map>
-#include <mutex>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "chat/events.hpp"
+#include "chat/group_commit.hpp"
 #include "store/store.hpp"
 #include "tenancy/tenancy_service.hpp"
 
@@ -71,12 +72,21 @@ struct SyncResult {
   store::ChannelChanges changes;
 };
 
+/// Called once with a send's outcome, after the transaction holding it committed (or failed).
+/// Runs on the committer thread: hand the result over (post it) and return at once.
+using SendCallback = std::function<void(Result<store::SendResult>)>;
+
 constexpr int kMaxPins = 50;
 constexpr std::size_t kMaxMentions = 50;
 
 class ChatService {
  public:
-  explicit ChatService(store::Store& store) : store_(store), chat_(store.chat()) {}
+  /// Starts the send committer (one thread; see group_commit.hpp and "Group commit" in
+  /// docs/architecture.md).
+  explicit ChatService(store::Store& store, GroupCommitOptions sends = {});
+  ~ChatService();
+  ChatService(const ChatService&) = delete;
+  ChatService& operator=(const ChatService&) = delete;
   /// Where events go after each committed change; set once at start-up, before serving.
   void set_event_sink(EventSink* sink) { events_ = sink; }
 
@@ -108,7 +118,15 @@ class ChatService {
   Result<store::MemberRecord> update_membership(const Caller& who, const std::string& channel_id,
                                                 const MembershipPatch& patch);
 
+  /// Queues a send for the next group commit and returns at once; `done` gets the outcome after
+  /// that transaction committed (the message.new event is published before). Any thread.
+  void send_async(const Caller& who, const std::string& channel_id, OutgoingMessage msg, SendCallback done);
+  /// send_async, waiting for the outcome. Blocks: not on a network thread.
   Result<store::SendResult> send(const Caller& who, const std::string& channel_id, OutgoingMessage msg);
+  /// Commits the queued sends and stops the committer; later sends fail with `unavailable`.
+  /// Call before the event sink goes away. Idempotent.
+  void stop_sends();
+  GroupCommitStats send_stats() const;
   Result<MessagePage> history(const Caller& who, const std::string& channel_id, std::optional<std::int64_t> after,
                               std::optional<std::int64_t> before, int limit);
   Result<MessagePage> get_message(const Caller& who, const std::string& channel_id, std::int64_t seq);
@@ -138,6 +156,11 @@ class ChatService {
   Result<SyncResult> sync(const Caller& who, const SyncRequest& req);
 
  private:
+  struct PendingSend;
+  void commit_sends(std::vector<PendingSend>& batch);
+  Status check_send(PendingSend& p, const store::ChannelRecord& channel, store::QueuedSend& q,
+                    store::SendReader& reader);
+
   struct Access {
     store::ChannelRecord channel;
     std::optional<store::MemberRecord> member;
@@ -152,10 +175,9 @@ class ChatService {
   store::Store& store_;
   store::ChatStore& chat_;
   EventSink* events_ = nullptr;
-  // Held from a send's commit to its event's publication, striped by channel, so a channel's
-  // events leave in seq order. (A deliberate exception to "no lock across a database call": the
-  // store serialises writes anyway; the stripe only keeps commit and publish order equal.)
-  std::array<std::mutex, 64> send_order_;
+  // Sends are committed in batches by one thread, which also publishes their events in batch
+  // order: a channel's message events leave in seq order without a lock.
+  std::unique_ptr<GroupCommitter<PendingSend>> sends_;
 };
 
 /// Role order: owner > admin > moderator > member.

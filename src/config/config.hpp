@@ -17,8 +17,10 @@ struct Config {
   // Network.
   std::string host = "127.0.0.1";
   int port = 8080;
-  int threads = 0;     // network threads; 0 = one per core
-  int db_threads = 4;  // threads running database work
+  int threads = 0;               // network threads; 0 = one per core
+  int db_threads = 4;            // threads running database work
+  int send_batch_max = 256;      // sends committed in one transaction at most (group commit)
+  int send_batch_window_us = 0;  // a batch waits this long for more sends; 0: only what is queued
   int max_connections = 10000;
   std::size_t max_body_bytes = 1 << 20;
   std::size_t max_header_bytes = 16 << 10;

@@ -6,6 +6,7 @@
 
 #include "api/message_fields.hpp"
 #include "api/offload.hpp"
+#include "api/send_message.hpp"
 #include "chat/chat_json.hpp"
 #include "core/error_json.hpp"
 #include "core/json_reader.hpp"
@@ -240,7 +241,7 @@ awaitable<void> Session::send_message(const json::object& cmd, const std::string
   api::read_outgoing_message(r, cmd, msg);
   if (!valid(r, id)) co_return;
   chat::Caller who{app_, user_id_};
-  auto sent = co_await api::on_db(s_, [&] { return s_.chat.send(who, *channel, std::move(msg)); });
+  auto sent = co_await api::send_message(s_.chat, who, *channel, std::move(msg));
   if (!sent) {
     error(id, sent.error());
     co_return;

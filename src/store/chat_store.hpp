@@ -4,6 +4,7 @@
 // chat service; the store enforces invariants: gap-free per-channel seqs (allocated in the
 // sending transaction, so they hold across processes sharing a database), idempotent sends,
 // member limits, O(1) writes per message whatever the member count.
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -13,6 +14,33 @@
 #include "store/chat_types.hpp"
 
 namespace parley::store {
+
+/// One send of a group commit (ChatStore::send_batch): the request, then its outcome.
+struct QueuedSend {
+  std::string app_id;
+  std::string channel_id;
+  NewMessage message;  // the rule may fill mentions and mentions_json
+  /// Users whose membership of the channel the rule will ask for; the store may fetch them
+  /// for the whole batch at once.
+  std::vector<std::string> lookups;
+  Result<SendResult> result;  // set by send_batch
+};
+
+/// What a send rule may read inside the group-commit transaction. Answers reflect that
+/// transaction; the sends' channel rows are locked (PostgreSQL) or the writer lock is held
+/// (SQLite), so they cannot change before the commit.
+class SendReader {
+ public:
+  virtual ~SendReader() = default;
+  virtual Result<std::optional<MemberRecord>> member(const std::string& app_id, const std::string& channel_id,
+                                                     const std::string& user_id) = 0;
+  virtual Result<bool> blocked_either(const std::string& app_id, const std::string& a, const std::string& b) = 0;
+};
+
+/// Decides whether send `index` of a batch may be stored, given its channel (not deleted-checked:
+/// the rule decides). An error fails that send alone; the rule may fill the message's mentions.
+using SendRule =
+    std::function<Status(std::size_t index, const ChannelRecord& channel, QueuedSend& send, SendReader& reader)>;
 
 class ChatStore {
  public:
@@ -68,10 +96,15 @@ class ChatStore {
                                                    std::int64_t seq, const std::string& except_user) = 0;
 
   // Messages.
-  /// Allocates the next seq and stores the message in one transaction; with a client_msg_id
-  /// seen before from the same user, returns the original (duplicate = true).
-  virtual Result<SendResult> send_message(const std::string& app_id, const std::string& channel_id,
-                                          const NewMessage& message) = 0;
+  /// Group commit: stores every send `rule` accepts in ONE transaction and sets each send's
+  /// result, in order. Seqs come from the channel rows inside that transaction (gap-free, also
+  /// across processes); an idempotent retry (same app, channel, user, client_msg_id as a
+  /// stored message or as an earlier send of the batch) gets the original with duplicate =
+  /// true. A send the rule or the store refuses (no channel, bad parent, …) fails alone; a
+  /// database failure fails the whole batch (nothing of it is stored). Results are final only
+  /// when this returns, i.e. after the commit. One caller at a time per store is enough; the
+  /// store is thread-safe anyway.
+  virtual void send_batch(std::vector<QueuedSend>& batch, const SendRule& rule) = 0;
   virtual Result<MessageRecord> get_message(const std::string& app_id, const std::string& channel_id,
                                             std::int64_t seq) = 0;
   /// Ascending seqs after `after_seq`, or the ones just before `before_seq` (still ascending).

@@ -88,6 +88,8 @@ struct NewMessage {
 struct SendResult {
   MessageRecord message;
   bool duplicate = false;
+  /// For a new reply: its parent as the send left it (reply count, thread participants).
+  std::optional<MessageRecord> parent;
 };
 
 struct UnreadTotals {

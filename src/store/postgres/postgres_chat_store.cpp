@@ -5,6 +5,8 @@
 #include <limits>
 
 #include "store/postgres/pg_db.hpp"
+#include "store/postgres/postgres_chat_rows.hpp"
+#include "store/postgres/postgres_send_batch.hpp"
 
 namespace parley::store::postgres {
 
@@ -19,26 +21,10 @@ namespace {
 // rows) so concurrent calls queue instead of deadlocking:
 // - channel-list changes (create, update, add/remove members) take the app row through
 //   next_version(), which serialises them per app as SQLite's writer lock does;
-// - send_message allocates its seq with UPDATE channels … RETURNING, whose row lock orders
+// - send_batch (postgres_send_batch.cpp) allocates seqs with UPDATE channels … RETURNING, whose row lock orders
 //   concurrent senders of a channel (also across processes) and keeps seqs gap-free;
 // - delete and pin take the channel row first (the same order as a reply's send), reactions
 //   take the message row, so counts recomputed after the lock see every committed change.
-
-// Column lists, in the order the read_* functions expect.
-#define CHANNEL_COLS(p)                                                                                                \
-  p "app_id, " p "id, " p "type, " p "name, " p "topic, " p "image_url, " p "custom, " p "dm_key, " p "created_by, " p \
-    "created_at, " p "updated_at, " p "archived_at, " p "deleted_at, " p "last_seq, " p "last_message_at, " p          \
-    "activity_at, " p "member_count, " p "deleted_count, " p "version"
-constexpr int kChannelCols = 19;
-#define MEMBER_COLS(p)                                                                                                \
-  p "app_id, " p "channel_id, " p "user_id, " p "role, " p "joined_at, " p "last_read_seq, " p "last_mention_seq, " p \
-    "muted, " p "starred, " p "hidden, " p "version"
-constexpr int kMemberCols = 11;
-#define MESSAGE_COLS(p)                                                                                                \
-  p "app_id, " p "channel_id, " p "seq, " p "user_id, " p "text, " p "attachments, " p "mentions, " p "parent_seq, " p \
-    "client_msg_id, " p "created_at, " p "edited_at, " p "deleted_at, " p "reply_count, " p "last_reply_at, " p        \
-    "thread_participants, " p "reactions, " p "pinned_at"
-constexpr int kMessageCols = 17;
 
 // Unread messages of member m in channel c: messages after the last-read seq minus deleted
 // ones (a member's own messages are never after their read seq: sending marks it read).
@@ -53,68 +39,6 @@ constexpr int kMessageCols = 17;
   "AND f.seq > m.last_read_seq AND (f.flags & 1) <> 0 AND NOT EXISTS (SELECT 1 FROM messages d "       \
   "WHERE d.app_id = f.app_id AND d.channel_id = f.channel_id AND d.seq = f.seq "                       \
   "AND d.deleted_at IS NOT NULL)) END"
-
-ChannelRecord read_channel(const Stmt& st, int o = 0) {
-  ChannelRecord c;
-  c.app_id = st.text(o + 0);
-  c.id = st.text(o + 1);
-  c.type = st.text(o + 2);
-  c.name = st.text(o + 3);
-  c.topic = st.text(o + 4);
-  c.image_url = st.text(o + 5);
-  c.custom_json = st.text(o + 6);
-  c.dm_key = st.opt_text(o + 7);
-  c.created_by = st.text(o + 8);
-  c.created_at = st.int64(o + 9);
-  c.updated_at = st.int64(o + 10);
-  c.archived_at = st.opt_int64(o + 11);
-  c.deleted_at = st.opt_int64(o + 12);
-  c.last_seq = st.int64(o + 13);
-  c.last_message_at = st.opt_int64(o + 14);
-  c.activity_at = st.int64(o + 15);
-  c.member_count = st.int64(o + 16);
-  c.deleted_count = st.int64(o + 17);
-  c.version = st.int64(o + 18);
-  return c;
-}
-
-MemberRecord read_member(const Stmt& st, int o = 0) {
-  MemberRecord m;
-  m.app_id = st.text(o + 0);
-  m.channel_id = st.text(o + 1);
-  m.user_id = st.text(o + 2);
-  m.role = st.text(o + 3);
-  m.joined_at = st.int64(o + 4);
-  m.last_read_seq = st.int64(o + 5);
-  m.last_mention_seq = st.int64(o + 6);
-  m.muted = st.boolean(o + 7);
-  m.starred = st.boolean(o + 8);
-  m.hidden = st.boolean(o + 9);
-  m.version = st.int64(o + 10);
-  return m;
-}
-
-MessageRecord read_message(const Stmt& st, int o = 0) {
-  MessageRecord m;
-  m.app_id = st.text(o + 0);
-  m.channel_id = st.text(o + 1);
-  m.seq = st.int64(o + 2);
-  m.user_id = st.text(o + 3);
-  m.text = st.text(o + 4);
-  m.attachments_json = st.text(o + 5);
-  m.mentions_json = st.text(o + 6);
-  m.parent_seq = st.opt_int64(o + 7);
-  m.client_msg_id = st.opt_text(o + 8);
-  m.created_at = st.int64(o + 9);
-  m.edited_at = st.opt_int64(o + 10);
-  m.deleted_at = st.opt_int64(o + 11);
-  m.reply_count = st.int64(o + 12);
-  m.last_reply_at = st.opt_int64(o + 13);
-  m.thread_participants_json = st.text(o + 14);
-  m.reactions_json = st.text(o + 15);
-  m.pinned_at = st.opt_int64(o + 16);
-  return m;
-}
 
 // The select list of a ChannelView query over channels c, members m (maybe NULL), last message lm.
 constexpr const char* kViewSelect =
@@ -484,88 +408,8 @@ class PostgresChatStore final : public ChatStore {
     });
   }
 
-  Result<SendResult> send_message(const std::string& app_id, const std::string& channel_id,
-                                  const NewMessage& msg) override {
-    return with_conn(pool_, [&](Connection& c) -> Result<SendResult> {
-      Transaction tx(c);
-      auto duplicate = [&]() -> std::optional<MessageRecord> {
-        auto st = c.prepare("SELECT " MESSAGE_COLS(
-            "") " FROM messages WHERE app_id = $1 AND channel_id = $2 "
-                "AND user_id = $3 AND client_msg_id = $4");
-        st.bind(1, app_id).bind(2, channel_id).bind(3, msg.user_id).bind(4, *msg.client_msg_id);
-        if (!st.step()) return std::nullopt;
-        return read_message(st);
-      };
-      if (msg.client_msg_id) {
-        if (auto original = duplicate()) return SendResult{std::move(*original), true};
-      }
-      std::int64_t seq = 0;
-      {
-        // The row lock orders concurrent senders of this channel until the commit.
-        auto st = c.prepare(
-            "UPDATE channels SET last_seq = last_seq + 1, last_message_at = $3, activity_at = $3 "
-            "WHERE app_id = $1 AND id = $2 RETURNING last_seq");
-        st.bind(1, app_id).bind(2, channel_id).bind(3, msg.created_at);
-        if (!st.step()) return not_found("channel");
-        seq = st.int64(0);
-      }
-      if (msg.client_msg_id) {
-        // Under the lock: a concurrent send of the same message that got there first has
-        // committed by now. Answer with it (the rollback returns the seq).
-        if (auto original = duplicate()) return SendResult{std::move(*original), true};
-      }
-      if (msg.parent_seq) {
-        auto st = c.prepare(
-            "UPDATE messages SET reply_count = reply_count + 1, last_reply_at = $4, thread_participants = "
-            "CASE WHEN thread_participants::jsonb @> jsonb_build_array($5::text) "
-            "OR jsonb_array_length(thread_participants::jsonb) >= 10 THEN thread_participants "
-            "ELSE (thread_participants::jsonb || jsonb_build_array($5::text))::text END "
-            "WHERE app_id = $1 AND channel_id = $2 AND seq = $3 AND parent_seq IS NULL AND deleted_at IS NULL");
-        st.bind(1, app_id).bind(2, channel_id).bind(3, *msg.parent_seq).bind(4, msg.created_at).bind(5, msg.user_id);
-        st.run();
-        if (c.changes() == 0) {
-          return violates("parent_seq", "names no message of this channel that can take replies");
-        }
-      }
-      {
-        auto st = c.prepare(
-            "INSERT INTO messages(app_id, channel_id, seq, user_id, text, attachments, mentions, parent_seq, "
-            "client_msg_id, created_at) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)");
-        st.bind(1, app_id).bind(2, channel_id).bind(3, seq).bind(4, msg.user_id).bind(5, msg.text);
-        st.bind(6, msg.attachments_json).bind(7, msg.mentions_json).bind(8, msg.parent_seq);
-        st.bind(9, msg.client_msg_id).bind(10, msg.created_at).run();
-      }
-      for (const auto& who : msg.mentions) {
-        auto st = c.prepare(
-            "INSERT INTO message_flags(app_id, user_id, channel_id, seq, flags, created_at) "
-            "VALUES($1, $2, $3, $4, 1, $5) ON CONFLICT (app_id, user_id, channel_id, seq) "
-            "DO UPDATE SET flags = message_flags.flags | 1");
-        st.bind(1, app_id).bind(2, who).bind(3, channel_id).bind(4, seq).bind(5, msg.created_at).run();
-        auto mt = c.prepare(
-            "UPDATE members SET last_mention_seq = GREATEST(last_mention_seq, $4) "
-            "WHERE app_id = $1 AND channel_id = $2 AND user_id = $3");
-        mt.bind(1, app_id).bind(2, channel_id).bind(3, who).bind(4, seq).run();
-      }
-      {
-        auto st = c.prepare(
-            "UPDATE members SET last_read_seq = GREATEST(last_read_seq, $4) "
-            "WHERE app_id = $1 AND channel_id = $2 AND user_id = $3");
-        st.bind(1, app_id).bind(2, channel_id).bind(3, msg.user_id).bind(4, seq).run();
-      }
-      tx.commit();
-      MessageRecord out;
-      out.app_id = app_id;
-      out.channel_id = channel_id;
-      out.seq = seq;
-      out.user_id = msg.user_id;
-      out.text = msg.text;
-      out.attachments_json = msg.attachments_json;
-      out.mentions_json = msg.mentions_json;
-      out.parent_seq = msg.parent_seq;
-      out.client_msg_id = msg.client_msg_id;
-      out.created_at = msg.created_at;
-      return SendResult{std::move(out), false};
-    });
+  void send_batch(std::vector<QueuedSend>& batch, const SendRule& rule) override {
+    postgres::send_batch(pool_, batch, rule);
   }
 
   Result<MessageRecord> get_message(const std::string& app_id, const std::string& channel_id,

@@ -1,0 +1,355 @@
+// Durable message sends through the real ChatService and store, with group commit: K sender
+// coroutines (as network sessions are) each send, wait for the acknowledgement (given only
+// after the transaction holding the message committed), and send again. Reports acknowledged
+// sends per second, p50/p99 ack latency and the mean batch size; then checks what the
+// database holds: every acknowledged message there, seqs exactly 1..N per channel, each ack
+// naming its own seq. Prints a summary and one JSON line. Exits 1 when the check fails, never
+// because of speed.
+//   usage: parley-send-bench [--store sqlite|postgres] [--pg-url URL] [--senders K] [--channels C]
+//          [--seconds S] [--warmup S] [--messages N] [--batch-max N] [--window-us N]
+//          [--db-threads N] [--client-threads N] [--text-bytes N] [--no-client-ids] [--data-dir DIR]
+//   --pg-url names a maintenance database (default: $PARLEY_TEST_PG_URL); the bench creates a
+//   scratch database beside it and drops it afterwards.
+#include <spdlog/spdlog.h>
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/send_message.hpp"
+#include "chat/chat_service.hpp"
+#include "core/crypto.hpp"
+#include "store/migrations.hpp"
+#include "store/postgres/pg_db.hpp"
+#include "store/store.hpp"
+
+using namespace parley;
+using Clock = std::chrono::steady_clock;
+namespace asio = boost::asio;
+
+namespace {
+
+struct Options {
+  std::string store = "sqlite";
+  std::string pg_url;
+  std::string data_dir;
+  int senders = 64;
+  int channels = 16;
+  double seconds = 5;
+  double warmup = 1;
+  long messages = 0;  // > 0: each sender sends messages / senders, no time limit
+  int batch_max = 256;
+  int window_us = 0;
+  int db_threads = 4;
+  int client_threads = 1;
+  int text_bytes = 100;
+  bool client_ids = true;
+};
+
+[[noreturn]] void usage(const char* why) {
+  std::fprintf(stderr, "parley-send-bench: %s (see the comment at the top of bench/send_bench.cpp)\n", why);
+  std::exit(2);
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  if (const char* v = std::getenv("PARLEY_TEST_PG_URL")) o.pg_url = v;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) usage(("missing value after " + a).c_str());
+      return argv[++i];
+    };
+    auto number = [&](long lo, long hi) {
+      std::string v = next();
+      char* end = nullptr;
+      long n = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end || n < lo || n > hi) usage(("bad value for " + a + ": " + v).c_str());
+      return n;
+    };
+    if (a == "--store") {
+      o.store = next();
+      if (o.store != "sqlite" && o.store != "postgres") usage("--store is sqlite or postgres");
+    } else if (a == "--pg-url") {
+      o.pg_url = next();
+    } else if (a == "--data-dir") {
+      o.data_dir = next();
+    } else if (a == "--senders") {
+      o.senders = static_cast<int>(number(1, 100000));
+    } else if (a == "--channels") {
+      o.channels = static_cast<int>(number(1, 100000));
+    } else if (a == "--seconds") {
+      o.seconds = static_cast<double>(number(1, 3600));
+    } else if (a == "--warmup") {
+      o.warmup = static_cast<double>(number(0, 600));
+    } else if (a == "--messages") {
+      o.messages = number(1, 100000000);
+    } else if (a == "--batch-max") {
+      o.batch_max = static_cast<int>(number(1, 10000));
+    } else if (a == "--window-us") {
+      o.window_us = static_cast<int>(number(0, 100000));
+    } else if (a == "--db-threads") {
+      o.db_threads = static_cast<int>(number(1, 256));
+    } else if (a == "--client-threads") {
+      o.client_threads = static_cast<int>(number(1, 64));
+    } else if (a == "--text-bytes") {
+      o.text_bytes = static_cast<int>(number(1, 60000));
+    } else if (a == "--no-client-ids") {
+      o.client_ids = false;
+    } else {
+      usage(("unknown argument " + a).c_str());
+    }
+  }
+  if (o.store == "postgres" && o.pg_url.empty()) usage("--store postgres needs --pg-url or PARLEY_TEST_PG_URL");
+  o.channels = std::min(o.channels, o.senders);
+  return o;
+}
+
+std::string with_database(const std::string& url, const std::string& db) {
+  auto scheme = url.find("://");
+  auto start = scheme == std::string::npos ? 0 : scheme + 3;
+  auto query = url.find('?', start);
+  auto end = std::min(url.find('/', start), query);
+  std::string out = url.substr(0, end == std::string::npos ? url.size() : end) + "/" + db;
+  if (query != std::string::npos) out += url.substr(query);
+  return out;
+}
+
+template <class T>
+T must(Result<T> r, const char* what) {
+  if (!r) {
+    std::fprintf(stderr, "parley-send-bench: %s: %s\n", what, r.error().message.c_str());
+    std::exit(1);
+  }
+  return std::move(*r);
+}
+
+struct Ack {
+  int channel;
+  std::int64_t seq;
+  long number;  // the sender's message number (its text)
+};
+
+struct SenderLog {
+  std::vector<Ack> acks;
+  std::vector<std::uint32_t> latency_us;  // acks inside the measured interval
+  long errors = 0;
+  std::string first_error;
+};
+
+double percentile(std::vector<std::uint32_t>& v, double q) {
+  if (v.empty()) return 0;
+  auto k = static_cast<std::size_t>(q * static_cast<double>(v.size() - 1));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+  return v[k];
+}
+
+// Every acknowledged message is stored under the seq its sender was told; the channel's seqs
+// are exactly 1..N; nothing unacknowledged slipped in (sends all finished before the check).
+bool check(store::Store& st, const std::string& app, const std::vector<std::string>& channels,
+           const std::vector<SenderLog>& logs, std::size_t& stored) {
+  std::vector<std::map<std::int64_t, std::string>> told(channels.size());
+  bool ok = true;
+  for (std::size_t s = 0; s < logs.size(); ++s) {
+    for (const auto& a : logs[s].acks) {
+      std::string text = "s" + std::to_string(s) + "#" + std::to_string(a.number);
+      if (!told[static_cast<std::size_t>(a.channel)].emplace(a.seq, text).second) {
+        std::fprintf(stderr, "check: seq %lld of channel %d acknowledged twice\n", static_cast<long long>(a.seq),
+                     a.channel);
+        ok = false;
+      }
+    }
+  }
+  stored = 0;
+  for (std::size_t c = 0; c < channels.size(); ++c) {
+    std::int64_t expect = 1;
+    for (;;) {
+      auto page = must(st.chat().list_messages(app, channels[c], expect - 1, std::nullopt, 5000), "history");
+      if (page.empty()) break;
+      for (const auto& m : page) {
+        if (m.seq != expect) {
+          std::fprintf(stderr, "check: channel %zu: seq %lld where %lld was due (gap)\n", c,
+                       static_cast<long long>(m.seq), static_cast<long long>(expect));
+          return false;
+        }
+        auto it = told[c].find(m.seq);
+        if (it == told[c].end()) {
+          std::fprintf(stderr, "check: channel %zu: seq %lld stored but never acknowledged\n", c,
+                       static_cast<long long>(m.seq));
+          ok = false;
+        } else if (m.text.compare(0, it->second.size() + 1, it->second + " ") != 0) {
+          std::fprintf(stderr, "check: channel %zu: seq %lld holds another message than its ack said\n", c,
+                       static_cast<long long>(m.seq));
+          ok = false;
+        }
+        ++expect;
+        ++stored;
+      }
+    }
+    if (static_cast<std::size_t>(expect - 1) != told[c].size()) {
+      std::fprintf(stderr, "check: channel %zu: %lld stored, %zu acknowledged\n", c, static_cast<long long>(expect - 1),
+                   told[c].size());
+      ok = false;
+    }
+    auto ch = must(st.chat().get_channel(app, channels[c]), "channel");
+    if (ch.last_seq != expect - 1) {
+      std::fprintf(stderr, "check: channel %zu: last_seq %lld, %lld messages\n", c, static_cast<long long>(ch.last_seq),
+                   static_cast<long long>(expect - 1));
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o = parse(argc, argv);
+  spdlog::set_level(spdlog::level::warn);
+
+  // The database: a scratch SQLite file or a scratch PostgreSQL database.
+  std::string url, pg_db;
+  std::filesystem::path dir;
+  if (o.store == "postgres") {
+    pg_db = "parley_send_bench_" + crypto::random_id("", 10);
+    std::transform(pg_db.begin(), pg_db.end(), pg_db.begin(), [](unsigned char c) { return std::tolower(c); });
+    store::postgres::Connection(o.pg_url).exec("CREATE DATABASE \"" + pg_db + "\"");
+    url = with_database(o.pg_url, pg_db);
+  } else {
+    dir = o.data_dir.empty()
+              ? std::filesystem::temp_directory_path() / ("parley-send-bench-" + crypto::random_id("", 8))
+              : std::filesystem::path(o.data_dir);
+    std::filesystem::create_directories(dir);
+    url = "sqlite:" + (dir / "bench.db").string();
+  }
+  int rc = 0;
+  {
+    store::open_migrator(url)->apply();
+    auto st = store::open_store(url, o.db_threads);
+    store::AppRecord app{"app_bench", "Bench", "{}", "k", 1, 1};
+    must(Result<Unit>(st->create_app(app, {"pk_bench", "app_bench", "h", 1, std::nullopt})), "app");
+    auto app_ptr = std::make_shared<const store::AppRecord>(app);
+    for (int i = 0; i < o.senders; ++i) must(st->upsert_user(app.id, "u" + std::to_string(i), {}, 1), "user");
+    chat::ChatService chat(*st, chat::GroupCommitOptions{o.batch_max, o.window_us});
+    std::vector<std::string> channels;
+    for (int c = 0; c < o.channels; ++c) {  // sender s writes into channel s % C, created by u<c>
+      chat::NewChannel spec;
+      spec.type = "group";
+      spec.name = "bench " + std::to_string(c);
+      for (int s = c + o.channels; s < o.senders; s += o.channels) spec.members.push_back("u" + std::to_string(s));
+      chat::Caller creator{app_ptr, "u" + std::to_string(c)};
+      channels.push_back(must(chat.create_channel(creator, spec), "channel").channel.id);
+    }
+    std::string filler(static_cast<std::size_t>(std::max(0, o.text_bytes - 16)), 'x');
+
+    std::printf("parley-send-bench: %s, %d senders, %d channels, batch max %d, window %d us, %s\n", o.store.c_str(),
+                o.senders, o.channels, o.batch_max, o.window_us,
+                o.messages > 0 ? (std::to_string(o.messages) + " messages").c_str()
+                               : (std::to_string(static_cast<int>(o.seconds)) + " s after " +
+                                  std::to_string(static_cast<int>(o.warmup)) + " s warm-up")
+                                     .c_str());
+    std::fflush(stdout);
+
+    auto stats_before = chat.send_stats();
+    asio::io_context io(o.client_threads);
+    std::vector<SenderLog> logs(static_cast<std::size_t>(o.senders));
+    const auto start = Clock::now();
+    const auto measure_from =
+        o.messages > 0 ? start
+                       : start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.warmup));
+    const auto stop_at = measure_from + std::chrono::duration_cast<Clock::duration>(
+                                            std::chrono::duration<double>(o.messages > 0 ? 1e9 : o.seconds));
+    const long per_sender = o.messages > 0 ? std::max(1L, o.messages / o.senders) : -1;
+    std::atomic<long> measured{0};
+    for (int s = 0; s < o.senders; ++s) {
+      asio::co_spawn(
+          asio::make_strand(io),
+          [&, s]() -> asio::awaitable<void> {
+            SenderLog& log = logs[static_cast<std::size_t>(s)];
+            chat::Caller who{app_ptr, "u" + std::to_string(s)};
+            int c = s % o.channels;
+            for (long n = 0; per_sender < 0 ? Clock::now() < stop_at : n < per_sender; ++n) {
+              chat::OutgoingMessage msg;
+              msg.text = "s" + std::to_string(s) + "#" + std::to_string(n) + " " + filler;
+              if (o.client_ids) msg.client_msg_id = "c" + std::to_string(s) + "-" + std::to_string(n);
+              auto t0 = Clock::now();
+              auto r = co_await api::send_message(chat, who, channels[static_cast<std::size_t>(c)], std::move(msg));
+              auto t1 = Clock::now();
+              if (!r) {
+                if (log.errors++ == 0) log.first_error = r.error().message;
+                continue;
+              }
+              log.acks.push_back({c, r->message.seq, n});
+              if (t0 >= measure_from && t1 <= stop_at) {
+                log.latency_us.push_back(
+                    static_cast<std::uint32_t>(std::chrono::duration_cast<std::chrono::microseconds>(t1 - t0).count()));
+                measured.fetch_add(1, std::memory_order_relaxed);
+              }
+            }
+          },
+          asio::detached);
+    }
+    std::vector<std::thread> threads;
+    for (int t = 1; t < o.client_threads; ++t) threads.emplace_back([&] { io.run(); });
+    io.run();
+    for (auto& t : threads) t.join();
+    const auto end = Clock::now();
+    auto stats = chat.send_stats();
+
+    double secs = o.messages > 0 ? std::chrono::duration<double>(end - start).count()
+                                 : std::chrono::duration<double>(stop_at - measure_from).count();
+    std::vector<std::uint32_t> lat;
+    long acked = 0, errors = 0;
+    std::string first_error;
+    for (auto& l : logs) {
+      lat.insert(lat.end(), l.latency_us.begin(), l.latency_us.end());
+      acked += static_cast<long>(l.acks.size());
+      errors += l.errors;
+      if (first_error.empty()) first_error = l.first_error;
+    }
+    std::uint64_t batches = stats.batches - stats_before.batches;
+    std::uint64_t items = stats.items - stats_before.items;
+    double mean_batch = batches ? static_cast<double>(items) / static_cast<double>(batches) : 0;
+    double rate = static_cast<double>(measured.load()) / secs;
+    double p50 = percentile(lat, 0.50), p99 = percentile(lat, 0.99);
+    double max = lat.empty() ? 0 : *std::max_element(lat.begin(), lat.end());
+
+    std::size_t stored = 0;
+    bool ok = check(*st, app.id, channels, logs, stored);
+    if (errors > 0) {
+      std::fprintf(stderr, "check: %ld sends failed; first: %s\n", errors, first_error.c_str());
+      ok = false;
+    }
+    std::printf("  acknowledged sends   %ld (%ld failed), %zu stored, seqs 1..N per channel: %s\n", acked, errors,
+                stored, ok ? "yes" : "NO");
+    std::printf("  durable sends/s      %.0f (over %.1f s)\n", rate, secs);
+    std::printf("  ack latency          p50 %.0f us, p99 %.0f us, max %.0f us\n", p50, p99, max);
+    std::printf("  batches              %llu, mean %.1f sends per transaction\n",
+                static_cast<unsigned long long>(batches), mean_batch);
+    std::printf(
+        "{\"benchmark\":\"send\",\"store\":\"%s\",\"senders\":%d,\"channels\":%d,\"batch_max\":%d,\"window_us\":%d,"
+        "\"client_ids\":%s,\"text_bytes\":%d,\"seconds\":%.2f,\"acked\":%ld,\"errors\":%ld,\"msgs_per_sec\":%.0f,"
+        "\"p50_us\":%.0f,\"p99_us\":%.0f,\"max_us\":%.0f,\"batches\":%llu,\"mean_batch\":%.2f,\"check\":\"%s\"}\n",
+        o.store.c_str(), o.senders, o.channels, o.batch_max, o.window_us, o.client_ids ? "true" : "false", o.text_bytes,
+        secs, acked, errors, rate, p50, p99, max, static_cast<unsigned long long>(batches), mean_batch,
+        ok ? "ok" : "failed");
+    rc = ok ? 0 : 1;
+  }
+  if (!pg_db.empty()) {
+    store::postgres::Connection(o.pg_url).exec("DROP DATABASE IF EXISTS \"" + pg_db + "\" WITH (FORCE)");
+  }
+  if (o.data_dir.empty() && !dir.empty()) std::filesystem::remove_all(dir);
+  return rc;
+}

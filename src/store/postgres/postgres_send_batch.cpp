@@ -1,0 +1,378 @@
+#include "store/postgres/postgres_send_batch.hpp"
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <unordered_map>
+
+#include "store/postgres/pg_db.hpp"
+#include "store/postgres/postgres_chat_rows.hpp"
+
+namespace parley::store::postgres {
+
+namespace {
+
+// An array literal for a text[] or bigint[] parameter ('{"a","b",NULL}').
+class ArrayParam {
+ public:
+  ArrayParam& add(std::string_view v) {
+    sep();
+    out_.push_back('"');
+    for (char ch : v) {
+      if (ch == '"' || ch == '\\') out_.push_back('\\');
+      out_.push_back(ch);
+    }
+    out_.push_back('"');
+    return *this;
+  }
+  ArrayParam& add(std::int64_t v) {
+    sep();
+    out_ += std::to_string(v);
+    return *this;
+  }
+  template <class T>
+  ArrayParam& add(const std::optional<T>& v) {
+    if (v) return add(*v);
+    sep();
+    out_ += "NULL";
+    return *this;
+  }
+  std::string str() const { return out_ + "}"; }
+
+ private:
+  void sep() {
+    if (out_.size() > 1) out_.push_back(',');
+  }
+  std::string out_ = "{";
+};
+
+using ChannelKey = std::pair<std::string, std::string>;                          // app, channel
+using MemberKey = std::tuple<std::string, std::string, std::string>;             // app, channel, user
+using CopyKey = std::tuple<std::string, std::string, std::string, std::string>;  // + client_msg_id
+
+bool has_nul(const NewMessage& m) {
+  auto nul = [](std::string_view s) { return s.find('\0') != std::string_view::npos; };
+  return nul(m.text) || nul(m.attachments_json) || nul(m.mentions_json) || (m.client_msg_id && nul(*m.client_msg_id));
+}
+
+// Members fetched for the whole batch up front; anything else is read on demand.
+class Reader final : public SendReader {
+ public:
+  explicit Reader(Connection& c) : c_(c) {}
+
+  void prefetch(const std::vector<MemberKey>& keys) {
+    if (keys.empty()) return;
+    ArrayParam apps, channels, users;
+    for (const auto& [a, ch, u] : keys) {
+      apps.add(a);
+      channels.add(ch);
+      users.add(u);
+      members_.try_emplace(MemberKey{a, ch, u});
+    }
+    auto st = c_.prepare("SELECT " MEMBER_COLS(
+        "m.") " FROM members m JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(app_id, channel_id, user_id) "
+              "ON m.app_id = k.app_id AND m.channel_id = k.channel_id AND m.user_id = k.user_id");
+    st.bind(1, apps.str()).bind(2, channels.str()).bind(3, users.str());
+    while (st.step()) {
+      MemberRecord m = read_member(st);
+      members_[MemberKey{m.app_id, m.channel_id, m.user_id}] = std::move(m);
+    }
+  }
+
+  Result<std::optional<MemberRecord>> member(const std::string& app_id, const std::string& channel_id,
+                                             const std::string& user_id) override {
+    auto [it, fresh] = members_.try_emplace(MemberKey{app_id, channel_id, user_id});
+    if (fresh) {
+      auto st =
+          c_.prepare("SELECT " MEMBER_COLS("") " FROM members WHERE app_id = $1 AND channel_id = $2 AND user_id = $3");
+      st.bind(1, app_id).bind(2, channel_id).bind(3, user_id);
+      if (st.step()) it->second = read_member(st);
+    }
+    return it->second;
+  }
+
+  Result<bool> blocked_either(const std::string& app_id, const std::string& a, const std::string& b) override {
+    auto st = c_.prepare(
+        "SELECT EXISTS (SELECT 1 FROM blocks WHERE app_id = $1 AND ((blocker = $2 AND blocked = $3) "
+        "OR (blocker = $3 AND blocked = $2)))");
+    st.bind(1, app_id).bind(2, a).bind(3, b);
+    st.step();
+    return st.boolean(0);
+  }
+
+ private:
+  Connection& c_;
+  std::map<MemberKey, std::optional<MemberRecord>> members_;
+};
+
+// The batch's channel rows, locked in (app, id) order so two batches never wait on each other
+// in a cycle. FOR NO KEY UPDATE is the lock the seq UPDATE takes anyway.
+std::map<ChannelKey, ChannelRecord> lock_channels(Connection& c, const std::vector<QueuedSend>& batch) {
+  std::map<ChannelKey, ChannelRecord> out;
+  std::map<ChannelKey, bool> keys;
+  for (const auto& s : batch) keys.emplace(ChannelKey{s.app_id, s.channel_id}, true);
+  ArrayParam apps, ids;
+  for (const auto& [k, unused] : keys) {
+    apps.add(k.first);
+    ids.add(k.second);
+  }
+  auto st = c.prepare("SELECT " CHANNEL_COLS(
+      "c.") " FROM channels c JOIN unnest($1::text[], $2::text[]) AS k(app_id, id) "
+            "ON c.app_id = k.app_id AND c.id = k.id ORDER BY c.app_id, c.id FOR NO KEY UPDATE OF c");
+  st.bind(1, apps.str()).bind(2, ids.str());
+  while (st.step()) {
+    ChannelRecord ch = read_channel(st);
+    out.emplace(ChannelKey{ch.app_id, ch.id}, std::move(ch));
+  }
+  return out;
+}
+
+// Messages stored earlier under the client_msg_ids of the batch (idempotent retries). Runs under
+// the channel locks: a copy committed by another process before them is visible here.
+std::map<CopyKey, MessageRecord> stored_copies(Connection& c, const std::vector<QueuedSend>& batch) {
+  std::map<CopyKey, MessageRecord> out;
+  ArrayParam apps, channels, users, ids;
+  bool any = false;
+  for (const auto& s : batch) {
+    if (!s.message.client_msg_id || has_nul(s.message)) continue;
+    apps.add(s.app_id);
+    channels.add(s.channel_id);
+    users.add(s.message.user_id);
+    ids.add(*s.message.client_msg_id);
+    any = true;
+  }
+  if (!any) return out;
+  auto st = c.prepare("SELECT " MESSAGE_COLS(
+      "m.") " FROM messages m JOIN unnest($1::text[], $2::text[], $3::text[], $4::text[]) "
+            "AS k(app_id, channel_id, user_id, client_msg_id) ON m.app_id = k.app_id AND m.channel_id = k.channel_id "
+            "AND m.user_id = k.user_id AND m.client_msg_id = k.client_msg_id WHERE m.client_msg_id IS NOT NULL");
+  st.bind(1, apps.str()).bind(2, channels.str()).bind(3, users.str()).bind(4, ids.str());
+  while (st.step()) {
+    MessageRecord m = read_message(st);
+    CopyKey k{m.app_id, m.channel_id, m.user_id, *m.client_msg_id};
+    out.emplace(std::move(k), std::move(m));
+  }
+  return out;
+}
+
+// Counts the reply on its parent; nullopt when the parent cannot take replies.
+std::optional<MessageRecord> add_reply(Connection& c, const QueuedSend& s) {
+  const NewMessage& msg = s.message;
+  auto st = c.prepare(
+      "UPDATE messages SET reply_count = reply_count + 1, last_reply_at = $4, thread_participants = "
+      "CASE WHEN thread_participants::jsonb @> jsonb_build_array($5::text) "
+      "OR jsonb_array_length(thread_participants::jsonb) >= 10 THEN thread_participants "
+      "ELSE (thread_participants::jsonb || jsonb_build_array($5::text))::text END "
+      "WHERE app_id = $1 AND channel_id = $2 AND seq = $3 AND parent_seq IS NULL AND deleted_at IS NULL "
+      "RETURNING " MESSAGE_COLS(""));
+  st.bind(1, s.app_id).bind(2, s.channel_id).bind(3, *msg.parent_seq).bind(4, msg.created_at).bind(5, msg.user_id);
+  if (!st.step()) return std::nullopt;
+  return read_message(st);
+}
+
+// Allocates each channel's seqs for its accepted sends (in batch order) with one
+// UPDATE … RETURNING, and writes them into the sends' results.
+void allocate_seqs(Connection& c, std::vector<QueuedSend>& batch,
+                   const std::map<ChannelKey, std::vector<std::size_t>>& accepted) {
+  ArrayParam apps, ids, counts, ats;
+  for (const auto& [k, idx] : accepted) {
+    apps.add(k.first);
+    ids.add(k.second);
+    counts.add(static_cast<std::int64_t>(idx.size()));
+    TimeMs at = 0;
+    for (auto i : idx) at = std::max(at, batch[i].message.created_at);
+    ats.add(at);
+  }
+  auto st = c.prepare(
+      "UPDATE channels c SET last_seq = c.last_seq + k.n, last_message_at = k.at, activity_at = k.at "
+      "FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS k(app_id, id, n, at) "
+      "WHERE c.app_id = k.app_id AND c.id = k.id RETURNING c.app_id, c.id, c.last_seq");
+  st.bind(1, apps.str()).bind(2, ids.str()).bind(3, counts.str()).bind(4, ats.str());
+  std::size_t seen = 0;
+  while (st.step()) {
+    const auto& idx = accepted.at(ChannelKey{st.text(0), st.text(1)});
+    std::int64_t seq = st.int64(2) - static_cast<std::int64_t>(idx.size());
+    for (auto i : idx) batch[i].result->message.seq = ++seq;
+    ++seen;
+  }
+  if (seen != accepted.size()) throw PgError("", false, "a locked channel row vanished during a send batch");
+}
+
+// Inserts the accepted messages, their mention flags and the read positions they move.
+void write_rows(Connection& c, std::vector<QueuedSend>& batch, const std::vector<std::size_t>& order) {
+  ArrayParam apps, channels, seqs, users, texts, attachments, mentions, parents, client_ids, ats;
+  ArrayParam f_apps, f_users, f_channels, f_seqs, f_ats;
+  std::map<MemberKey, std::int64_t> read_to, mention_to;
+  for (auto i : order) {
+    const QueuedSend& s = batch[i];
+    const MessageRecord& m = s.result->message;
+    apps.add(s.app_id);
+    channels.add(s.channel_id);
+    seqs.add(m.seq);
+    users.add(m.user_id);
+    texts.add(m.text);
+    attachments.add(m.attachments_json);
+    mentions.add(m.mentions_json);
+    parents.add(m.parent_seq);
+    client_ids.add(m.client_msg_id);
+    ats.add(m.created_at);
+    auto& r = read_to[MemberKey{s.app_id, s.channel_id, m.user_id}];
+    r = std::max(r, m.seq);
+    for (const auto& who : s.message.mentions) {
+      f_apps.add(s.app_id);
+      f_users.add(who);
+      f_channels.add(s.channel_id);
+      f_seqs.add(m.seq);
+      f_ats.add(m.created_at);
+      auto& t = mention_to[MemberKey{s.app_id, s.channel_id, who}];
+      t = std::max(t, m.seq);
+    }
+  }
+  {
+    auto st = c.prepare(
+        "INSERT INTO messages(app_id, channel_id, seq, user_id, text, attachments, mentions, parent_seq, "
+        "client_msg_id, created_at) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], "
+        "$5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10::bigint[])");
+    st.bind(1, apps.str()).bind(2, channels.str()).bind(3, seqs.str()).bind(4, users.str()).bind(5, texts.str());
+    st.bind(6, attachments.str()).bind(7, mentions.str()).bind(8, parents.str()).bind(9, client_ids.str());
+    st.bind(10, ats.str()).run();
+  }
+  if (!mention_to.empty()) {
+    auto st = c.prepare(
+        "INSERT INTO message_flags(app_id, user_id, channel_id, seq, flags, created_at) "
+        "SELECT a, u, ch, s, 1, t FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) "
+        "AS k(a, u, ch, s, t) ON CONFLICT (app_id, user_id, channel_id, seq) "
+        "DO UPDATE SET flags = message_flags.flags | 1");
+    st.bind(1, f_apps.str()).bind(2, f_users.str()).bind(3, f_channels.str()).bind(4, f_seqs.str());
+    st.bind(5, f_ats.str()).run();
+  }
+  auto move_members = [&](const std::map<MemberKey, std::int64_t>& to, const char* sql) {
+    if (to.empty()) return;
+    ArrayParam a, ch, u, s;
+    for (const auto& [k, seq] : to) {
+      a.add(std::get<0>(k));
+      ch.add(std::get<1>(k));
+      u.add(std::get<2>(k));
+      s.add(seq);
+    }
+    auto st = c.prepare(sql);
+    st.bind(1, a.str()).bind(2, ch.str()).bind(3, u.str()).bind(4, s.str()).run();
+  };
+  move_members(mention_to,
+               "UPDATE members m SET last_mention_seq = GREATEST(m.last_mention_seq, k.seq) "
+               "FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS k(app_id, channel_id, user_id, seq) "
+               "WHERE m.app_id = k.app_id AND m.channel_id = k.channel_id AND m.user_id = k.user_id");
+  move_members(read_to,
+               "UPDATE members m SET last_read_seq = GREATEST(m.last_read_seq, k.seq) "
+               "FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS k(app_id, channel_id, user_id, seq) "
+               "WHERE m.app_id = k.app_id AND m.channel_id = k.channel_id AND m.user_id = k.user_id");
+}
+
+MessageRecord unsaved(const QueuedSend& s) {
+  MessageRecord m;
+  m.app_id = s.app_id;
+  m.channel_id = s.channel_id;
+  m.user_id = s.message.user_id;
+  m.text = s.message.text;
+  m.attachments_json = s.message.attachments_json;
+  m.mentions_json = s.message.mentions_json;
+  m.parent_seq = s.message.parent_seq;
+  m.client_msg_id = s.message.client_msg_id;
+  m.created_at = s.message.created_at;
+  return m;
+}
+
+void run_batch(Connection& c, std::vector<QueuedSend>& batch, const SendRule& rule) {
+  Transaction tx(c);
+  auto channels = lock_channels(c, batch);
+  Reader reader(c);
+  {
+    std::vector<MemberKey> wanted;
+    for (const auto& s : batch) {
+      if (!channels.contains(ChannelKey{s.app_id, s.channel_id})) continue;
+      wanted.emplace_back(s.app_id, s.channel_id, s.message.user_id);
+      for (const auto& u : s.lookups) wanted.emplace_back(s.app_id, s.channel_id, u);
+    }
+    std::sort(wanted.begin(), wanted.end());
+    wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+    reader.prefetch(wanted);
+  }
+  auto copies = stored_copies(c, batch);
+  std::map<ChannelKey, std::vector<std::size_t>> accepted;
+  std::vector<std::size_t> order;  // accepted sends in batch order
+  std::map<CopyKey, std::size_t> first_copy;
+  std::vector<std::pair<std::size_t, std::size_t>> repeats;  // (send, earlier send it repeats)
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    QueuedSend& s = batch[i];
+    auto ch = channels.find(ChannelKey{s.app_id, s.channel_id});
+    if (ch == channels.end()) {
+      s.result = not_found("channel");
+      continue;
+    }
+    if (Status ok = rule(i, ch->second, s, reader); !ok) {
+      s.result = std::move(ok).error();
+      continue;
+    }
+    if (has_nul(s.message)) {  // would fail the whole batch's insert
+      s.result = Error{Errc::validation_failed, "text holds a character the database cannot store (NUL)"};
+      continue;
+    }
+    std::optional<CopyKey> key;
+    if (s.message.client_msg_id) {
+      key = CopyKey{s.app_id, s.channel_id, s.message.user_id, *s.message.client_msg_id};
+      if (auto it = copies.find(*key); it != copies.end()) {
+        s.result = SendResult{it->second, true, std::nullopt};
+        continue;
+      }
+      if (auto it = first_copy.find(*key); it != first_copy.end()) {
+        repeats.emplace_back(i, it->second);
+        continue;
+      }
+    }
+    SendResult out;
+    if (s.message.parent_seq) {
+      out.parent = add_reply(c, s);
+      if (!out.parent) {
+        s.result = violates("parent_seq", "names no message of this channel that can take replies");
+        continue;
+      }
+    }
+    out.message = unsaved(s);
+    s.result = std::move(out);
+    accepted[ch->first].push_back(i);
+    order.push_back(i);
+    if (key) first_copy.emplace(std::move(*key), i);
+  }
+  if (!order.empty()) {
+    allocate_seqs(c, batch, accepted);
+    write_rows(c, batch, order);
+  }
+  tx.commit();
+  for (auto [i, first] : repeats) {
+    SendResult r = *batch[first].result;
+    r.duplicate = true;
+    r.parent.reset();
+    batch[i].result = std::move(r);
+  }
+}
+
+}  // namespace
+
+void send_batch(Pool& pool, std::vector<QueuedSend>& batch, const SendRule& rule) {
+  for (int attempt = 0;; ++attempt) {
+    try {
+      auto lease = pool.acquire();
+      run_batch(*lease, batch, rule);
+      return;
+    } catch (const PgError& e) {
+      if (e.retryable() && attempt < 2) continue;
+      Error err = to_error(e);
+      for (auto& s : batch) s.result = err;
+      return;
+    }
+  }
+}
+
+}  // namespace parley::store::postgres

@@ -1,0 +1,18 @@
+#pragma once
+// Group commit on PostgreSQL: the body of PostgresChatStore::send_batch (see store/chat_store.hpp).
+#include <vector>
+
+#include "store/chat_store.hpp"
+
+namespace parley::store::postgres {
+
+class Pool;
+
+/// Stores a batch of sends in one transaction with a fixed number of round trips whatever its
+/// size: lock the channel rows, fetch members and earlier copies, decide every send (a refused
+/// send never reaches a write), then one UPDATE … RETURNING per batch allocates each channel's
+/// seqs and array-parameter statements insert the rows. Retries a deadlock or serialization
+/// failure twice. Blocking.
+void send_batch(Pool& pool, std::vector<QueuedSend>& batch, const SendRule& rule);
+
+}  // namespace parley::store::postgres

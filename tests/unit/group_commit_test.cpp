@@ -1,0 +1,278 @@
+// Group commit of message sends (ChatService::send_async → ChatStore::send_batch), on SQLite
+// and, when PARLEY_TEST_PG_URL names a maintenance database, on PostgreSQL (a fresh database
+// per test, dropped afterwards).
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "chat/chat_service.hpp"
+#include "core/crypto.hpp"
+#include "store/migrations.hpp"
+#include "store/postgres/pg_db.hpp"
+#include "store/store.hpp"
+
+namespace parley {
+namespace {
+
+std::optional<std::string> pg_url() {
+  const char* v = std::getenv("PARLEY_TEST_PG_URL");
+  if (!v || !*v) return std::nullopt;
+  return std::string(v);
+}
+
+// The maintenance URL with its database replaced: scheme://authority/<db>?query.
+std::string with_database(const std::string& url, const std::string& db) {
+  auto scheme = url.find("://");
+  auto start = scheme == std::string::npos ? 0 : scheme + 3;
+  auto query = url.find('?', start);
+  auto end = std::min(url.find('/', start), query);
+  std::string out = url.substr(0, end == std::string::npos ? url.size() : end) + "/" + db;
+  if (query != std::string::npos) out += url.substr(query);
+  return out;
+}
+
+// Collects send outcomes from the committer thread.
+struct Outcomes {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Result<store::SendResult>> results;  // guarded by mu
+  std::size_t done = 0;                            // guarded by mu
+
+  explicit Outcomes(std::size_t n) : results(n) {}
+  chat::SendCallback slot(std::size_t i) {
+    return [this, i](Result<store::SendResult> r) {
+      std::lock_guard lock(mu);
+      results[i] = std::move(r);
+      ++done;
+      cv.notify_all();
+    };
+  }
+  void wait() {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(60), [&] { return done == results.size(); }));
+  }
+};
+
+class GroupCommitTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "postgres") {
+      if (!pg_url()) GTEST_SKIP() << "PARLEY_TEST_PG_URL not set";
+      db_name_ = "parley_gc_" + crypto::random_id("", 12);
+      for (char& c : db_name_) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      store::postgres::Connection(*pg_url()).exec("CREATE DATABASE \"" + db_name_ + "\"");
+      url_ = with_database(*pg_url(), db_name_);
+    } else {
+      dir_ = std::filesystem::temp_directory_path() / ("parley-gc-" + crypto::random_id("", 8));
+      std::filesystem::create_directories(dir_);
+      url_ = "sqlite:" + (dir_ / "t.db").string();
+    }
+    store::open_migrator(url_)->apply();
+    store_ = store::open_store(url_, 4);
+    store::AppRecord app{"app_a", "A", "{}", "k", 1, 1};
+    ASSERT_TRUE(store_->create_app(app, {"pk_a", "app_a", "h", 1, std::nullopt}));
+    app_ = std::make_shared<const store::AppRecord>(app);
+    for (int i = 0; i < kUsers; ++i) ASSERT_TRUE(store_->upsert_user("app_a", user(i), {}, 1));
+    ASSERT_TRUE(store_->upsert_user("app_a", "outsider", {}, 1));
+    // A window makes batches of concurrent sends certain, not a matter of timing.
+    chat_ = std::make_unique<chat::ChatService>(*store_, chat::GroupCommitOptions{256, 20000});
+    for (int c = 0; c < 2; ++c) {
+      chat::NewChannel spec;
+      spec.type = "group";
+      spec.name = "room " + std::to_string(c);
+      for (int i = 1; i < kUsers; ++i) spec.members.push_back(user(i));
+      auto v = chat_->create_channel(caller(0), spec);
+      ASSERT_TRUE(v) << v.error().message;
+      channels_.push_back(v->channel.id);
+    }
+  }
+  void TearDown() override {
+    chat_.reset();
+    store_.reset();
+    if (!db_name_.empty()) {
+      store::postgres::Connection(*pg_url()).exec("DROP DATABASE IF EXISTS \"" + db_name_ + "\" WITH (FORCE)");
+    }
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+
+  static constexpr int kUsers = 8;
+  static std::string user(int i) { return "u" + std::to_string(i); }
+  chat::Caller caller(int i) { return {app_, user(i)}; }
+  chat::Caller caller(const std::string& id) { return {app_, id}; }
+  static chat::OutgoingMessage text(std::string t, std::optional<std::string> client_id = {}) {
+    chat::OutgoingMessage m;
+    m.text = std::move(t);
+    m.client_msg_id = std::move(client_id);
+    return m;
+  }
+  std::vector<store::MessageRecord> history(const std::string& channel) {
+    auto page = store_->chat().list_messages("app_a", channel, 0, std::nullopt, 10000);
+    EXPECT_TRUE(page) << page.error().message;
+    return page ? *page : std::vector<store::MessageRecord>{};
+  }
+
+  std::filesystem::path dir_;
+  std::string db_name_;
+  std::string url_;
+  std::unique_ptr<store::Store> store_;
+  tenancy::AppPtr app_;
+  std::unique_ptr<chat::ChatService> chat_;
+  std::vector<std::string> channels_;
+};
+
+TEST_P(GroupCommitTest, ConcurrentSendsGetSeqsOneToNPerChannelEachItsOwn) {
+  constexpr int kThreads = 8, kPerThread = 60;
+  std::mutex mu;
+  std::map<std::string, std::map<std::int64_t, std::string>> got;  // channel -> seq -> text
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int k = 0; k < kPerThread; ++k) {
+        const std::string& ch = channels_[(t + k) % 2];
+        std::string body = "t" + std::to_string(t) + "-" + std::to_string(k);
+        auto r = chat_->send(caller(t), ch, text(body, "c" + std::to_string(t) + "-" + std::to_string(k)));
+        if (!r || r->duplicate) {
+          ++failures;
+          continue;
+        }
+        std::lock_guard lock(mu);
+        EXPECT_EQ(r->message.text, body);
+        EXPECT_TRUE(got[ch].emplace(r->message.seq, body).second) << "seq " << r->message.seq << " given twice";
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  for (const auto& ch : channels_) {
+    auto rows = history(ch);
+    ASSERT_EQ(rows.size(), static_cast<std::size_t>(kThreads * kPerThread / 2));
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      EXPECT_EQ(rows[i].seq, static_cast<std::int64_t>(i + 1));
+      EXPECT_EQ(got[ch][rows[i].seq], rows[i].text) << "the caller was told another message's seq";
+    }
+    auto c = store_->chat().get_channel("app_a", ch);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->last_seq, static_cast<std::int64_t>(rows.size()));
+  }
+  auto stats = chat_->send_stats();
+  EXPECT_EQ(stats.items, static_cast<std::uint64_t>(kThreads * kPerThread));
+  EXPECT_GT(stats.mean_batch(), 1.0) << "concurrent sends were never batched";
+}
+
+TEST_P(GroupCommitTest, ABadSendInABatchFailsAloneAndLeavesNoGap) {
+  const std::string& ch = channels_[0];
+  Outcomes out(7);
+  chat::OutgoingMessage reply = text("reply to nothing");
+  reply.parent_seq = 999;
+  chat::OutgoingMessage bad_mention = text("hi");
+  bad_mention.mentions = {"outsider"};
+  chat_->send_async(caller(1), ch, text("first"), out.slot(0));
+  chat_->send_async(caller("outsider"), ch, text("not a member"), out.slot(1));
+  chat_->send_async(caller(2), ch, text(""), out.slot(2));
+  chat_->send_async(caller(3), ch, std::move(reply), out.slot(3));
+  chat_->send_async(caller(4), ch, std::move(bad_mention), out.slot(4));
+  chat_->send_async(caller(5), "ch_nope", text("nowhere"), out.slot(5));
+  chat_->send_async(caller(6), ch, text("last @u1"), out.slot(6));
+  out.wait();
+  ASSERT_TRUE(out.results[0]) << out.results[0].error().message;
+  EXPECT_EQ(out.results[0]->message.seq, 1);
+  EXPECT_EQ(out.results[1].error().code, Errc::not_found);
+  EXPECT_EQ(out.results[2].error().code, Errc::validation_failed);
+  EXPECT_EQ(out.results[3].error().code, Errc::validation_failed);
+  EXPECT_EQ(out.results[4].error().code, Errc::validation_failed);
+  EXPECT_EQ(out.results[5].error().code, Errc::not_found);
+  ASSERT_TRUE(out.results[6]) << out.results[6].error().message;
+  EXPECT_EQ(out.results[6]->message.seq, 2) << "a refused send must not use up a seq";
+  EXPECT_EQ(out.results[6]->message.mentions_json, "[\"u1\"]");
+  auto rows = history(ch);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].text, "first");
+  EXPECT_EQ(rows[1].text, "last @u1");
+  EXPECT_EQ(chat_->send_stats().batches, 1u) << "the seven sends were meant to share one batch";
+}
+
+TEST_P(GroupCommitTest, TwoCopiesOfAClientIdInOneBatchStoreOneMessage) {
+  const std::string& ch = channels_[0];
+  ASSERT_TRUE(chat_->send(caller(1), ch, text("before", "old")));
+  Outcomes out(4);
+  chat_->send_async(caller(2), ch, text("hello", "dup"), out.slot(0));
+  chat_->send_async(caller(2), ch, text("hello again", "dup"), out.slot(1));
+  chat_->send_async(caller(1), ch, text("retry", "old"), out.slot(2));
+  chat_->send_async(caller(3), ch, text("same id, other user", "dup"), out.slot(3));
+  out.wait();
+  for (auto& r : out.results) ASSERT_TRUE(r) << r.error().message;
+  EXPECT_FALSE(out.results[0]->duplicate);
+  EXPECT_TRUE(out.results[1]->duplicate);
+  EXPECT_EQ(out.results[1]->message.seq, out.results[0]->message.seq);
+  EXPECT_EQ(out.results[1]->message.text, "hello");
+  EXPECT_TRUE(out.results[2]->duplicate);
+  EXPECT_EQ(out.results[2]->message.seq, 1);
+  EXPECT_EQ(out.results[2]->message.text, "before");
+  EXPECT_FALSE(out.results[3]->duplicate);
+  auto rows = history(ch);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[1].text, "hello");
+  EXPECT_EQ(rows[2].text, "same id, other user");
+  EXPECT_EQ(rows[2].seq, 3);
+}
+
+TEST_P(GroupCommitTest, AnAcknowledgedSendIsReadableFromAnotherConnection) {
+  auto other = store::open_store(url_, 1);
+  for (int i = 0; i < 20; ++i) {
+    Outcomes out(1);
+    chat_->send_async(caller(1), channels_[1], text("m" + std::to_string(i)), out.slot(0));
+    out.wait();
+    ASSERT_TRUE(out.results[0]);
+    // Read at once, through a connection the committer never used.
+    auto m = other->chat().get_message("app_a", channels_[1], out.results[0]->message.seq);
+    ASSERT_TRUE(m) << "acknowledged before its commit was visible";
+    EXPECT_EQ(m->text, "m" + std::to_string(i));
+  }
+}
+
+TEST_P(GroupCommitTest, RepliesAndMentionsInABatchUpdateTheirRows) {
+  const std::string& ch = channels_[0];
+  auto parent = chat_->send(caller(1), ch, text("parent"));
+  ASSERT_TRUE(parent);
+  Outcomes out(3);
+  for (int i = 0; i < 3; ++i) {
+    chat::OutgoingMessage m = text("re @u2 " + std::to_string(i));
+    m.parent_seq = parent->message.seq;
+    chat_->send_async(caller(3 + i), ch, std::move(m), out.slot(static_cast<std::size_t>(i)));
+  }
+  out.wait();
+  for (auto& r : out.results) ASSERT_TRUE(r) << r.error().message;
+  auto p = store_->chat().get_message("app_a", ch, parent->message.seq);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->reply_count, 3);
+  EXPECT_EQ(boost::json::parse(p->thread_participants_json), boost::json::parse(R"(["u3","u4","u5"])"));
+  auto view = store_->chat().channel_view("app_a", ch, user(2));
+  ASSERT_TRUE(view);
+  EXPECT_EQ(view->unread_mentions, 3);
+  auto sender = store_->chat().get_member("app_a", ch, user(5));
+  ASSERT_TRUE(sender && *sender);
+  EXPECT_EQ((*sender)->last_read_seq, 4);
+}
+
+TEST_P(GroupCommitTest, SendsAfterStopFailRetryably) {
+  chat_->stop_sends();
+  auto r = chat_->send(caller(1), channels_[0], text("late"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::unavailable);
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, GroupCommitTest, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace parley

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
+#include <chrono>
 #include <future>
 #include <set>
 
@@ -453,9 +454,27 @@ Status ChatService::check_send(PendingSend& p, const store::ChannelRecord& chann
   return ok_status();
 }
 
+namespace {
+std::string channel_key(const std::string& app_id, const std::string& channel_id) { return app_id + '\n' + channel_id; }
+}  // namespace
+
+void ChatService::wait_published(const std::string& app_id, const std::string& channel_id) {
+  std::unique_lock lock(unpublished_mu_);
+  if (unpublished_.empty()) return;
+  auto key = channel_key(app_id, channel_id);
+  unpublished_cv_.wait_for(lock, std::chrono::seconds(5), [&] { return !unpublished_.contains(key); });
+}
+
 // Runs on the committer thread: one store transaction for the batch, then the events of the
-// new messages in seq order, then the callbacks.
+// new messages in seq order, then the callbacks. The batch's channels count as unpublished from
+// before the commit until their events are out (see wait_published).
 void ChatService::commit_sends(std::vector<PendingSend>& batch) {
+  std::vector<std::string> keys;
+  for (const auto& p : batch) keys.push_back(channel_key(p.who.app_id(), p.channel_id));
+  {
+    std::lock_guard lock(unpublished_mu_);
+    for (const auto& k : keys) ++unpublished_[k];
+  }
   std::vector<store::QueuedSend> queued(batch.size());
   TimeMs now = now_ms();
   for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -488,6 +507,13 @@ void ChatService::commit_sends(std::vector<PendingSend>& batch) {
       emit(std::move(e));
     }
   }
+  {
+    std::lock_guard lock(unpublished_mu_);
+    for (const auto& k : keys) {
+      if (--unpublished_[k] == 0) unpublished_.erase(k);
+    }
+  }
+  unpublished_cv_.notify_all();
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (!queued[i].result) {
       batch[i].done(std::move(queued[i].result).error());
@@ -519,6 +545,7 @@ Result<MessagePage> ChatService::history(const Caller& who, const std::string& c
   PARLEY_TRY(readable(who, channel_id));
   auto items = chat_.list_messages(who.app_id(), channel_id, after, before, limit + 1);
   if (!items) return std::move(items).error();
+  wait_published(who.app_id(), channel_id);
   bool more = static_cast<int>(items->size()) > limit;
   if (more) {
     if (after)

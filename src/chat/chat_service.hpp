@@ -3,11 +3,14 @@
 // messages, blocks and sync, with the permission rules of docs/api.md. Every call acts as
 // one user of one app and is scoped to that app. Thread-safe; calls block on the store, so
 // run them on a database thread — except send_async, which only queues.
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "chat/events.hpp"
@@ -160,6 +163,10 @@ class ChatService {
   void commit_sends(std::vector<PendingSend>& batch);
   Status check_send(PendingSend& p, const store::ChannelRecord& channel, store::QueuedSend& q,
                     store::SendReader& reader);
+  /// Returns once every message of the channel committed so far has had its event published
+  /// (at most one batch: a few milliseconds). History calls it after their read, so a resume
+  /// that replays a message has also held back its live event — no gap, no duplicate.
+  void wait_published(const std::string& app_id, const std::string& channel_id);
 
   struct Access {
     store::ChannelRecord channel;
@@ -177,7 +184,10 @@ class ChatService {
   EventSink* events_ = nullptr;
   // Sends are committed in batches by one thread, which also publishes their events in batch
   // order: a channel's message events leave in seq order without a lock.
-  std::unique_ptr<GroupCommitter<PendingSend>> sends_;
+  std::mutex unpublished_mu_;
+  std::condition_variable unpublished_cv_;
+  std::unordered_map<std::string, int> unpublished_;    // guarded by unpublished_mu_: channel -> batches
+  std::unique_ptr<GroupCommitter<PendingSend>> sends_;  // last: its thread uses the members above
 };
 
 /// Role order: owner > admin > moderator > member.

@@ -1,7 +1,11 @@
 #include "store/sqlite/sqlite_send_batch.hpp"
 
+#include <algorithm>
+#include <map>
 #include <string>
+#include <tuple>
 #include <unordered_map>
+#include <utility>
 
 #include "store/sqlite/sqlite_chat_rows.hpp"
 #include "store/sqlite/sqlite_db.hpp"
@@ -61,39 +65,31 @@ class Reader final : public SendReader {
   std::unordered_map<std::string, Result<ChannelRecord>> channels_;
 };
 
-// The writes of one accepted send, in the order that makes a refusal write nothing: the parent
-// check first, then the seq, the row, mention flags, the sender's read position.
-Result<SendResult> store_one(Connection& c, const std::string& app_id, const std::string& channel_id,
-                             const NewMessage& msg) {
-  SendResult out;
-  if (msg.parent_seq) {
-    auto st = c.prepare(
-        "UPDATE messages SET reply_count = reply_count + 1, last_reply_at = ?4, thread_participants = "
-        "CASE WHEN EXISTS (SELECT 1 FROM json_each(thread_participants) WHERE value = ?5) "
-        "OR json_array_length(thread_participants) >= 10 THEN thread_participants "
-        "ELSE json_insert(thread_participants, '$[#]', ?5) END "
-        "WHERE app_id = ?1 AND channel_id = ?2 AND seq = ?3 AND parent_seq IS NULL AND deleted_at IS NULL "
-        "RETURNING " MESSAGE_COLS(""));
-    st.bind(1, app_id).bind(2, channel_id).bind(3, *msg.parent_seq).bind(4, msg.created_at).bind(5, msg.user_id);
-    if (!st.step()) return violates("parent_seq", "names no message of this channel that can take replies");
-    out.parent = read_message(st);
-    st.run();
-  }
-  std::int64_t seq = 0;
-  {
-    auto st = c.prepare(
-        "UPDATE channels SET last_seq = last_seq + 1, last_message_at = ?3, activity_at = ?3 "
-        "WHERE app_id = ?1 AND id = ?2 RETURNING last_seq");
-    st.bind(1, app_id).bind(2, channel_id).bind(3, msg.created_at);
-    if (!st.step()) return not_found("channel");
-    seq = st.int64(0);
-    st.run();
-  }
+// Counts a reply on its parent; nullopt (nothing written) when the parent cannot take replies.
+std::optional<MessageRecord> add_reply(Connection& c, const QueuedSend& s) {
+  const NewMessage& msg = s.message;
+  auto st = c.prepare(
+      "UPDATE messages SET reply_count = reply_count + 1, last_reply_at = ?4, thread_participants = "
+      "CASE WHEN EXISTS (SELECT 1 FROM json_each(thread_participants) WHERE value = ?5) "
+      "OR json_array_length(thread_participants) >= 10 THEN thread_participants "
+      "ELSE json_insert(thread_participants, '$[#]', ?5) END "
+      "WHERE app_id = ?1 AND channel_id = ?2 AND seq = ?3 AND parent_seq IS NULL AND deleted_at IS NULL "
+      "RETURNING " MESSAGE_COLS(""));
+  st.bind(1, s.app_id).bind(2, s.channel_id).bind(3, *msg.parent_seq).bind(4, msg.created_at).bind(5, msg.user_id);
+  if (!st.step()) return std::nullopt;
+  MessageRecord parent = read_message(st);
+  st.run();
+  return parent;
+}
+
+// Inserts an accepted message under its seq, with its mention flags.
+void insert_message(Connection& c, const QueuedSend& s, std::int64_t seq) {
+  const NewMessage& msg = s.message;
   {
     auto st = c.prepare(
         "INSERT INTO messages(app_id, channel_id, seq, user_id, text, attachments, mentions, parent_seq, "
         "client_msg_id, created_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    st.bind(1, app_id).bind(2, channel_id).bind(3, seq).bind(4, msg.user_id).bind(5, msg.text);
+    st.bind(1, s.app_id).bind(2, s.channel_id).bind(3, seq).bind(4, msg.user_id).bind(5, msg.text);
     st.bind(6, msg.attachments_json).bind(7, msg.mentions_json).bind(8, msg.parent_seq);
     st.bind(9, msg.client_msg_id).bind(10, msg.created_at).run();
   }
@@ -101,55 +97,72 @@ Result<SendResult> store_one(Connection& c, const std::string& app_id, const std
     auto st = c.prepare(
         "INSERT INTO message_flags(app_id, user_id, channel_id, seq, flags, created_at) VALUES(?, ?, ?, ?, 1, ?) "
         "ON CONFLICT DO UPDATE SET flags = flags | 1");
-    st.bind(1, app_id).bind(2, who).bind(3, channel_id).bind(4, seq).bind(5, msg.created_at).run();
+    st.bind(1, s.app_id).bind(2, who).bind(3, s.channel_id).bind(4, seq).bind(5, msg.created_at).run();
     auto mt = c.prepare(
         "UPDATE members SET last_mention_seq = max(last_mention_seq, ?4) "
         "WHERE app_id = ?1 AND channel_id = ?2 AND user_id = ?3");
-    mt.bind(1, app_id).bind(2, channel_id).bind(3, who).bind(4, seq).run();
+    mt.bind(1, s.app_id).bind(2, s.channel_id).bind(3, who).bind(4, seq).run();
   }
-  {
+}
+
+MessageRecord stored_record(const QueuedSend& s, std::int64_t seq) {
+  MessageRecord m;
+  m.app_id = s.app_id;
+  m.channel_id = s.channel_id;
+  m.seq = seq;
+  m.user_id = s.message.user_id;
+  m.text = s.message.text;
+  m.attachments_json = s.message.attachments_json;
+  m.mentions_json = s.message.mentions_json;
+  m.parent_seq = s.message.parent_seq;
+  m.client_msg_id = s.message.client_msg_id;
+  m.created_at = s.message.created_at;
+  return m;
+}
+
+// What the batch did to one channel: seqs handed out and the newest message time.
+struct ChannelTally {
+  std::int64_t first_seq = 0;  // the channel's last_seq when the batch read it, plus one
+  std::int64_t count = 0;
+  TimeMs last_at = 0;
+};
+
+// Moves each channel's last_seq past the seqs the batch used, with UPDATE … RETURNING; the
+// result must be exactly what was handed out (the writer lock held since BEGIN IMMEDIATE
+// guarantees it; anything else is a bug and fails the batch).
+void close_channels(Connection& c, const std::map<std::pair<std::string, std::string>, ChannelTally>& tallies) {
+  for (const auto& [key, t] : tallies) {
+    auto st = c.prepare(
+        "UPDATE channels SET last_seq = last_seq + ?3, last_message_at = ?4, activity_at = ?4 "
+        "WHERE app_id = ?1 AND id = ?2 RETURNING last_seq");
+    st.bind(1, key.first).bind(2, key.second).bind(3, t.count).bind(4, t.last_at);
+    if (!st.step() || st.int64(0) != t.first_seq + t.count - 1) {
+      throw SqliteError(0, "channel seq moved during a send batch");
+    }
+    st.run();
+  }
+}
+
+// Moves each sender's read position to their newest message of the batch.
+void mark_senders_read(Connection& c,
+                       const std::map<std::tuple<std::string, std::string, std::string>, std::int64_t>& read_to) {
+  for (const auto& [key, seq] : read_to) {
     auto st = c.prepare(
         "UPDATE members SET last_read_seq = max(last_read_seq, ?4) "
         "WHERE app_id = ?1 AND channel_id = ?2 AND user_id = ?3");
-    st.bind(1, app_id).bind(2, channel_id).bind(3, msg.user_id).bind(4, seq).run();
+    st.bind(1, std::get<0>(key)).bind(2, std::get<1>(key)).bind(3, std::get<2>(key)).bind(4, seq).run();
   }
-  MessageRecord& m = out.message;
-  m.app_id = app_id;
-  m.channel_id = channel_id;
-  m.seq = seq;
-  m.user_id = msg.user_id;
-  m.text = msg.text;
-  m.attachments_json = msg.attachments_json;
-  m.mentions_json = msg.mentions_json;
-  m.parent_seq = msg.parent_seq;
-  m.client_msg_id = msg.client_msg_id;
-  m.created_at = msg.created_at;
-  return out;
-}
-
-// Runs store_one inside a savepoint: a refused send leaves nothing behind. Failures other than
-// a constraint (busy, I/O) propagate and fail the whole batch.
-Result<SendResult> store_in_savepoint(Connection& c, const QueuedSend& s) {
-  c.prepare("SAVEPOINT send_one").run();
-  Result<SendResult> r;
-  try {
-    r = store_one(c, s.app_id, s.channel_id, s.message);
-  } catch (const SqliteError& e) {
-    if (!e.constraint()) throw;
-    r = to_error(e);
-  }
-  if (!r) c.prepare("ROLLBACK TO send_one").run();
-  c.prepare("RELEASE send_one").run();
-  return r;
 }
 
 }  // namespace
 
 void send_batch(Pool& pool, std::vector<QueuedSend>& batch, const SendRule& rule) {
   Status whole = with_conn(pool, [&](Connection& c) -> Status {
-    Transaction tx(c);
+    Transaction tx(c);  // BEGIN IMMEDIATE: the writer lock, across processes, until the commit
     Reader reader(c);
     std::unordered_map<std::string, std::size_t> stored;  // idempotency key -> index of its send
+    std::map<std::pair<std::string, std::string>, ChannelTally> tallies;
+    std::map<std::tuple<std::string, std::string, std::string>, std::int64_t> read_to;
     for (std::size_t i = 0; i < batch.size(); ++i) {
       QueuedSend& s = batch[i];
       auto channel = reader.channel(s.app_id, s.channel_id);
@@ -179,9 +192,29 @@ void send_batch(Pool& pool, std::vector<QueuedSend>& batch, const SendRule& rule
           continue;
         }
       }
-      s.result = store_in_savepoint(c, s);
-      if (s.result && !key.empty()) stored.emplace(std::move(key), i);
+      // Every check is behind us: from here on the send cannot be refused, only the whole batch
+      // can fail (I/O), so no savepoint is needed.
+      SendResult out;
+      if (s.message.parent_seq) {
+        out.parent = add_reply(c, s);
+        if (!out.parent) {
+          s.result = violates("parent_seq", "names no message of this channel that can take replies");
+          continue;
+        }
+      }
+      auto [t, fresh] = tallies.try_emplace({s.app_id, s.channel_id});
+      if (fresh) t->second.first_seq = channel->last_seq + 1;
+      std::int64_t seq = t->second.first_seq + t->second.count++;
+      t->second.last_at = std::max(t->second.last_at, s.message.created_at);
+      insert_message(c, s, seq);
+      auto& r = read_to[{s.app_id, s.channel_id, s.message.user_id}];
+      r = std::max(r, seq);
+      out.message = stored_record(s, seq);
+      s.result = std::move(out);
+      if (!key.empty()) stored.emplace(std::move(key), i);
     }
+    close_channels(c, tallies);
+    mark_senders_read(c, read_to);
     tx.commit();
     return ok_status();
   });

@@ -8,8 +8,10 @@ namespace parley::store::sqlite {
 
 class Pool;
 
-/// Stores a batch of sends in one BEGIN IMMEDIATE transaction, each inside its own savepoint
-/// so a send that fails (rule, bad parent, constraint) is rolled back alone. Blocking.
+/// Stores a batch of sends in one BEGIN IMMEDIATE transaction. Every check of a send (rule,
+/// earlier copy, parent) runs before its first write, so a refused send writes nothing; the
+/// seqs of a channel continue its last_seq as read under the writer lock, and one
+/// UPDATE … RETURNING per channel at the end moves last_seq past them. Blocking.
 void send_batch(Pool& pool, std::vector<QueuedSend>& batch, const SendRule& rule);
 
 }  // namespace parley::store::sqlite

@@ -1,5 +1,7 @@
 #include "realtime/session.hpp"
 
+#include <mutex>
+
 #include <boost/asio/post.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -99,17 +101,31 @@ awaitable<void> Session::start() {
 }
 
 void Session::push(const bus::Envelope& e) {
-  if (!holding_.load(std::memory_order_acquire)) {
+  if (!holding_.load(std::memory_order_acquire) && !has_floors_.load(std::memory_order_acquire)) {
     peer_->send(e.frame);
     return;
   }
-  Held h{e.frame, e.channel_id, e.seq, e.type == "message.new"};
-  boost::asio::post(peer_->executor(), [self = shared_from_this(), h = std::move(h)]() mutable {
-    if (self->holding_.load())
-      self->held_.push_back(std::move(h));
-    else
-      self->peer_->send(std::move(h.frame));
-  });
+  // Holding, or just after a resume: decided under the lock, so that held events, events the
+  // replay already sent and later live events keep their order and are sent once.
+  std::lock_guard lock(hold_mu_);
+  const bool message_new = e.type == "message.new";
+  if (holding_.load()) {
+    held_.push_back(Held{e.frame, e.channel_id, e.seq, message_new});
+    return;
+  }
+  if (message_new && replayed_already(e.channel_id, e.seq)) return;
+  peer_->send(e.frame);
+}
+
+bool Session::replayed_already(const std::string& channel_id, std::int64_t seq) {
+  auto it = floors_.find(channel_id);
+  if (it == floors_.end()) return false;
+  if (seq <= it->second) return true;
+  // A later seq arrived live: a channel publishes in commit order, so nothing at or below the
+  // floor can follow.
+  floors_.erase(it);
+  if (floors_.empty()) has_floors_.store(false, std::memory_order_release);
+  return false;
 }
 
 void Session::tick(std::int64_t now) {
@@ -331,7 +347,10 @@ awaitable<void> Session::resume(const json::object& cmd, const std::string& id) 
     want.emplace(std::string(kv.key()), kv.value().as_int64());
   }
   chat::Caller who{app_, user_id_};
-  holding_.store(true);  // events arriving while we replay wait behind it
+  {
+    std::lock_guard lock(hold_mu_);
+    holding_.store(true);  // events arriving while we replay wait behind it
+  }
   resuming_ = true;
   int max = s_.cfg.resume_max_messages;
   std::map<std::string, std::int64_t> replayed;  // channel -> highest seq the client now has
@@ -368,11 +387,16 @@ awaitable<void> Session::resume(const json::object& cmd, const std::string& id) 
 }
 
 void Session::go_live(const std::map<std::string, std::int64_t>& replayed) {
+  std::lock_guard lock(hold_mu_);
+  // A message can commit before the replay reads it and be published after: its live event
+  // arrives held, or even after this, and must not be sent a second time.
+  floors_.clear();
+  for (const auto& [channel, seq] : replayed) {
+    if (seq > 0) floors_[channel] = seq;
+  }
+  has_floors_.store(!floors_.empty(), std::memory_order_release);
   for (auto& h : held_) {
-    if (h.message_new) {
-      auto it = replayed.find(h.channel_id);
-      if (it != replayed.end() && h.seq <= it->second) continue;  // already replayed
-    }
+    if (h.message_new && replayed_already(h.channel_id, h.seq)) continue;
     peer_->send(std::move(h.frame));
   }
   std::vector<Held>().swap(held_);

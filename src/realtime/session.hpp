@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_set>
@@ -81,12 +82,19 @@ class Session final : public net::WsListener, public std::enable_shared_from_thi
   tenancy::AppPtr app_;
   std::atomic<std::int64_t> token_exp_s_{0};  // the access token's exp (seconds); 0 = unauthenticated
   std::atomic<std::int64_t> auth_deadline_ms_;
-  std::atomic<bool> holding_;  // live events held until resume is served
-  std::vector<Held> held_;     // strand only
-  bool attached_ = false;      // strand only
-  bool resuming_ = false;      // strand only: a resume command is replaying
-  bool closed_ = false;        // strand only
-  double tokens_;              // command rate bucket; strand only
+  /// Under hold_mu_: true when a live message.new on `channel_id` at `seq` was already sent
+  /// by the replay (drops the channel's floor once a later seq arrives).
+  bool replayed_already(const std::string& channel_id, std::int64_t seq);
+
+  std::atomic<bool> holding_;                   // live events held until resume is served
+  std::mutex hold_mu_;                          // guards held_ and floors_
+  std::vector<Held> held_;                      // events that arrived while holding
+  std::map<std::string, std::int64_t> floors_;  // after a resume: channel -> last replayed seq
+  std::atomic<bool> has_floors_{false};
+  bool attached_ = false;  // strand only
+  bool resuming_ = false;  // strand only: a resume command is replaying
+  bool closed_ = false;    // strand only
+  double tokens_;          // command rate bucket; strand only
   std::int64_t bucket_ms_;
   int rate_strikes_ = 0;
 };

@@ -109,7 +109,10 @@ struct ApiServer::Impl {
               Errc c = status == 413   ? Errc::payload_too_large
                        : status == 431 ? Errc::headers_too_large
                                        : Errc::invalid_request;
-              return error_response(Error{c, std::move(message)});
+              // Answered by the network layer before a request exists: still traceable.
+              auto r = error_response(Error{c, std::move(message)});
+              r.headers.emplace_back("X-Request-Id", crypto::random_id("req_", 20));
+              return r;
             }) {
     services.ready = [this] { return ready.load() && !server.draining(); };
     realtime::HubOptions hub_opts;

@@ -314,6 +314,8 @@ TEST_F(LimitsTest, ABodyOverTheLimitIs413BeforeItIsRead) {
   auto r = s.read_response();
   ASSERT_TRUE(r.has_value());
   EXPECT_ERROR(*r, 413, "payload_too_large");
+  EXPECT_EQ(r->header("X-Request-Id").value_or("").rfind("req_", 0), 0u)
+      << "errors from the network layer carry a request id";
   EXPECT_FALSE(r->keep_alive);
   EXPECT_TRUE(s.wait_closed(2s));
 }
@@ -351,6 +353,8 @@ TEST_F(LimitsTest, HeadersOverTheLimitAre431) {
   auto r = s.read_response();
   ASSERT_TRUE(r.has_value());
   EXPECT_ERROR(*r, 431, "headers_too_large");
+  EXPECT_EQ(r->header("X-Request-Id").value_or("").rfind("req_", 0), 0u)
+      << "errors from the network layer carry a request id";
   EXPECT_TRUE(s.wait_closed(2s));
 }
 

@@ -89,9 +89,10 @@ class GroupCommitter {
           queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(max));
         }
       }
-      commit_(batch);
+      // Counted before the commit: its callbacks may let a reader of stats() go on at once.
       batches_.fetch_add(1, std::memory_order_relaxed);
       items_.fetch_add(batch.size(), std::memory_order_relaxed);
+      commit_(batch);
       batch.clear();
     }
   }

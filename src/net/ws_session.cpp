@@ -648,7 +648,7 @@ class WsSession final : public WsPeer, public WsControl, public std::enable_shar
 }  // namespace
 
 struct WsFlusher::Impl {
-  explicit Impl(int window_us) : window(window_us), thread([this] { run(); }) {}
+  explicit Impl(int window_us) : window(window_us), thread([this] { run(); }), helper([this] { help(); }) {}
   ~Impl() {
     {
       std::lock_guard lock(mu);
@@ -656,6 +656,29 @@ struct WsFlusher::Impl {
     }
     cv.notify_one();
     thread.join();
+    {
+      std::lock_guard lock(hmu);
+      hstop = true;
+    }
+    hcv.notify_one();
+    helper.join();
+  }
+
+  // The second flushing thread: takes the back half of a large batch, so that a fan-out to
+  // many connections is written from two cores.
+  void help() {
+    std::unique_lock lock(hmu);
+    for (;;) {
+      hcv.wait(lock, [&] { return hstop || hbegin != hend; });
+      if (hstop) return;
+      auto* b = hbegin;
+      auto* e = hend;
+      lock.unlock();
+      for (auto* it = b; it != e; ++it) (*it)->flush();
+      lock.lock();
+      hbegin = hend = nullptr;
+      hcv.notify_all();
+    }
   }
 
   void add(std::shared_ptr<WsSession> s) {
@@ -683,7 +706,19 @@ struct WsFlusher::Impl {
       lock.lock();
       batch.swap(dirty);
       lock.unlock();
-      for (auto& s : batch) s->flush();
+      std::size_t mine = batch.size();
+      if (batch.size() >= kParallelFlush) {
+        mine = batch.size() / 2;
+        std::lock_guard hlock(hmu);
+        hbegin = batch.data() + mine;
+        hend = batch.data() + batch.size();
+        hcv.notify_all();
+      }
+      for (std::size_t i = 0; i < mine; ++i) batch[i]->flush();
+      if (mine != batch.size()) {
+        std::unique_lock hlock(hmu);
+        hcv.wait(hlock, [&] { return hbegin == hend; });
+      }
       batch.clear();  // may end sessions (their last reference): outside the lock
       lock.lock();
     }
@@ -695,7 +730,14 @@ struct WsFlusher::Impl {
   std::vector<std::shared_ptr<WsSession>> dirty;  // guarded by mu
   std::chrono::steady_clock::time_point first;    // when dirty became non-empty
   bool stop = false;
-  std::thread thread;  // last: starts once the rest is built
+  static constexpr std::size_t kParallelFlush = 256;
+  std::mutex hmu;
+  std::condition_variable hcv;
+  std::shared_ptr<WsSession>* hbegin = nullptr;  // the helper's share; guarded by hmu
+  std::shared_ptr<WsSession>* hend = nullptr;
+  bool hstop = false;
+  std::thread thread;  // last: start once the rest is built
+  std::thread helper;
 };
 
 namespace {

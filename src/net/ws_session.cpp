@@ -46,6 +46,7 @@ void flush_later(WsFlusher::Impl& f, std::shared_ptr<WsSession> s);
 
 constexpr std::int64_t kCloseHandshakeMs = 5000;
 constexpr std::int64_t kSlowConsumerCloseMs = 1000;
+constexpr std::size_t kMaxControlBytes = 512;    // queued control frames (pings and pongs)
 constexpr std::size_t kMaxFramesPerFlush = 500;  // iovec entries stay under IOV_MAX (1024)
 constexpr std::size_t kReadChunk = 16384;
 
@@ -452,8 +453,12 @@ class WsSession final : public WsPeer, public WsControl, public std::enable_shar
       write_now(lock, iov, 2);
       return;
     }
-    control_out_.append(hdr, hn);
-    control_out_ += payload;
+    // Bounded: a peer that sends pings but reads nothing cannot grow this. Pongs not sent are
+    // allowed to be skipped (RFC 6455 5.5.3: answering only the latest ping is enough).
+    if (control_out_.size() + hn + payload.size() <= kMaxControlBytes) {
+      control_out_.append(hdr, hn);
+      control_out_ += payload;
+    }
     start_writer(lock);
   }
 

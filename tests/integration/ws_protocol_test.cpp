@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <thread>
 
 #include "fixtures.hpp"
@@ -300,6 +301,37 @@ TEST_F(WsProtocolTest, WhatTheRfcForbidsClosesOnlyThatConnectionWithTheRightCode
     EXPECT_EQ(c->close_code(), tc.code) << tc.what;
   }
   expect_alive(*bystander);
+}
+
+long rss_kib(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+TEST_F(WsProtocolTest, APingFloodFromAClientThatDoesNotReadCannotGrowTheServer) {
+  auto c = open();
+  ASSERT_EQ(c->next_json()->at("type"), "hello");
+  const pid_t pid = server().child().pid();
+  long before = rss_kib(pid);
+  ASSERT_GT(before, 0);
+  // 120,000 pings of 125 bytes ask for ~15 MB of pongs, far more than the kernel's socket
+  // buffers hold while this client reads nothing.
+  std::string ping = RawWs::frame(0x9, std::string(125, 'p'));
+  std::string burst;
+  for (int i = 0; i < 1000; ++i) burst += ping;
+  std::thread writer([&] {
+    for (int i = 0; i < 120; ++i) c->send(burst);
+  });
+  writer.join();
+  std::this_thread::sleep_for(300ms);
+  long after = rss_kib(pid);
+  EXPECT_LT(after - before, 4096) << "server RSS grew from " << before << " KiB to " << after << " KiB";
+  // The connection still works once the client reads: pongs (some skipped), then commands.
+  expect_alive(*c);
 }
 
 }  // namespace

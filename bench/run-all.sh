@@ -26,6 +26,7 @@ load_before=$(uptime | sed 's/.*load average: //')
 rc=0
 for peer in $PEERS; do
   echo "== $peer"
+  uptime | sed 's/.*load average: //' >"$OUT_DIR/$peer.load"  # shown beside the figures
   case $peer in
     parley)
       "$BENCH" idle --spawn "$BUILD/parley" --connections "$CONNECTIONS" --users 100 \

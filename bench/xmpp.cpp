@@ -411,11 +411,12 @@ int run_xmpp_fanout(const Options& o) {
     members[static_cast<std::size_t>(i)] = std::move(conn);
     asio::co_spawn(co_await asio::this_coro::executor, ref.reader(), asio::detached);
     asio::steady_timer t(co_await asio::this_coro::executor);
-    while (mine < o.channels && !ref.closed) {
+    auto deadline = Clock::now() + std::chrono::seconds(std::max(300, o.timeout_seconds));
+    while (mine < o.channels && !ref.closed && Clock::now() < deadline) {
       t.expires_after(std::chrono::milliseconds(5));
       co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
     }
-    if (ref.closed) ++failed;
+    if (mine < o.channels) ++failed;
   });
   if (failed) throw std::runtime_error(std::to_string(failed) + " members could not log in or join");
   // Let the join presence broadcasts drain: wait for half a second without traffic.

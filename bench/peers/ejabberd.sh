@@ -27,6 +27,7 @@ listen:
   -
     port: $http_port
     ip: "127.0.0.1"
+    backlog: 4096
     module: ejabberd_http
     request_handlers:
       "/ws": ejabberd_http_ws
@@ -71,7 +72,7 @@ modules:
       max_users: 1000000
 EOF
 echo '{lookup, [file, native]}.' >"$dir/inetrc"
-# The Debian ejabberdctl runs the node as the ejabberd user: give it the folder.
+# The node runs as the ejabberd user: give it the folder.
 cat >"$dir/ejabberdctl.cfg" <<EOF
 ERL_MAX_PORTS=1000000
 ERL_PROCESSES=4000000
@@ -85,7 +86,11 @@ chmod 755 "$dir"
 live_epmd() { { ps -C epmd -o pid=,stat= || true; } | awk '$2 !~ /^Z/ {print $1}'; }
 epmd_before=$(live_epmd)
 ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-ctl=(ejabberdctl --ctl-config "$dir/ejabberdctl.cfg" --config-dir "$dir" --config "$dir/ejabberd.yml"
+# Become the ejabberd user ourselves: ejabberdctl run by root switches with su, whose PAM
+# session drops the open-files limit back to 1024 (the node then refuses connections at ~2,000).
+sudo_cmd=()
+[ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
+ctl=("${sudo_cmd[@]}" setpriv --reuid=ejabberd --regid=ejabberd --init-groups env HOME="$dir" ejabberdctl --ctl-config "$dir/ejabberdctl.cfg" --config-dir "$dir" --config "$dir/ejabberd.yml"
      --spool "$dir/spool" --logs "$dir/logs" --node "$node")
 "${ctl[@]}" foreground >"$dir/stdout.log" 2>&1 &
 ctl_pid=$!
@@ -101,6 +106,9 @@ stop() {
   if [ -z "$epmd_before" ]; then
     for p in $(live_epmd); do kill "$p" 2>/dev/null || true; done
   fi
+  # Keep the node's logs with the results: a crash or a refusal shows there.
+  mkdir -p "$out"
+  cat "$dir/stdout.log" "$dir/logs/"*.log >"$out/ejabberd.log" 2>/dev/null || true
   rm -rf "$dir"
 }
 trap stop EXIT

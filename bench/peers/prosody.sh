@@ -56,6 +56,8 @@ pid=$!
 stop() {
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
+  mkdir -p "$out"
+  cat "$dir/stdout.log" "$dir/prosody.log" >"$out/prosody.log" 2>/dev/null || true
   rm -rf "$dir"
 }
 trap stop EXIT

@@ -23,6 +23,16 @@ def load(results, server, scenario):
         return json.loads(f.readline())
 
 
+def when(results, server, scenario):
+    """The time the result was written and the load average recorded before the server's run."""
+    import datetime
+    path = os.path.join(results, f"{server}-{scenario}.json")
+    t = datetime.datetime.fromtimestamp(os.path.getmtime(path), datetime.timezone.utc).strftime("%H:%M")
+    load_file = os.path.join(results, f"{server}.load")
+    load = open(load_file).read().strip() if os.path.exists(load_file) else "?"
+    return f"{t} UTC, load {load}"
+
+
 def num(v, digits=0):
     if v is None:
         return "–"
@@ -37,32 +47,32 @@ def tables(results, args):
         "",
         "Idle connections (`parley-bench idle`; XMPP: anonymous login, resource bind, initial presence):",
         "",
-        "| server | connections | failed | connects/s | server RSS before → after | bytes per idle connection |",
-        "|---|---|---|---|---|---|",
+        "| server | connections | failed | connects/s | server RSS before → after | bytes per idle connection | measured |",
+        "|---|---|---|---|---|---|---|",
     ]
     for s in SERVERS:
         r = load(results, s, "idle")
         if not r:
-            lines.append(f"| {s} | not measured | | | | |")
+            lines.append(f"| {s} | not measured | | | | | |")
             continue
         lines.append(
             f"| {s} | {num(r['connections'])} | {num(r.get('failed', 0))} | {num(r.get('connects_per_sec'))} | "
             f"{num(r.get('server_rss_bytes_before', 0) / 1048576, 1)} → {num(r['server_rss_bytes'] / 1048576, 1)} MiB | "
-            f"{num(r.get('bytes_per_connection'))} |")
+            f"{num(r.get('bytes_per_connection'))} | {when(results, s, 'idle')} |")
     lines += [
         "",
         "Fan-out (`parley-bench fanout`; XMPP: one MUC room per channel, groupchat messages):",
         "",
         "| server | members | messages (rate) | deliveries | deliveries/s | server CPU | deliveries per server CPU-second | "
-        "latency p50 / p90 / p99 / max | lost / dup / reordered | server RSS |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "latency p50 / p90 / p99 / max | lost / dup / reordered | server RSS | measured |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     fan = {}
     for s in SERVERS:
         r = load(results, s, "fanout")
         fan[s] = r
         if not r:
-            lines.append(f"| {s} | not measured | | | | | | | | |")
+            lines.append(f"| {s} | not measured | | | | | | | | | |")
             continue
         lat = r.get("latency_ms") or {}
         rate = r.get("rate", 0)
@@ -72,7 +82,7 @@ def tables(results, args):
             f"{num(r['deliveries_per_sec'])} | {num(r['server_cpu_seconds'], 2)} s | "
             f"{num(r['deliveries_per_cpu_second'])} | {num(lat.get('p50'), 1)} / {num(lat.get('p90'), 1)} / "
             f"{num(lat.get('p99'), 1)} / {num(lat.get('max'), 1)} ms | {r['lost']} / {r['duplicated']} / "
-            f"{r['reordered']} | {num(r['server_rss_bytes'] / 1048576, 1)} MiB |")
+            f"{r['reordered']} | {num(r['server_rss_bytes'] / 1048576, 1)} MiB | {when(results, s, 'fanout')} |")
     p = fan.get("parley")
     ratios = []
     for s in SERVERS[1:]:

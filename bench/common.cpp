@@ -1,5 +1,7 @@
 #include "common.hpp"
 
+#include <thread>
+
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -304,7 +306,7 @@ void raise_fd_limit() {
   }
 }
 
-bool run_until(asio::io_context& ioc, int timeout_seconds, std::function<bool()> done) {
+bool run_until(asio::io_context& ioc, int timeout_seconds, std::function<bool()> done, int threads) {
   bool finished = false;
   auto deadline = Clock::now() + std::chrono::seconds(timeout_seconds);
   asio::co_spawn(
@@ -323,7 +325,10 @@ bool run_until(asio::io_context& ioc, int timeout_seconds, std::function<bool()>
         ioc.stop();
       },
       asio::detached);
+  std::vector<std::thread> extra;
+  for (int i = 1; i < threads; ++i) extra.emplace_back([&ioc] { ioc.run(); });
   ioc.run();
+  for (auto& t : extra) t.join();
   ioc.restart();
   return finished;
 }

@@ -62,6 +62,7 @@ struct Options {
   std::string xmpp_url;      // ws://host:port/path
   std::string xmpp_domain;
   std::string muc_domain;
+  int client_threads = 2;  // fanout: threads reading the members' sockets
 };
 
 // The server process's resident set (VmRSS) and CPU seconds (utime + stime).
@@ -180,6 +181,7 @@ void raise_fd_limit();
 
 // Runs the io_context until `done()` holds (checked every 5 ms) or the timeout passes.
 // Returns false on timeout.
-bool run_until(asio::io_context& ioc, int timeout_seconds, std::function<bool()> done);
+// Runs `ioc` (on `threads` threads) until done() or the timeout; true when done() came first.
+bool run_until(asio::io_context& ioc, int timeout_seconds, std::function<bool()> done, int threads = 1);
 
 }  // namespace bench

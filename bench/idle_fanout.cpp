@@ -4,10 +4,12 @@
 // fanout: C channels with M members each, every member online; one sender per channel sends
 // over its socket; every member checks each channel's seqs (lost, duplicated, reordered) and
 // the end-to-end latency (send time carried in the message, same-host monotonic clock).
+#include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
@@ -43,17 +45,21 @@ asio::awaitable<void> open_idle(const Options& o, Idle& st, std::string token, i
   st.sockets.push_back(std::move(ws));
 }
 
-struct Member {
-  std::unique_ptr<WebSocket> ws;
-  std::map<std::string, std::int64_t> last_seq;  // per channel
-};
-
 struct FanoutStats {
   std::uint64_t deliveries = 0, lost = 0, duplicated = 0, reordered = 0;
   std::vector<double> latency_ms;
 };
 
-asio::awaitable<void> member_reader(Member& m, FanoutStats& st, std::int64_t& remaining) {
+// One member's socket, read by one coroutine; the io_context may run on several threads, so
+// each member counts on its own and the counts are added up at the end.
+struct Member {
+  std::unique_ptr<WebSocket> ws;
+  std::map<std::string, std::int64_t> last_seq;  // per channel
+  FanoutStats st;
+};
+
+asio::awaitable<void> member_reader(Member& m, std::atomic<std::int64_t>& remaining) {
+  FanoutStats& st = m.st;
   beast::flat_buffer buf;
   for (;;) {
     auto [ec, n] = co_await m.ws->async_read(buf, asio::as_tuple(asio::use_awaitable));
@@ -163,16 +169,17 @@ int run_fanout(const Options& o) {
   ioc.run();
   ioc.restart();
   if (failed) throw std::runtime_error(std::to_string(failed) + " sockets could not connect");
-  FanoutStats st;
   std::int64_t expected = static_cast<std::int64_t>(o.members) * o.channels * o.messages;
-  std::int64_t remaining = expected;
-  for (auto& m : members) asio::co_spawn(ioc, member_reader(m, st, remaining), asio::detached);
+  std::atomic<std::int64_t> remaining{expected};
+  for (auto& m : members) asio::co_spawn(ioc, member_reader(m, remaining), asio::detached);
   double cpu_before = cpu_seconds(o.pid);
   auto start = Clock::now();
   for (int c = 0; c < o.channels; ++c) {
     WebSocket* ws = senders[static_cast<std::size_t>(c)].ws.get();
+    // The sender's writer and drainer share one socket: one strand for both.
+    auto strand = asio::make_strand(ioc);
     asio::co_spawn(
-        ioc,
+        strand,
         [&o, &channel_ids, ws, c]() -> asio::awaitable<void> {
           asio::steady_timer timer(co_await asio::this_coro::executor);
           std::string pad(static_cast<std::size_t>(std::max(0, o.text_bytes - 20)), 'x');
@@ -193,7 +200,7 @@ int run_fanout(const Options& o) {
         asio::detached);
     // Drain the sender's own acks and events so its queue never fills.
     asio::co_spawn(
-        ioc,
+        strand,
         [ws]() -> asio::awaitable<void> {
           beast::flat_buffer buf;
           for (;;) {
@@ -204,7 +211,16 @@ int run_fanout(const Options& o) {
         },
         asio::detached);
   }
-  run_until(ioc, o.timeout_seconds, [&] { return remaining <= 0; });
+  run_until(
+      ioc, o.timeout_seconds, [&] { return remaining.load() <= 0; }, o.client_threads);
+  FanoutStats st;
+  for (auto& m : members) {
+    st.deliveries += m.st.deliveries;
+    st.lost += m.st.lost;
+    st.duplicated += m.st.duplicated;
+    st.reordered += m.st.reordered;
+    st.latency_ms.insert(st.latency_ms.end(), m.st.latency_ms.begin(), m.st.latency_ms.end());
+  }
   Result r;
   r.scenario = "fanout";
   r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
@@ -220,7 +236,8 @@ int run_fanout(const Options& o) {
   r.reordered = st.reordered;
   r.latency_ms = std::move(st.latency_ms);
   r.rss = rss_bytes(o.pid);
-  r.extra = {{"channels", o.channels}, {"rate", o.rate}, {"text_bytes", o.text_bytes}};
+  r.extra = {
+      {"channels", o.channels}, {"rate", o.rate}, {"text_bytes", o.text_bytes}, {"client_threads", o.client_threads}};
   char summary[200];
   std::snprintf(summary, sizeof summary, "fanout: %d channel(s) x %d members, %d messages each (%s)", o.channels,
                 o.members, o.messages, o.rate > 0 ? "paced" : "flat out");

@@ -30,6 +30,7 @@ server:    --spawn PATH (start build/parley on a free port) | --port P --admin-k
 xmpp:      --xmpp-url ws://127.0.0.1:5280/ws --xmpp-domain D --muc-domain rooms.D (idle, fanout)
 options:   --connections N --users U --source-addresses 8 --channels C --members M
            --messages N --rate MSGS_PER_SEC (0: flat out) --text-bytes 100 --timeout SECONDS
+           --client-threads 2 (fanout: threads reading the members' sockets)
            --senders K --via ws|rest (send)  --concurrency K --requests N --page 50 (read)
            --drop-min-ms 50 --drop-max-ms 400 --offline-max-ms 100 (resume)  --json FILE
 )";
@@ -65,6 +66,7 @@ bool parse(int argc, char** argv, bench::Options& o) {
       {"--rate", [&](const std::string& v) { o.rate = std::stod(v); }},
       {"--text-bytes", [&](const std::string& v) { o.text_bytes = std::stoi(v); }},
       {"--timeout", [&](const std::string& v) { o.timeout_seconds = std::stoi(v); }},
+      {"--client-threads", [&](const std::string& v) { o.client_threads = std::max(1, std::stoi(v)); }},
       {"--senders", [&](const std::string& v) { o.senders = std::stoi(v); }},
       {"--via", [&](const std::string& v) { o.via = v; }},
       {"--concurrency", [&](const std::string& v) { o.concurrency = std::stoi(v); }},

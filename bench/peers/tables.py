@@ -41,9 +41,12 @@ def num(v, digits=0):
 
 def tables(results, args):
     lines = [
-        f"Measured {args.started} with `{args.command}` ({args.versions}). Load average (1/5/15 min) "
-        f"before: {args.load}; after: {args.load_after} — other engineers compile on the same two cores, "
-        "so treat absolute figures as a floor; the servers ran back to back under the same conditions.",
+        f"Generated {args.started} by `{args.command}` ({args.versions}); a server's rows come from its "
+        "latest run (`PEERS=\"ejabberd\" bench/run-all.sh` re-measures one server and regenerates the tables). "
+        "Each row says when it was measured and the load average (1/5/15 min) just before that server's run: "
+        "other engineers compile on the same two cores, so treat absolute figures as a floor. "
+        "`lost` counts messages not delivered by the end of the run (`--timeout`, 120 s), whether or not "
+        "the server would have delivered them later.",
         "",
         "Idle connections (`parley-bench idle`; XMPP: anonymous login, resource bind, initial presence):",
         "",

@@ -7,7 +7,8 @@
 // because of speed.
 //   usage: parley-send-bench [--store sqlite|postgres] [--pg-url URL] [--senders K] [--channels C]
 //          [--seconds S] [--warmup S] [--messages N] [--batch-max N] [--window-us N]
-//          [--db-threads N] [--client-threads N] [--text-bytes N] [--no-client-ids] [--data-dir DIR]
+//          [--committers N] [--db-threads N] [--client-threads N] [--text-bytes N] [--no-client-ids]
+//          [--data-dir DIR]
 //   --pg-url names a maintenance database (default: $PARLEY_TEST_PG_URL); the bench creates a
 //   scratch database beside it and drops it afterwards.
 #include <spdlog/spdlog.h>
@@ -52,6 +53,7 @@ struct Options {
   long messages = 0;  // > 0: each sender sends messages / senders, no time limit
   int batch_max = 256;
   int window_us = 0;
+  int committers = 1;
   int db_threads = 4;
   int client_threads = 1;
   int text_bytes = 100;
@@ -100,6 +102,8 @@ Options parse(int argc, char** argv) {
       o.batch_max = static_cast<int>(number(1, 10000));
     } else if (a == "--window-us") {
       o.window_us = static_cast<int>(number(0, 100000));
+    } else if (a == "--committers") {
+      o.committers = static_cast<int>(number(1, 64));
     } else if (a == "--db-threads") {
       o.db_threads = static_cast<int>(number(1, 256));
     } else if (a == "--client-threads") {
@@ -242,7 +246,7 @@ int main(int argc, char** argv) {
     must(Result<Unit>(st->create_app(app, {"pk_bench", "app_bench", "h", 1, std::nullopt})), "app");
     auto app_ptr = std::make_shared<const store::AppRecord>(app);
     for (int i = 0; i < o.senders; ++i) must(st->upsert_user(app.id, "u" + std::to_string(i), {}, 1), "user");
-    chat::ChatService chat(*st, chat::GroupCommitOptions{o.batch_max, o.window_us});
+    chat::ChatService chat(*st, chat::GroupCommitOptions{o.batch_max, o.window_us, o.committers});
     std::vector<std::string> channels;
     for (int c = 0; c < o.channels; ++c) {  // sender s writes into channel s % C, created by u<c>
       chat::NewChannel spec;
@@ -340,10 +344,11 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(batches), mean_batch);
     std::printf(
         "{\"benchmark\":\"send\",\"store\":\"%s\",\"senders\":%d,\"channels\":%d,\"batch_max\":%d,\"window_us\":%d,"
-        "\"client_ids\":%s,\"text_bytes\":%d,\"seconds\":%.2f,\"acked\":%ld,\"errors\":%ld,\"msgs_per_sec\":%.0f,"
+        "\"committers\":%d,\"client_ids\":%s,\"text_bytes\":%d,\"seconds\":%.2f,\"acked\":%ld,\"errors\":%ld,\"msgs_"
+        "per_sec\":%.0f,"
         "\"p50_us\":%.0f,\"p99_us\":%.0f,\"max_us\":%.0f,\"batches\":%llu,\"mean_batch\":%.2f,\"check\":\"%s\"}\n",
-        o.store.c_str(), o.senders, o.channels, o.batch_max, o.window_us, o.client_ids ? "true" : "false", o.text_bytes,
-        secs, acked, errors, rate, p50, p99, max, static_cast<unsigned long long>(batches), mean_batch,
+        o.store.c_str(), o.senders, o.channels, o.batch_max, o.window_us, o.committers, o.client_ids ? "true" : "false",
+        o.text_bytes, secs, acked, errors, rate, p50, p99, max, static_cast<unsigned long long>(batches), mean_batch,
         ok ? "ok" : "failed");
     rc = ok ? 0 : 1;
   }

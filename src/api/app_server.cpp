@@ -97,7 +97,7 @@ struct ApiServer::Impl {
         tenancy(s, c),
         tokens(s, tenancy, c),
         users(s),
-        chat(s, chat::GroupCommitOptions{c.send_batch_max, c.send_batch_window_us}),
+        chat(s, chat::GroupCommitOptions{c.send_batch_max, c.send_batch_window_us, c.send_committers}),
         services{c,  s,  db_pool, metrics, tenancy, tokens, users, chat, auth::RateLimiter(), auth::RateLimiter(),
                  {}, {}, {}},
         router(build_router()),

@@ -378,22 +378,34 @@ struct ChatService::PendingSend {
   SendCallback done;
 };
 
-ChatService::ChatService(store::Store& store, GroupCommitOptions sends)
-    : store_(store),
-      chat_(store.chat()),
-      sends_(std::make_unique<GroupCommitter<PendingSend>>(
-          sends, [this](std::vector<PendingSend>& batch) { commit_sends(batch); })) {}
+ChatService::ChatService(store::Store& store, GroupCommitOptions sends) : store_(store), chat_(store.chat()) {
+  for (int i = 0; i < std::max(1, sends.committers); ++i) {
+    sends_.push_back(std::make_unique<GroupCommitter<PendingSend>>(
+        sends, [this](std::vector<PendingSend>& batch) { commit_sends(batch); }));
+  }
+}
 
 ChatService::~ChatService() { stop_sends(); }
 
-void ChatService::stop_sends() { sends_->stop(); }
+void ChatService::stop_sends() {
+  for (auto& c : sends_) c->stop();
+}
 
-GroupCommitStats ChatService::send_stats() const { return sends_->stats(); }
+GroupCommitStats ChatService::send_stats() const {
+  GroupCommitStats total;
+  for (const auto& c : sends_) {
+    auto s = c->stats();
+    total.batches += s.batches;
+    total.items += s.items;
+  }
+  return total;
+}
 
 void ChatService::send_async(const Caller& who, const std::string& channel_id, OutgoingMessage msg, SendCallback done) {
   PendingSend p{who, channel_id, std::move(msg), tenancy::parse_settings(who.app->settings_json).max_message_bytes,
                 std::move(done)};
-  if (!sends_->submit(p)) p.done(Error{Errc::unavailable, "the server is shutting down; retry"});
+  auto& committer = *sends_[std::hash<std::string>{}(channel_id) % sends_.size()];
+  if (!committer.submit(p)) p.done(Error{Errc::unavailable, "the server is shutting down; retry"});
 }
 
 Result<store::SendResult> ChatService::send(const Caller& who, const std::string& channel_id, OutgoingMessage msg) {

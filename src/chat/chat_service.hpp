@@ -84,7 +84,7 @@ constexpr std::size_t kMaxMentions = 50;
 
 class ChatService {
  public:
-  /// Starts the send committer (one thread; see group_commit.hpp and "Group commit" in
+  /// Starts the send committers (a thread each; see group_commit.hpp and "Group commit" in
   /// docs/architecture.md).
   explicit ChatService(store::Store& store, GroupCommitOptions sends = {});
   ~ChatService();
@@ -186,8 +186,9 @@ class ChatService {
   // order: a channel's message events leave in seq order without a lock.
   std::mutex unpublished_mu_;
   std::condition_variable unpublished_cv_;
-  std::unordered_map<std::string, int> unpublished_;    // guarded by unpublished_mu_: channel -> batches
-  std::unique_ptr<GroupCommitter<PendingSend>> sends_;  // last: its thread uses the members above
+  std::unordered_map<std::string, int> unpublished_;  // guarded by unpublished_mu_: channel -> batches
+  // Last: their threads use the members above. A channel always goes to the same committer.
+  std::vector<std::unique_ptr<GroupCommitter<PendingSend>>> sends_;
 };
 
 /// Role order: owner > admin > moderator > member.

@@ -23,6 +23,7 @@ namespace parley::chat {
 struct GroupCommitOptions {
   int batch_max = 256;  // items per batch, at least 1
   int window_us = 0;    // 0: take only what is already queued
+  int committers = 1;   // ChatService: committers side by side, each owning a stripe of channels
 };
 
 struct GroupCommitStats {

@@ -21,6 +21,7 @@ struct Config {
   int db_threads = 4;            // threads running database work
   int send_batch_max = 256;      // sends committed in one transaction at most (group commit)
   int send_batch_window_us = 0;  // a batch waits this long for more sends; 0: only what is queued
+  int send_committers = 1;       // send batches committed side by side, each for its share of channels
   int max_connections = 10000;
   std::size_t max_body_bytes = 1 << 20;
   std::size_t max_header_bytes = 16 << 10;

@@ -82,6 +82,9 @@ const std::vector<Def>& defs() {
               "Message sends committed together in one transaction at most (group commit)"),
       integer("send-batch-window-us", &Config::send_batch_window_us, 0, 100000,
               "Microseconds a send batch waits for more sends; 0 takes only those queued while the last commit ran"),
+      integer("send-committers", &Config::send_committers, 1, 64,
+              "Send batches committed side by side, each for its own share of channels (PostgreSQL; SQLite has "
+              "one writer)"),
       integer("max-connections", &Config::max_connections, 1, 10000000, "Open connections allowed at once"),
       integer("max-body-bytes", &Config::max_body_bytes, 1, 1LL << 32, "Largest request body accepted (413 above)"),
       integer("max-header-bytes", &Config::max_header_bytes, 512, 1 << 20, "Largest request head accepted (431 above)"),

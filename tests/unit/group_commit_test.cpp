@@ -120,6 +120,48 @@ class GroupCommitTest : public ::testing::TestWithParam<std::string> {
     return page ? *page : std::vector<store::MessageRecord>{};
   }
 
+  // kThreads threads send kPerThread messages each, alternating between the two channels, and
+  // check that each channel holds seqs 1..N, each caller told its own message's seq.
+  void send_concurrently_and_check() {
+    constexpr int kThreads = 8, kPerThread = 60;
+    std::mutex mu;
+    std::map<std::string, std::map<std::int64_t, std::string>> got;  // channel -> seq -> text
+    std::vector<std::thread> threads;
+    std::atomic<int> failures{0};
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int k = 0; k < kPerThread; ++k) {
+          const std::string& ch = channels_[(t + k) % 2];
+          std::string body = "t" + std::to_string(t) + "-" + std::to_string(k);
+          auto r = chat_->send(caller(t), ch, text(body, "c" + std::to_string(t) + "-" + std::to_string(k)));
+          if (!r || r->duplicate) {
+            ++failures;
+            continue;
+          }
+          std::lock_guard lock(mu);
+          EXPECT_EQ(r->message.text, body);
+          EXPECT_TRUE(got[ch].emplace(r->message.seq, body).second) << "seq " << r->message.seq << " given twice";
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(failures.load(), 0);
+    for (const auto& ch : channels_) {
+      auto rows = history(ch);
+      ASSERT_EQ(rows.size(), static_cast<std::size_t>(kThreads * kPerThread / 2));
+      for (std::size_t i = 0; i < rows.size(); ++i) {
+        EXPECT_EQ(rows[i].seq, static_cast<std::int64_t>(i + 1));
+        EXPECT_EQ(got[ch][rows[i].seq], rows[i].text) << "the caller was told another message's seq";
+      }
+      auto c = store_->chat().get_channel("app_a", ch);
+      ASSERT_TRUE(c);
+      EXPECT_EQ(c->last_seq, static_cast<std::int64_t>(rows.size()));
+    }
+    auto stats = chat_->send_stats();
+    EXPECT_EQ(stats.items, static_cast<std::uint64_t>(kThreads * kPerThread));
+    EXPECT_GT(stats.mean_batch(), 1.0) << "concurrent sends were never batched";
+  }
+
   std::filesystem::path dir_;
   std::string db_name_;
   std::string url_;
@@ -129,44 +171,11 @@ class GroupCommitTest : public ::testing::TestWithParam<std::string> {
   std::vector<std::string> channels_;
 };
 
-TEST_P(GroupCommitTest, ConcurrentSendsGetSeqsOneToNPerChannelEachItsOwn) {
-  constexpr int kThreads = 8, kPerThread = 60;
-  std::mutex mu;
-  std::map<std::string, std::map<std::int64_t, std::string>> got;  // channel -> seq -> text
-  std::vector<std::thread> threads;
-  std::atomic<int> failures{0};
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int k = 0; k < kPerThread; ++k) {
-        const std::string& ch = channels_[(t + k) % 2];
-        std::string body = "t" + std::to_string(t) + "-" + std::to_string(k);
-        auto r = chat_->send(caller(t), ch, text(body, "c" + std::to_string(t) + "-" + std::to_string(k)));
-        if (!r || r->duplicate) {
-          ++failures;
-          continue;
-        }
-        std::lock_guard lock(mu);
-        EXPECT_EQ(r->message.text, body);
-        EXPECT_TRUE(got[ch].emplace(r->message.seq, body).second) << "seq " << r->message.seq << " given twice";
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  EXPECT_EQ(failures.load(), 0);
-  for (const auto& ch : channels_) {
-    auto rows = history(ch);
-    ASSERT_EQ(rows.size(), static_cast<std::size_t>(kThreads * kPerThread / 2));
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      EXPECT_EQ(rows[i].seq, static_cast<std::int64_t>(i + 1));
-      EXPECT_EQ(got[ch][rows[i].seq], rows[i].text) << "the caller was told another message's seq";
-    }
-    auto c = store_->chat().get_channel("app_a", ch);
-    ASSERT_TRUE(c);
-    EXPECT_EQ(c->last_seq, static_cast<std::int64_t>(rows.size()));
-  }
-  auto stats = chat_->send_stats();
-  EXPECT_EQ(stats.items, static_cast<std::uint64_t>(kThreads * kPerThread));
-  EXPECT_GT(stats.mean_batch(), 1.0) << "concurrent sends were never batched";
+TEST_P(GroupCommitTest, ConcurrentSendsGetSeqsOneToNPerChannelEachItsOwn) { send_concurrently_and_check(); }
+
+TEST_P(GroupCommitTest, SeveralCommittersKeepEachChannelGapFree) {
+  chat_ = std::make_unique<chat::ChatService>(*store_, chat::GroupCommitOptions{16, 2000, 3});
+  send_concurrently_and_check();
 }
 
 TEST_P(GroupCommitTest, ABadSendInABatchFailsAloneAndLeavesNoGap) {

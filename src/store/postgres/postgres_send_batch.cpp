@@ -286,6 +286,10 @@ MessageRecord unsaved(const QueuedSend& s) {
 
 void run_batch(Connection& c, std::vector<QueuedSend>& batch, const SendRule& rule) {
   Transaction tx(c);
+  // Each array statement touches a few rows per key: index lookups, whatever the planner's
+  // guess of an unnest()'s size (a cached generic plan made while the tables were small would
+  // otherwise keep hashing whole tables).
+  c.exec("SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off");
   auto channels = lock_channels(c, batch);
   Reader reader(c);
   {

@@ -96,7 +96,11 @@ Connection::Connection(const std::string& path) {
     throw SqliteError(rc, msg);
   }
   sqlite3_busy_timeout(db_, 5000);
-  exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;");
+  // Checkpoints every 10,000 WAL pages (~40 MB) instead of 1,000: hot pages rewritten by many
+  // commits are copied back once, which took a third of group commit's time at 1,000.
+  exec(
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
+      "PRAGMA wal_autocheckpoint=10000;");
 }
 
 Connection::~Connection() {

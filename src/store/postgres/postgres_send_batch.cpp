@@ -1,6 +1,7 @@
 #include "store/postgres/postgres_send_batch.hpp"
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <string>
 #include <string_view>
@@ -172,44 +173,38 @@ std::optional<MessageRecord> add_reply(Connection& c, const QueuedSend& s) {
   return read_message(st);
 }
 
-// Allocates each channel's seqs for its accepted sends (in batch order) with one
-// UPDATE … RETURNING, and writes them into the sends' results.
-void allocate_seqs(Connection& c, std::vector<QueuedSend>& batch,
-                   const std::map<ChannelKey, std::vector<std::size_t>>& accepted) {
-  ArrayParam apps, ids, counts, ats;
+// Gives each channel's accepted sends (in batch order) the seqs after its last_seq, as read
+// under the row lock this transaction holds; write_rows moves last_seq past them.
+void assign_seqs(std::vector<QueuedSend>& batch, const std::map<ChannelKey, ChannelRecord>& channels,
+                 const std::map<ChannelKey, std::vector<std::size_t>>& accepted) {
   for (const auto& [k, idx] : accepted) {
-    apps.add(k.first);
-    ids.add(k.second);
-    counts.add(static_cast<std::int64_t>(idx.size()));
-    TimeMs at = 0;
-    for (auto i : idx) at = std::max(at, batch[i].message.created_at);
-    ats.add(at);
-  }
-  auto st = c.prepare(
-      "UPDATE channels c SET last_seq = c.last_seq + k.n, last_message_at = k.at, activity_at = k.at "
-      "FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS k(app_id, id, n, at) "
-      "WHERE c.app_id = k.app_id AND c.id = k.id RETURNING c.app_id, c.id, c.last_seq");
-  st.bind(1, apps.str()).bind(2, ids.str()).bind(3, counts.str()).bind(4, ats.str());
-  std::size_t seen = 0;
-  while (st.step()) {
-    const auto& idx = accepted.at(ChannelKey{st.text(0), st.text(1)});
-    std::int64_t seq = st.int64(2) - static_cast<std::int64_t>(idx.size());
+    std::int64_t seq = channels.at(k).last_seq;
     for (auto i : idx) batch[i].result->message.seq = ++seq;
-    ++seen;
   }
-  if (seen != accepted.size()) throw PgError("", false, "a locked channel row vanished during a send batch");
 }
 
-// Inserts the accepted messages, their mention flags and the read positions they move.
-void write_rows(Connection& c, std::vector<QueuedSend>& batch, const std::vector<std::size_t>& order) {
-  ArrayParam apps, channels, seqs, users, texts, attachments, mentions, parents, client_ids, ats;
+// One statement moves every channel's last_seq with UPDATE … RETURNING (checked against the
+// seqs handed out), inserts the messages and moves the senders' read positions; mention flags
+// follow in their own statements (they may touch a sender's member row again).
+void write_rows(Connection& c, std::vector<QueuedSend>& batch, const std::map<ChannelKey, ChannelRecord>& channels,
+                const std::map<ChannelKey, std::vector<std::size_t>>& accepted, const std::vector<std::size_t>& order) {
+  ArrayParam c_apps, c_ids, c_counts, c_ats;
+  for (const auto& [k, idx] : accepted) {
+    c_apps.add(k.first);
+    c_ids.add(k.second);
+    c_counts.add(static_cast<std::int64_t>(idx.size()));
+    TimeMs at = 0;
+    for (auto i : idx) at = std::max(at, batch[i].message.created_at);
+    c_ats.add(at);
+  }
+  ArrayParam apps, chans, seqs, users, texts, attachments, mentions, parents, client_ids, ats;
   ArrayParam f_apps, f_users, f_channels, f_seqs, f_ats;
   std::map<MemberKey, std::int64_t> read_to, mention_to;
   for (auto i : order) {
     const QueuedSend& s = batch[i];
     const MessageRecord& m = s.result->message;
     apps.add(s.app_id);
-    channels.add(s.channel_id);
+    chans.add(s.channel_id);
     seqs.add(m.seq);
     users.add(m.user_id);
     texts.add(m.text);
@@ -230,16 +225,45 @@ void write_rows(Connection& c, std::vector<QueuedSend>& batch, const std::vector
       t = std::max(t, m.seq);
     }
   }
+  auto member_arrays = [](const std::map<MemberKey, std::int64_t>& to) {
+    std::array<ArrayParam, 4> a;
+    for (const auto& [k, seq] : to) {
+      a[0].add(std::get<0>(k));
+      a[1].add(std::get<1>(k));
+      a[2].add(std::get<2>(k));
+      a[3].add(seq);
+    }
+    return a;
+  };
   {
+    auto r = member_arrays(read_to);
     auto st = c.prepare(
-        "INSERT INTO messages(app_id, channel_id, seq, user_id, text, attachments, mentions, parent_seq, "
-        "client_msg_id, created_at) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], "
-        "$5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10::bigint[])");
-    st.bind(1, apps.str()).bind(2, channels.str()).bind(3, seqs.str()).bind(4, users.str()).bind(5, texts.str());
-    st.bind(6, attachments.str()).bind(7, mentions.str()).bind(8, parents.str()).bind(9, client_ids.str());
-    st.bind(10, ats.str()).run();
+        "WITH ch AS (UPDATE channels c SET last_seq = c.last_seq + k.n, last_message_at = k.at, activity_at = k.at "
+        "FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS k(app_id, id, n, at) "
+        "WHERE c.app_id = k.app_id AND c.id = k.id RETURNING c.app_id, c.id, c.last_seq), "
+        "ins AS (INSERT INTO messages(app_id, channel_id, seq, user_id, text, attachments, mentions, parent_seq, "
+        "client_msg_id, created_at) SELECT * FROM unnest($5::text[], $6::text[], $7::bigint[], $8::text[], "
+        "$9::text[], $10::text[], $11::text[], $12::bigint[], $13::text[], $14::bigint[])), "
+        "rd AS (UPDATE members m SET last_read_seq = GREATEST(m.last_read_seq, k.seq) "
+        "FROM unnest($15::text[], $16::text[], $17::text[], $18::bigint[]) AS k(app_id, channel_id, user_id, seq) "
+        "WHERE m.app_id = k.app_id AND m.channel_id = k.channel_id AND m.user_id = k.user_id) "
+        "SELECT app_id, id, last_seq FROM ch");
+    st.bind(1, c_apps.str()).bind(2, c_ids.str()).bind(3, c_counts.str()).bind(4, c_ats.str());
+    st.bind(5, apps.str()).bind(6, chans.str()).bind(7, seqs.str()).bind(8, users.str()).bind(9, texts.str());
+    st.bind(10, attachments.str()).bind(11, mentions.str()).bind(12, parents.str()).bind(13, client_ids.str());
+    st.bind(14, ats.str());
+    st.bind(15, r[0].str()).bind(16, r[1].str()).bind(17, r[2].str()).bind(18, r[3].str());
+    std::size_t seen = 0;
+    while (st.step()) {
+      ChannelKey k{st.text(0), st.text(1)};
+      auto expect = channels.at(k).last_seq + static_cast<std::int64_t>(accepted.at(k).size());
+      if (st.int64(2) != expect) throw PgError("", false, "channel seq moved under the row lock of a send batch");
+      ++seen;
+    }
+    if (seen != accepted.size()) throw PgError("", false, "a locked channel row vanished during a send batch");
   }
-  if (!mention_to.empty()) {
+  if (mention_to.empty()) return;
+  {
     auto st = c.prepare(
         "INSERT INTO message_flags(app_id, user_id, channel_id, seq, flags, created_at) "
         "SELECT a, u, ch, s, 1, t FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) "
@@ -248,26 +272,12 @@ void write_rows(Connection& c, std::vector<QueuedSend>& batch, const std::vector
     st.bind(1, f_apps.str()).bind(2, f_users.str()).bind(3, f_channels.str()).bind(4, f_seqs.str());
     st.bind(5, f_ats.str()).run();
   }
-  auto move_members = [&](const std::map<MemberKey, std::int64_t>& to, const char* sql) {
-    if (to.empty()) return;
-    ArrayParam a, ch, u, s;
-    for (const auto& [k, seq] : to) {
-      a.add(std::get<0>(k));
-      ch.add(std::get<1>(k));
-      u.add(std::get<2>(k));
-      s.add(seq);
-    }
-    auto st = c.prepare(sql);
-    st.bind(1, a.str()).bind(2, ch.str()).bind(3, u.str()).bind(4, s.str()).run();
-  };
-  move_members(mention_to,
-               "UPDATE members m SET last_mention_seq = GREATEST(m.last_mention_seq, k.seq) "
-               "FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS k(app_id, channel_id, user_id, seq) "
-               "WHERE m.app_id = k.app_id AND m.channel_id = k.channel_id AND m.user_id = k.user_id");
-  move_members(read_to,
-               "UPDATE members m SET last_read_seq = GREATEST(m.last_read_seq, k.seq) "
-               "FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS k(app_id, channel_id, user_id, seq) "
-               "WHERE m.app_id = k.app_id AND m.channel_id = k.channel_id AND m.user_id = k.user_id");
+  auto m = member_arrays(mention_to);
+  auto st = c.prepare(
+      "UPDATE members m SET last_mention_seq = GREATEST(m.last_mention_seq, k.seq) "
+      "FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS k(app_id, channel_id, user_id, seq) "
+      "WHERE m.app_id = k.app_id AND m.channel_id = k.channel_id AND m.user_id = k.user_id");
+  st.bind(1, m[0].str()).bind(2, m[1].str()).bind(3, m[2].str()).bind(4, m[3].str()).run();
 }
 
 MessageRecord unsaved(const QueuedSend& s) {
@@ -284,12 +294,39 @@ MessageRecord unsaved(const QueuedSend& s) {
   return m;
 }
 
+// BEGIN and the batch's planner settings in one round trip; ROLLBACK unless committed. Each
+// array statement touches a few rows per key: index lookups, whatever the planner's guess of an
+// unnest()'s size (a cached generic plan made while the tables were small would otherwise keep
+// hashing whole tables).
+class BatchTransaction {
+ public:
+  explicit BatchTransaction(Connection& c) : c_(c) {
+    c_.exec(
+        "BEGIN; SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; "
+        "SET LOCAL enable_mergejoin = off");
+  }
+  BatchTransaction(const BatchTransaction&) = delete;
+  BatchTransaction& operator=(const BatchTransaction&) = delete;
+  ~BatchTransaction() {
+    if (!done_) {
+      try {
+        c_.exec("ROLLBACK");
+      } catch (...) {  // NOLINT(bugprone-empty-catch): the caller reports the original error
+      }
+    }
+  }
+  void commit() {
+    done_ = true;
+    c_.exec("COMMIT");
+  }
+
+ private:
+  Connection& c_;
+  bool done_ = false;
+};
+
 void run_batch(Connection& c, std::vector<QueuedSend>& batch, const SendRule& rule) {
-  Transaction tx(c);
-  // Each array statement touches a few rows per key: index lookups, whatever the planner's
-  // guess of an unnest()'s size (a cached generic plan made while the tables were small would
-  // otherwise keep hashing whole tables).
-  c.exec("SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off");
+  BatchTransaction tx(c);
   auto channels = lock_channels(c, batch);
   Reader reader(c);
   {
@@ -350,8 +387,8 @@ void run_batch(Connection& c, std::vector<QueuedSend>& batch, const SendRule& ru
     if (key) first_copy.emplace(std::move(*key), i);
   }
   if (!order.empty()) {
-    allocate_seqs(c, batch, accepted);
-    write_rows(c, batch, order);
+    assign_seqs(batch, channels, accepted);
+    write_rows(c, batch, channels, accepted, order);
   }
   tx.commit();
   for (auto [i, first] : repeats) {

@@ -138,6 +138,10 @@ struct ApiServer::Impl {
                              [this] { return static_cast<double>(hub->sessions()); });
     metrics.set_gauge_source("parley_http_open_connections", "Open HTTP connections.",
                              [this] { return static_cast<double>(server.open_connections()); });
+    metrics.set_gauge_source("parley_send_batches", "Message send batches committed (group commit) since start.",
+                             [this] { return static_cast<double>(chat.send_stats().batches); });
+    metrics.set_gauge_source("parley_send_batched_messages", "Message sends taken into batches since start.",
+                             [this] { return static_cast<double>(chat.send_stats().items); });
     server.on_shutdown([this] { ready.store(false); });
   }
 

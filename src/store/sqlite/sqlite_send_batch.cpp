@@ -192,8 +192,8 @@ void send_batch(Pool& pool, std::vector<QueuedSend>& batch, const SendRule& rule
           continue;
         }
       }
-      // Every check is behind us: from here on the send cannot be refused, only the whole batch
-      // can fail (I/O), so no savepoint is needed.
+      // The last check, a reply's parent, writes nothing when it refuses; past it the send cannot
+      // be refused, only the whole batch can fail (I/O), so no savepoint is needed.
       SendResult out;
       if (s.message.parent_seq) {
         out.parent = add_reply(c, s);

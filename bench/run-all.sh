@@ -7,12 +7,12 @@
 # gnuplot.
 #
 #   bench/run-all.sh                       (after: cmake -S . -B build-bench && ninja -C build-bench)
-#   environment: BUILD (build-bench), OUT_DIR (bench-results), CONNECTIONS (10000), MEMBERS (1000),
+#   environment: BUILD (build-bench), OUT_DIR ($BUILD/bench-results), CONNECTIONS (10000), MEMBERS (1000),
 #                CHANNELS (1), MESSAGES (300), RATE (300), TEXT_BYTES (100), PEERS ("parley ejabberd prosody")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${BUILD:=build-bench}"
-: "${OUT_DIR:=bench-results}"
+: "${OUT_DIR:=$BUILD/bench-results}"
 : "${PEERS:=parley ejabberd prosody}"
 export BENCH="$BUILD/parley-bench"
 . bench/peers/common.sh

@@ -118,6 +118,10 @@ struct HttpServer::Impl {
         sock.close(ignored);
         continue;
       }
+      // Responses and events are small and latency-bound: no Nagle delay (which, against a
+      // peer's delayed ACK, stalls a small write for ~40 ms).
+      beast::error_code nec;
+      sock.set_option(tcp::no_delay(true), nec);
       auto exec = sock.get_executor();
       asio::co_spawn(exec, session(std::move(sock)), [](std::exception_ptr e) {
         if (!e) return;

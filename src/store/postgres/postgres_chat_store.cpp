@@ -4,8 +4,8 @@
 #include <cctype>
 #include <limits>
 
+#include "store/chat_rows.hpp"
 #include "store/postgres/pg_db.hpp"
-#include "store/postgres/postgres_chat_rows.hpp"
 #include "store/postgres/postgres_send_batch.hpp"
 
 namespace parley::store::postgres {

@@ -8,8 +8,8 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "store/chat_rows.hpp"
 #include "store/postgres/pg_db.hpp"
-#include "store/postgres/postgres_chat_rows.hpp"
 
 namespace parley::store::postgres {
 

@@ -4,7 +4,7 @@
 #include <cctype>
 #include <limits>
 
-#include "store/sqlite/sqlite_chat_rows.hpp"
+#include "store/chat_rows.hpp"
 #include "store/sqlite/sqlite_db.hpp"
 #include "store/sqlite/sqlite_send_batch.hpp"
 

@@ -59,6 +59,7 @@ class Stmt {
 
   bool is_null(int col) const;
   std::int64_t int64(int col) const;
+  bool boolean(int col) const { return int64(col) != 0; }
   std::string text(int col) const;
   std::string blob(int col) const;
   std::optional<std::int64_t> opt_int64(int col) const;

@@ -7,7 +7,7 @@
 #include <unordered_map>
 #include <utility>
 
-#include "store/sqlite/sqlite_chat_rows.hpp"
+#include "store/chat_rows.hpp"
 #include "store/sqlite/sqlite_db.hpp"
 
 namespace parley::store::sqlite {

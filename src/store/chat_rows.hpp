@@ -1,10 +1,10 @@
 #pragma once
-// Column lists and row readers of the chat tables, shared by the postgres chat store and its
-// group-commit batch writer (postgres_send_batch.cpp).
+// Column lists and row readers of the chat tables, shared by both stores (their chat stores and
+// group-commit batch writers). A Row is a store's statement: text, opt_text, int64, opt_int64
+// and boolean by column index.
 #include "store/chat_types.hpp"
-#include "store/postgres/pg_db.hpp"
 
-namespace parley::store::postgres {
+namespace parley::store {
 
 // Column lists, in the order the read_* functions expect.
 #define CHANNEL_COLS(p)                                                                                                \
@@ -22,7 +22,8 @@ inline constexpr int kMemberCols = 11;
     "thread_participants, " p "reactions, " p "pinned_at"
 inline constexpr int kMessageCols = 17;
 
-inline ChannelRecord read_channel(const Stmt& st, int o = 0) {
+template <class Row>
+ChannelRecord read_channel(const Row& st, int o = 0) {
   ChannelRecord c;
   c.app_id = st.text(o + 0);
   c.id = st.text(o + 1);
@@ -46,7 +47,8 @@ inline ChannelRecord read_channel(const Stmt& st, int o = 0) {
   return c;
 }
 
-inline MemberRecord read_member(const Stmt& st, int o = 0) {
+template <class Row>
+MemberRecord read_member(const Row& st, int o = 0) {
   MemberRecord m;
   m.app_id = st.text(o + 0);
   m.channel_id = st.text(o + 1);
@@ -62,7 +64,8 @@ inline MemberRecord read_member(const Stmt& st, int o = 0) {
   return m;
 }
 
-inline MessageRecord read_message(const Stmt& st, int o = 0) {
+template <class Row>
+MessageRecord read_message(const Row& st, int o = 0) {
   MessageRecord m;
   m.app_id = st.text(o + 0);
   m.channel_id = st.text(o + 1);
@@ -84,4 +87,4 @@ inline MessageRecord read_message(const Stmt& st, int o = 0) {
   return m;
 }
 
-}  // namespace parley::store::postgres
+}  // namespace parley::store

@@ -35,8 +35,9 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 
-// A live connection as the shutdown logic sees it. Fields are touched only on the
-// connection's strand (the posted close runs there too).
+// A live connection as the shutdown and heartbeat logic see it. `ws` is read and written under
+// the server's mutex; the other fields are touched only on the connection's strand (the posted
+// close runs there too).
 struct Conn {
   asio::any_io_executor exec;           // the connection's strand
   beast::tcp_stream* stream = nullptr;  // null once upgraded to a WebSocket

@@ -6,12 +6,12 @@
 # docs/benchmarks.md (nothing else in the file is touched) and draws docs/bench-peers.png with
 # gnuplot.
 #
-#   bench/run-all.sh                       (after: cmake -S . -B build-bench && ninja -C build-bench)
-#   environment: BUILD (build-bench), OUT_DIR ($BUILD/bench-results), CONNECTIONS (10000), MEMBERS (1000),
+#   bench/run-all.sh                       (after scripts/build.sh, which builds build/parley and build/parley-bench)
+#   environment: BUILD (build), OUT_DIR ($BUILD/bench-results), CONNECTIONS (10000), MEMBERS (1000),
 #                CHANNELS (1), MESSAGES (300), RATE (300), TEXT_BYTES (100), PEERS ("parley ejabberd prosody")
 set -euo pipefail
 cd "$(dirname "$0")/.."
-: "${BUILD:=build-bench}"
+: "${BUILD:=build}"
 : "${OUT_DIR:=$BUILD/bench-results}"
 : "${PEERS:=parley ejabberd prosody}"
 export BENCH="$BUILD/parley-bench"

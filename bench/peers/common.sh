@@ -1,7 +1,7 @@
 # Shared by bench/peers/*.sh (sourced, not run): the workload, package installation and the
 # parley-bench runs against an XMPP server. The workload matches bench/run-all.sh's Parley runs.
 
-: "${BENCH:=build-bench/parley-bench}"  # the parley-bench binary
+: "${BENCH:=build/parley-bench}"  # the parley-bench binary
 : "${CONNECTIONS:=10000}"               # idle connections
 : "${MEMBERS:=1000}"                    # fanout: members of the one room
 : "${CHANNELS:=1}"                      # fanout: rooms

@@ -5,13 +5,13 @@
 # the idle and fanout workloads, writes ejabberd-idle.json and ejabberd-fanout.json into OUT_DIR
 # and stops the node it started.
 #
-#   bench/peers/ejabberd.sh [OUT_DIR]    (default build-bench/bench-results/)
+#   bench/peers/ejabberd.sh [OUT_DIR]    (default build/bench-results/)
 #   environment: BENCH, CONNECTIONS, MEMBERS, CHANNELS, MESSAGES, RATE, TEXT_BYTES, TIMEOUT,
 #                EJABBERD_HTTP_PORT (15290)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . bench/peers/common.sh
-out=${1:-build-bench/bench-results}
+out=${1:-build/bench-results}
 http_port=${EJABBERD_HTTP_PORT:-15290}
 node="parleybench$$@localhost"
 

@@ -4,13 +4,13 @@
 # traffic limits), runs the idle and fanout workloads, writes prosody-idle.json and
 # prosody-fanout.json into OUT_DIR and stops the server it started.
 #
-#   bench/peers/prosody.sh [OUT_DIR]     (default build-bench/bench-results/)
+#   bench/peers/prosody.sh [OUT_DIR]     (default build/bench-results/)
 #   environment: BENCH, CONNECTIONS, MEMBERS, CHANNELS, MESSAGES, RATE, TEXT_BYTES, TIMEOUT,
 #                PROSODY_HTTP_PORT (15280), PROSODY_C2S_PORT (15222)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . bench/peers/common.sh
-out=${1:-build-bench/bench-results}
+out=${1:-build/bench-results}
 http_port=${PROSODY_HTTP_PORT:-15280}
 c2s_port=${PROSODY_C2S_PORT:-15222}
 

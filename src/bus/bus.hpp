@@ -19,6 +19,7 @@ struct Envelope {
   std::int64_t seq = 0;
   std::vector<std::string> users;  // extra recipients / users whose subscriptions change
   bool users_only = false;
+  std::string exclude_user;  // not delivered to this user's connections (their own typing)
   std::shared_ptr<const std::string> frame;
 };
 

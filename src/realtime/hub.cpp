@@ -163,7 +163,9 @@ void Hub::deliver(const bus::Envelope& e) {
       if (!e.users_only && !ck.empty()) {
         if (auto it = by_channel_.find(ck); it != by_channel_.end()) {
           subscribers = &it->second;
-          for (Session* s : it->second) s->push(e);
+          for (Session* s : it->second) {
+            if (e.exclude_user.empty() || s->user_id() != e.exclude_user) s->push(e);
+          }
         }
       }
       for (const auto& u : e.users) {
@@ -288,6 +290,7 @@ void Hub::publish_typing(const std::string& app_id, const std::string& channel_i
   e.type = start ? "typing.start" : "typing.stop";
   e.app_id = app_id;
   e.channel_id = channel_id;
+  e.exclude_user = user_id;  // the typer's own devices show no indicator for themselves
   e.frame = std::make_shared<const std::string>(json::serialize(json::object{
       {"type", "event"}, {"event", e.type}, {"channel_id", channel_id}, {"data", json::object{{"user_id", user_id}}}}));
   bus_.publish(e);

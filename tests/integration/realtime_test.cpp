@@ -705,6 +705,9 @@ TEST_F(RealtimeTest, TypingReachesOtherMembersAndStopsByItself) {
   EXPECT_EQ(data_of(*stop)["user_id"], "alice");
   EXPECT_GE(ms_since(start), 550);  // --typing-ttl-ms 600
   EXPECT_EQ(c->until_pong(), Frames{}) << "a non-member saw typing";
+  auto own = a->until_pong();  // everything alice's socket got since her commands' acks
+  EXPECT_TRUE(events(own, "typing.start").empty()) << "the typer got her own typing.start";
+  EXPECT_TRUE(events(own, "typing.stop").empty()) << "the typer got her own typing.stop";
 
   // An explicit stop arrives at once; a non-member may not type.
   auto by_bob = [&](std::string_view event) {

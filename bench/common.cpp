@@ -306,6 +306,48 @@ void raise_fd_limit() {
   }
 }
 
+void DeliveryCounts::count(std::int64_t seq, std::int64_t& last, std::int64_t sent_ns, std::int64_t now_ns) {
+  if (seq == last + 1) {
+    ++deliveries;
+  } else if (seq <= last) {
+    ++(seq == last ? duplicated : reordered);
+  } else {
+    lost += static_cast<std::uint64_t>(seq - last - 1);
+    ++deliveries;
+  }
+  if (seq > last) last = seq;
+  latency_ms.push_back(static_cast<double>(now_ns - sent_ns) / 1e6);
+}
+
+void DeliveryCounts::add(DeliveryCounts&& other) {
+  deliveries += other.deliveries;
+  lost += other.lost;
+  duplicated += other.duplicated;
+  reordered += other.reordered;
+  latency_ms.insert(latency_ms.end(), other.latency_ms.begin(), other.latency_ms.end());
+}
+
+Result fanout_result(const Options& o, const std::string& target, DeliveryCounts&& counts, std::int64_t expected,
+                     double seconds, double server_cpu) {
+  Result r;
+  r.scenario = "fanout";
+  r.target = target;
+  r.seconds = seconds;
+  r.cpu = server_cpu;
+  r.connections = o.members + o.channels;
+  r.members_per_channel = o.members;
+  r.messages_sent = static_cast<std::int64_t>(o.messages) * o.channels;
+  r.deliveries = counts.deliveries;
+  auto accounted = counts.deliveries + counts.lost;
+  r.lost = counts.lost + (static_cast<std::uint64_t>(expected) > accounted ? expected - accounted : 0);
+  r.duplicated = counts.duplicated;
+  r.reordered = counts.reordered;
+  r.latency_ms = std::move(counts.latency_ms);
+  r.rss = rss_bytes(o.pid);
+  r.extra = {{"channels", o.channels}, {"rate", o.rate}, {"text_bytes", o.text_bytes}};
+  return r;
+}
+
 bool run_until(asio::io_context& ioc, int timeout_seconds, std::function<bool()> done, int threads) {
   bool finished = false;
   auto deadline = Clock::now() + std::chrono::seconds(timeout_seconds);

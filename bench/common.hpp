@@ -181,6 +181,22 @@ void raise_fd_limit();
 
 // Runs the io_context until `done()` holds (checked every 5 ms) or the timeout passes.
 // Returns false on timeout.
+// What the recipients of a fan-out saw, per stream (a channel or room as one member sees it):
+// deliveries in order, messages skipped (lost), seen again (duplicated) or out of order.
+struct DeliveryCounts {
+  std::uint64_t deliveries = 0, lost = 0, duplicated = 0, reordered = 0;
+  std::vector<double> latency_ms;
+  /// One message with `seq` on a stream whose last seq is `last` (moved forward), sent at
+  /// `sent_ns` and received at `now_ns` (mono_ns clock).
+  void count(std::int64_t seq, std::int64_t& last, std::int64_t sent_ns, std::int64_t now_ns);
+  void add(DeliveryCounts&& other);
+};
+
+// The fanout scenario's result (`target` parley or xmpp): `expected` deliveries over the
+// measured phase; anything not delivered by the deadline counts as lost.
+Result fanout_result(const Options& o, const std::string& target, DeliveryCounts&& counts, std::int64_t expected,
+                     double seconds, double server_cpu);
+
 // Runs `ioc` (on `threads` threads) until done() or the timeout; true when done() came first.
 bool run_until(asio::io_context& ioc, int timeout_seconds, std::function<bool()> done, int threads = 1);
 

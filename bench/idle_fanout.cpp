@@ -45,21 +45,15 @@ asio::awaitable<void> open_idle(const Options& o, Idle& st, std::string token, i
   st.sockets.push_back(std::move(ws));
 }
 
-struct FanoutStats {
-  std::uint64_t deliveries = 0, lost = 0, duplicated = 0, reordered = 0;
-  std::vector<double> latency_ms;
-};
-
 // One member's socket, read by one coroutine; the io_context may run on several threads, so
 // each member counts on its own and the counts are added up at the end.
 struct Member {
   std::unique_ptr<WebSocket> ws;
   std::map<std::string, std::int64_t> last_seq;  // per channel
-  FanoutStats st;
+  DeliveryCounts st;
 };
 
 asio::awaitable<void> member_reader(Member& m, std::atomic<std::int64_t>& remaining) {
-  FanoutStats& st = m.st;
   beast::flat_buffer buf;
   for (;;) {
     auto [ec, n] = co_await m.ws->async_read(buf, asio::as_tuple(asio::use_awaitable));
@@ -75,19 +69,8 @@ asio::awaitable<void> member_reader(Member& m, std::atomic<std::int64_t>& remain
       const auto& o = v.as_object();
       std::string channel(o.at("channel_id").as_string());
       std::int64_t seq = o.at("seq").as_int64();
-      auto& last = m.last_seq[channel];
-      if (seq == last + 1) {
-        ++st.deliveries;
-      } else if (seq <= last) {
-        ++(seq == last ? st.duplicated : st.reordered);
-      } else {
-        st.lost += static_cast<std::uint64_t>(seq - last - 1);
-        ++st.deliveries;
-      }
-      if (seq > last) last = seq;
       const auto& text = o.at("data").at("message").at("text").as_string();
-      auto t0 = std::strtoll(text.c_str(), nullptr, 10);
-      st.latency_ms.push_back(static_cast<double>(now - t0) / 1e6);
+      m.st.count(seq, m.last_seq[channel], std::strtoll(text.c_str(), nullptr, 10), now);
       --remaining;
     });
     if (remaining <= 0) co_return;
@@ -213,31 +196,12 @@ int run_fanout(const Options& o) {
   }
   run_until(
       ioc, o.timeout_seconds, [&] { return remaining.load() <= 0; }, o.client_threads);
-  FanoutStats st;
-  for (auto& m : members) {
-    st.deliveries += m.st.deliveries;
-    st.lost += m.st.lost;
-    st.duplicated += m.st.duplicated;
-    st.reordered += m.st.reordered;
-    st.latency_ms.insert(st.latency_ms.end(), m.st.latency_ms.begin(), m.st.latency_ms.end());
-  }
-  Result r;
-  r.scenario = "fanout";
-  r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  r.cpu = cpu_seconds(o.pid) - cpu_before;
-  r.connections = o.members + o.channels;
-  r.members_per_channel = o.members;
-  r.messages_sent = static_cast<std::int64_t>(o.messages) * o.channels;
-  r.deliveries = st.deliveries;
-  // Anything not delivered by the deadline counts as lost.
-  auto accounted = st.deliveries + st.lost;
-  r.lost = st.lost + (static_cast<std::uint64_t>(expected) > accounted ? expected - accounted : 0);
-  r.duplicated = st.duplicated;
-  r.reordered = st.reordered;
-  r.latency_ms = std::move(st.latency_ms);
-  r.rss = rss_bytes(o.pid);
-  r.extra = {
-      {"channels", o.channels}, {"rate", o.rate}, {"text_bytes", o.text_bytes}, {"client_threads", o.client_threads}};
+  DeliveryCounts st;
+  for (auto& m : members) st.add(std::move(m.st));
+  Result r =
+      fanout_result(o, "parley", std::move(st), expected, std::chrono::duration<double>(Clock::now() - start).count(),
+                    cpu_seconds(o.pid) - cpu_before);
+  r.extra["client_threads"] = o.client_threads;
   char summary[200];
   std::snprintf(summary, sizeof summary, "fanout: %d channel(s) x %d members, %d messages each (%s)", o.channels,
                 o.members, o.messages, o.rate > 0 ? "paced" : "flat out");

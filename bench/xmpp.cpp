@@ -292,9 +292,7 @@ int run_xmpp_idle(const Options& o) {
 
 namespace {
 
-struct RoomCounts {
-  std::uint64_t deliveries = 0, lost = 0, duplicated = 0, reordered = 0;
-  std::vector<double> latency_ms;
+struct RoomCounts : DeliveryCounts {
   std::int64_t remaining = 0;
   Clock::time_point last_rx = Clock::now();
 };
@@ -306,17 +304,7 @@ void count_groupchat(RoomCounts& st, std::map<std::string, std::int64_t>& last_s
   if (!body) return;  // the subject, or a status message
   std::int64_t seq = 0, t0 = 0;
   if (std::sscanf(body->text.c_str(), "%ld %ld", &seq, &t0) != 2) return;
-  auto& last = last_seq[bare(e.attr("from"))];
-  if (seq == last + 1) {
-    ++st.deliveries;
-  } else if (seq <= last) {
-    ++(seq == last ? st.duplicated : st.reordered);
-  } else {
-    st.lost += static_cast<std::uint64_t>(seq - last - 1);
-    ++st.deliveries;
-  }
-  if (seq > last) last = seq;
-  st.latency_ms.push_back(static_cast<double>(now - t0) / 1e6);
+  st.count(seq, last_seq[bare(e.attr("from"))], t0, now);
   --st.remaining;
 }
 
@@ -449,22 +437,10 @@ int run_xmpp_fanout(const Options& o) {
         asio::detached);
   }
   run_until(ioc, o.timeout_seconds, [&] { return st.remaining <= 0; });
-  Result r;
-  r.scenario = "fanout";
-  r.target = "xmpp";
-  r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  r.cpu = cpu_seconds(o.pid) - cpu_before;
-  r.connections = o.members + o.channels;
-  r.members_per_channel = o.members;
-  r.messages_sent = static_cast<std::int64_t>(o.messages) * o.channels;
-  r.deliveries = st.deliveries;
-  auto accounted = st.deliveries + st.lost;
-  r.lost = st.lost + (static_cast<std::uint64_t>(expected) > accounted ? expected - accounted : 0);
-  r.duplicated = st.duplicated;
-  r.reordered = st.reordered;
-  r.latency_ms = std::move(st.latency_ms);
-  r.rss = rss_bytes(o.pid);
-  r.extra = {{"channels", o.channels}, {"rate", o.rate}, {"text_bytes", o.text_bytes}, {"xmpp_url", o.xmpp_url}};
+  Result r =
+      fanout_result(o, "xmpp", std::move(st), expected, std::chrono::duration<double>(Clock::now() - start).count(),
+                    cpu_seconds(o.pid) - cpu_before);
+  r.extra["xmpp_url"] = o.xmpp_url;
   char summary[200];
   std::snprintf(summary, sizeof summary, "fanout (xmpp MUC): %d room(s) x %d members, %d messages each (%s)",
                 o.channels, o.members, o.messages, o.rate > 0 ? "paced" : "flat out");

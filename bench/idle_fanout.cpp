@@ -17,6 +17,7 @@
 #include <map>
 #include <thread>
 
+#include "frame_reader.hpp"
 #include "scenarios.hpp"
 
 namespace bench {
@@ -45,36 +46,63 @@ asio::awaitable<void> open_idle(const Options& o, Idle& st, std::string token, i
   st.sockets.push_back(std::move(ws));
 }
 
-// One member's socket, read by one coroutine; the io_context may run on several threads, so
-// each member counts on its own and the counts are added up at the end.
+// One member: its socket until the readers take it, then what it saw, per channel. A member is
+// read by one FrameReaders thread only, so its counts need no lock; they are added up at the end.
 struct Member {
   std::unique_ptr<WebSocket> ws;
-  std::map<std::string, std::int64_t> last_seq;  // per channel
+  std::map<std::string, std::int64_t, std::less<>> last_seq;  // per channel
   DeliveryCounts st;
 };
 
-asio::awaitable<void> member_reader(Member& m, std::atomic<std::int64_t>& remaining) {
+// Connects a member and waits for its hello, so that nothing of the server's is left in Beast's
+// buffer when the raw socket goes to the readers.
+asio::awaitable<std::unique_ptr<WebSocket>> connect_member(const Options& o, const std::string& token, int index) {
+  auto ws = co_await connect_parley_ws(o, token, index);
+  if (!ws) co_return nullptr;
   beast::flat_buffer buf;
-  for (;;) {
-    auto [ec, n] = co_await m.ws->async_read(buf, asio::as_tuple(asio::use_awaitable));
-    if (ec) co_return;
-    std::string data = beast::buffers_to_string(buf.data());
-    buf.consume(buf.size());
-    std::int64_t now = mono_ns();
-    for_each_frame(data, [&](std::string_view frame) {
-      if (frame.find("\"message.new\"") == std::string_view::npos) return;
-      boost::system::error_code jec;
-      auto v = json::parse(frame, jec);
-      if (jec) return;
-      const auto& o = v.as_object();
-      std::string channel(o.at("channel_id").as_string());
-      std::int64_t seq = o.at("seq").as_int64();
-      const auto& text = o.at("data").at("message").at("text").as_string();
-      m.st.count(seq, m.last_seq[channel], std::strtoll(text.c_str(), nullptr, 10), now);
-      --remaining;
-    });
-    if (remaining <= 0) co_return;
+  auto [ec, n] = co_await ws->async_read(buf, asio::as_tuple(asio::use_awaitable));
+  if (ec || beast::buffers_to_string(buf.data()).find("\"hello\"") == std::string::npos) co_return nullptr;
+  co_return ws;
+}
+
+std::int64_t leading_number(std::string_view s) {
+  std::int64_t n = 0;
+  for (char ch : s) {
+    if (ch < '0' || ch > '9') break;
+    n = n * 10 + (ch - '0');
   }
+  return n;
+}
+
+// A message.new event: its channel, seq and the send time at the start of its text. The fast
+// path reads Parley's envelope in the order Parley writes it ({"type":"event","event":
+// "message.new","channel_id":…,"seq":…,"data":{"message":{…"text":"<ns> …"}}}); anything else
+// goes through a full JSON parse. False for other events.
+bool read_message_new(std::string_view frame, std::string& channel, std::int64_t& seq, std::int64_t& sent_ns) {
+  static constexpr std::string_view kHead = R"({"type":"event","event":"message.new","channel_id":")";
+  static constexpr std::string_view kSeq = R"(","seq":)";
+  static constexpr std::string_view kText = R"("text":")";
+  if (frame.substr(0, kHead.size()) == kHead) {
+    auto id_end = frame.find('"', kHead.size());
+    auto text = frame.find(kText);
+    if (id_end != std::string_view::npos && frame.substr(id_end, kSeq.size()) == kSeq &&
+        text != std::string_view::npos) {
+      channel.assign(frame.substr(kHead.size(), id_end - kHead.size()));
+      seq = leading_number(frame.substr(id_end + kSeq.size()));
+      sent_ns = leading_number(frame.substr(text + kText.size()));
+      return true;
+    }
+  }
+  if (frame.find("\"message.new\"") == std::string_view::npos) return false;
+  boost::system::error_code jec;
+  auto v = json::parse(frame, jec);
+  if (jec || !v.is_object() || v.as_object().if_contains("event") == nullptr || v.at("event") != "message.new")
+    return false;
+  const auto& o = v.as_object();
+  channel.assign(o.at("channel_id").as_string());
+  seq = o.at("seq").as_int64();
+  sent_ns = leading_number(o.at("data").at("message").at("text").as_string());
+  return true;
 }
 
 }  // namespace
@@ -140,7 +168,7 @@ int run_fanout(const Options& o) {
   std::vector<Member> senders(static_cast<std::size_t>(o.channels));
   int failed = 0;
   auto connect = [&](Member& m, const std::string& token, int index) -> asio::awaitable<void> {
-    m.ws = co_await connect_parley_ws(o, token, index);
+    m.ws = co_await connect_member(o, token, index);
     if (!m.ws) ++failed;
   };
   for (int i = 0; i < o.members; ++i)
@@ -152,9 +180,15 @@ int run_fanout(const Options& o) {
   ioc.run();
   ioc.restart();
   if (failed) throw std::runtime_error(std::to_string(failed) + " sockets could not connect");
+  // The members' sockets go to the epoll readers; the senders stay on the io_context.
+  FrameReaders readers(o.client_threads);
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    auto sock = beast::get_lowest_layer(*members[i].ws).release_socket();
+    readers.add(i, sock.release());
+    members[i].ws.reset();
+  }
   std::int64_t expected = static_cast<std::int64_t>(o.members) * o.channels * o.messages;
   std::atomic<std::int64_t> remaining{expected};
-  for (auto& m : members) asio::co_spawn(ioc, member_reader(m, remaining), asio::detached);
   double cpu_before = cpu_seconds(o.pid);
   auto start = Clock::now();
   for (int c = 0; c < o.channels; ++c) {
@@ -194,14 +228,32 @@ int run_fanout(const Options& o) {
         },
         asio::detached);
   }
-  run_until(
-      ioc, o.timeout_seconds, [&] { return remaining.load() <= 0; }, o.client_threads);
+  std::thread sending([&ioc] { ioc.run(); });
+  auto on_message = [&](std::size_t index, std::string_view data) {
+    Member& m = members[index];
+    std::int64_t now = mono_ns();
+    thread_local std::string channel;
+    for_each_frame(data, [&](std::string_view frame) {
+      std::int64_t seq = 0, sent = 0;
+      if (!read_message_new(frame, channel, seq, sent)) return;
+      auto it = m.last_seq.find(channel);
+      if (it == m.last_seq.end()) it = m.last_seq.emplace(channel, 0).first;
+      m.st.count(seq, it->second, sent, now);
+      remaining.fetch_sub(1, std::memory_order_relaxed);
+    });
+  };
+  readers.run(
+      on_message, [&] { return remaining.load(std::memory_order_relaxed) <= 0; },
+      std::chrono::seconds(o.timeout_seconds));
+  ioc.stop();
+  sending.join();
   DeliveryCounts st;
   for (auto& m : members) st.add(std::move(m.st));
   Result r =
       fanout_result(o, "parley", std::move(st), expected, std::chrono::duration<double>(Clock::now() - start).count(),
                     cpu_seconds(o.pid) - cpu_before);
   r.extra["client_threads"] = o.client_threads;
+  r.extra["connections_ended"] = static_cast<std::int64_t>(readers.ended());
   char summary[200];
   std::snprintf(summary, sizeof summary, "fanout: %d channel(s) x %d members, %d messages each (%s)", o.channels,
                 o.members, o.messages, o.rate > 0 ? "paced" : "flat out");

@@ -4,7 +4,7 @@
 
 namespace parley::net::ws {
 
-Parse parse_header(std::string_view data, std::size_t max_payload, FrameHeader& out) {
+Parse parse_header(std::string_view data, std::size_t max_payload, FrameHeader& out, Sender from) {
   if (data.size() < 2) return Parse::need_more;
   auto b0 = static_cast<std::uint8_t>(data[0]);
   auto b1 = static_cast<std::uint8_t>(data[1]);
@@ -20,7 +20,8 @@ Parse parse_header(std::string_view data, std::size_t max_payload, FrameHeader& 
     case opcode::pong: break;
     default: return Parse::protocol_error;
   }
-  if (!(b1 & 0x80)) return Parse::protocol_error;  // clients must mask
+  const bool masked = (b1 & 0x80) != 0;
+  if (masked != (from == Sender::client)) return Parse::protocol_error;  // clients mask, servers don't
   const bool control = (out.opcode & 0x8) != 0;
   std::uint64_t len = b1 & 0x7F;
   std::size_t pos = 2;
@@ -39,9 +40,13 @@ Parse parse_header(std::string_view data, std::size_t max_payload, FrameHeader& 
   }
   if (control && (!out.fin || len > 125)) return Parse::protocol_error;
   if (!control && len > max_payload) return Parse::too_big;
-  if (data.size() < pos + 4) return Parse::need_more;
-  std::memcpy(out.mask, data.data() + pos, 4);
-  pos += 4;
+  if (masked) {
+    if (data.size() < pos + 4) return Parse::need_more;
+    std::memcpy(out.mask, data.data() + pos, 4);
+    pos += 4;
+  } else {
+    std::memset(out.mask, 0, 4);
+  }
   out.length = len;
   out.header_bytes = pos;
   return Parse::ok;

@@ -1,8 +1,8 @@
 #pragma once
-// RFC 6455 framing as a server sees it: parses the (masked) frames clients send and encodes the
-// (unmasked) headers of the frames the server sends. Pure functions, no I/O: the connection in
-// ws_session.cpp drives them. Why Parley frames WebSocket itself (after Beast's handshake) is
-// in docs/architecture.md ("WebSocket framing").
+// RFC 6455 framing: parses frame headers (the masked frames clients send, or, for a client such
+// as parley-bench, the unmasked frames servers send) and encodes unmasked headers. Pure functions, no I/O: the
+// connection in ws_session.cpp drives them. Why Parley frames WebSocket itself (after Beast's handshake) is in
+// docs/architecture.md ("WebSocket framing").
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -22,20 +22,23 @@ struct FrameHeader {
   bool fin = false;
   std::uint8_t opcode = 0;
   std::uint64_t length = 0;      // payload bytes
-  std::uint8_t mask[4] = {};     // client frames are always masked
+  std::uint8_t mask[4] = {};     // client frames are always masked; all zero for server frames
   std::size_t header_bytes = 0;  // bytes before the payload
 };
 
 enum class Parse {
   need_more,       // not enough bytes for the header yet
   ok,              // header parsed; the payload may still be incomplete
-  protocol_error,  // 1002: reserved bits or opcode, unmasked, bad control frame, bad length
+  protocol_error,  // 1002: reserved bits or opcode, wrong masking, bad control frame, bad length
   too_big,         // 1009: payload over the limit
 };
 
+/// Who sent the frame: clients must mask their frames, servers must not.
+enum class Sender { client, server };
+
 /// Parses the header at the start of `data`. `max_payload` bounds data frames (control frames
 /// are bounded at 125 bytes by the RFC).
-Parse parse_header(std::string_view data, std::size_t max_payload, FrameHeader& out);
+Parse parse_header(std::string_view data, std::size_t max_payload, FrameHeader& out, Sender from = Sender::client);
 
 /// XORs `n` bytes at `p` with the mask, starting at payload offset `offset`.
 void unmask(char* p, std::size_t n, const std::uint8_t mask[4], std::size_t offset = 0);

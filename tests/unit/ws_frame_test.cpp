@@ -107,6 +107,22 @@ TEST(WsFrame, ServerHeadersAreFinalUnmaskedAndMinimal) {
   EXPECT_EQ(len, 70000u);
 }
 
+TEST(WsFrame, AClientParsesTheServersUnmaskedFramesAndRejectsMaskedOnes) {
+  char hdr[10];
+  std::string frame(hdr, encode_header(opcode::text, 300, hdr));
+  frame += std::string(300, 'x');
+  FrameHeader h;
+  ASSERT_EQ(parse_header(frame, 1024, h, Sender::server), Parse::ok);
+  EXPECT_EQ(h.opcode, opcode::text);
+  EXPECT_EQ(h.length, 300u);
+  EXPECT_EQ(h.header_bytes, 4u);
+  EXPECT_EQ(h.mask[0] | h.mask[1] | h.mask[2] | h.mask[3], 0);
+  EXPECT_EQ(parse_header(std::string_view(frame).substr(0, 3), 1024, h, Sender::server), Parse::need_more);
+  // The other way round, each side refuses the other's masking.
+  EXPECT_EQ(parse_header(frame, 1024, h), Parse::protocol_error);
+  EXPECT_EQ(parse_header(client_frame(opcode::text, "hi"), 1024, h, Sender::server), Parse::protocol_error);
+}
+
 TEST(WsFrame, Utf8ValidationAcceptsUnicodeAndRejectsMalformedSequences) {
   EXPECT_TRUE(valid_utf8(""));
   EXPECT_TRUE(valid_utf8("plain ascii {\"a\":1}"));

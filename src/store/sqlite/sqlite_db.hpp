@@ -21,6 +21,8 @@ struct sqlite3_stmt;
 
 namespace parley::store::sqlite {
 
+class Checkpointer;
+
 class SqliteError : public std::runtime_error {
  public:
   SqliteError(int code, const std::string& what) : std::runtime_error(what), code_(code) {}
@@ -84,6 +86,7 @@ class Connection {
   Stmt prepare(std::string_view sql);
   /// Rows changed by the last statement.
   std::int64_t changes() const;
+  sqlite3* handle() const { return db_; }
 
  private:
   sqlite3* db_ = nullptr;
@@ -102,10 +105,17 @@ class Transaction {
   bool done_ = false;
 };
 
-/// A fixed set of connections handed out one caller at a time. Thread-safe.
+/// A fixed set of connections handed out one caller at a time, and the checkpointer that keeps
+/// their WAL short (their commits never checkpoint). Thread-safe.
 class Pool {
  public:
+  /// WAL lengths, in pages, at which the checkpointer copies the WAL back (PASSIVE) and at
+  /// which it makes the next writer start the WAL over (RESTART); see sqlite_checkpointer.hpp.
+  static constexpr int kPassiveCheckpointFrames = 2000;
+  static constexpr int kRestartCheckpointFrames = 40000;
+
   Pool(const std::string& path, int size);
+  ~Pool();
 
   class Lease {
    public:
@@ -121,10 +131,12 @@ class Pool {
   };
 
   Lease acquire();
+  const Checkpointer& checkpointer() const { return *checkpointer_; }
 
  private:
   void release(Connection* c);
 
+  std::unique_ptr<Checkpointer> checkpointer_;  // first: outlives the connections it watches
   std::vector<std::unique_ptr<Connection>> all_;
   std::mutex mu_;
   std::condition_variable cv_;

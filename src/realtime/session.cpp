@@ -257,10 +257,31 @@ awaitable<void> Session::send_message(const json::object& cmd, const std::string
   api::read_outgoing_message(r, cmd, msg);
   if (!valid(r, id)) co_return;
   chat::Caller who{app_, user_id_};
-  auto sent = co_await api::send_message(s_.chat, who, *channel, std::move(msg));
+  if (sends_in_flight_ >= kMaxSendsInFlight) {
+    // Enough of this connection's sends wait for their commit: this one waits too before the
+    // next command is read (back-pressure on a client that outruns the database).
+    auto sent = co_await api::send_message(s_.chat, who, *channel, std::move(msg));
+    answer_send(id, sent);
+    co_return;
+  }
+  // Pipelined: the next command is read while this send waits for its commit. The committer
+  // takes sends in submission order, so a connection's messages to a channel keep their order,
+  // and the answers are posted to the strand in commit order.
+  ++sends_in_flight_;
+  auto ex = co_await boost::asio::this_coro::executor;
+  s_.chat.send_async(who, *channel, std::move(msg),
+                     [self = shared_from_this(), ex, id](Result<store::SendResult> sent) mutable {
+                       boost::asio::post(ex, [self = std::move(self), id = std::move(id), sent = std::move(sent)] {
+                         --self->sends_in_flight_;
+                         self->answer_send(id, sent);
+                       });
+                     });
+}
+
+void Session::answer_send(const std::string& id, const Result<store::SendResult>& sent) {
   if (!sent) {
     error(id, sent.error());
-    co_return;
+    return;
   }
   ack(id, {{"message", chat::to_json(sent->message, {}, false)}, {"duplicate", sent->duplicate}});
 }

@@ -59,6 +59,7 @@ class Session final : public net::WsListener, public std::enable_shared_from_thi
   boost::asio::awaitable<void> handle(const boost::json::object& cmd, const std::string& id);
   boost::asio::awaitable<void> authenticate(const boost::json::object& cmd, const std::string& id);
   boost::asio::awaitable<void> send_message(const boost::json::object& cmd, const std::string& id);
+  void answer_send(const std::string& id, const Result<store::SendResult>& sent);
   boost::asio::awaitable<void> mark_read(const boost::json::object& cmd, const std::string& id);
   boost::asio::awaitable<void> typing(const boost::json::object& cmd, const std::string& id, bool start);
   boost::asio::awaitable<void> watch(const boost::json::object& cmd, const std::string& id, bool on);
@@ -97,6 +98,10 @@ class Session final : public net::WsListener, public std::enable_shared_from_thi
   double tokens_;          // command rate bucket; strand only
   std::int64_t bucket_ms_;
   int rate_strikes_ = 0;
+  /// message.send commands submitted and not yet answered (strand only); up to this many are
+  /// pipelined, beyond it the connection's reading waits for the commit.
+  int sends_in_flight_ = 0;
+  static constexpr int kMaxSendsInFlight = 64;
 };
 
 }  // namespace parley::realtime

@@ -340,6 +340,59 @@ TEST_F(RealtimeTest, ASocketSendIsAckedWithItsSeqAndIsIdempotent) {
   EXPECT_EQ((*empty)["error"].as_object()["code"], "validation_failed") << json::serialize(*empty);
 }
 
+// A connection may send without waiting for each ack: sends are pipelined (up to 64 wait for
+// their commit at once, then reading waits), answered once each, in order, with their seqs.
+class RealtimePipelineTest : public RealtimeTest {
+ protected:
+  void tune(ServerProcess::Options& o) override { o.flag("ws-rate-burst", "1000").flag("ws-rate-per-sec", "1000"); }
+};
+
+TEST_F(RealtimePipelineTest, SendsWrittenBackToBackAreAnsweredInOrderWithConsecutiveSeqs) {
+  auto alice = mint("alice");
+  auto bob = mint("bob");
+  auto ch = create_channel(alice, "group", "Team", {"bob"});
+  auto a = open(alice);
+  auto b = open(bob);
+  constexpr int kSends = 300;  // well past the 64 in flight: both paths
+  constexpr int kBad = 150;    // an empty text: refused, the others unharmed
+  for (int i = 0; i < kSends; ++i) {
+    json::object cmd{{"type", "message.send"},
+                     {"id", "p" + std::to_string(i)},
+                     {"channel_id", ch},
+                     {"text", i == kBad ? "" : "n" + std::to_string(i)}};
+    ASSERT_TRUE(b->send(cmd));
+  }
+  std::vector<std::string> answered;
+  std::vector<std::int64_t> acked_seqs;
+  while (answered.size() < static_cast<std::size_t>(kSends)) {
+    auto f = b->wait_for([](const json::object& x) { return frame_type(x) == "ack" || frame_type(x) == "error"; },
+                         std::chrono::seconds(10));
+    ASSERT_TRUE(f.has_value()) << answered.size() << " answers";
+    std::string id = str((*f)["id"]);
+    answered.push_back(id);
+    if (frame_type(*f) == "ack") {
+      auto m = message_of(*f);
+      EXPECT_EQ(str(m["text"]), "n" + id.substr(1));
+      acked_seqs.push_back(m["seq"].as_int64());
+    } else {
+      EXPECT_EQ(id, "p" + std::to_string(kBad));
+      EXPECT_EQ((*f)["error"].as_object()["code"], "validation_failed");
+    }
+  }
+  std::vector<std::string> in_order;
+  for (int i = 0; i < kSends; ++i) in_order.push_back("p" + std::to_string(i));
+  EXPECT_EQ(answered, in_order);
+  EXPECT_EQ(acked_seqs, range(1, kSends - 1));
+  // The other member hears them in the order they were written.
+  auto got = read_messages(*a, ch, kSends - 1);
+  EXPECT_EQ(seqs(got), range(1, kSends - 1));
+  std::vector<std::string> texts, expected;
+  for (auto& f : got) texts.push_back(str(message_of(f)["text"]));
+  for (int i = 0; i < kSends; ++i)
+    if (i != kBad) expected.push_back("n" + std::to_string(i));
+  EXPECT_EQ(texts, expected);
+}
+
 TEST_F(RealtimeTest, MembershipChangesApplyLive) {
   auto alice = mint("alice");
   auto bob = mint("bob");

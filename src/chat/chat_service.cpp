@@ -20,6 +20,7 @@ namespace {
 Error denied(std::string why) { return Error{Errc::forbidden, std::move(why)}; }
 
 std::string json_list(const std::vector<std::string>& items) {
+  if (items.empty()) return "[]";  // most messages mention nobody
   boost::json::array a;
   for (const auto& s : items) a.emplace_back(s);
   return boost::json::serialize(a);

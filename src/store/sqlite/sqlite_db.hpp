@@ -5,6 +5,7 @@
 // Failures throw SqliteError; the store converts them to Error values at its boundary.
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -89,8 +90,13 @@ class Connection {
   sqlite3* handle() const { return db_; }
 
  private:
+  // Looked up by string_view: a cache hit allocates nothing.
+  struct SqlHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   sqlite3* db_ = nullptr;
-  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  std::unordered_map<std::string, sqlite3_stmt*, SqlHash, std::equal_to<>> cache_;
 };
 
 /// BEGIN IMMEDIATE on construction; ROLLBACK unless commit() was called.

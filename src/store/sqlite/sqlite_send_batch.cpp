@@ -82,17 +82,19 @@ std::optional<MessageRecord> add_reply(Connection& c, const QueuedSend& s) {
   return parent;
 }
 
-// Inserts an accepted message under its seq, with its mention flags.
-void insert_message(Connection& c, const QueuedSend& s, std::int64_t seq) {
+// Inserts an accepted message under `seq`, with its mention flags; false (nothing written) when
+// its client_msg_id is taken: an earlier copy, stored before or earlier in this batch.
+bool insert_message(Connection& c, const QueuedSend& s, std::int64_t seq) {
   const NewMessage& msg = s.message;
   {
     auto st = c.prepare(
         "INSERT INTO messages(app_id, channel_id, seq, user_id, text, attachments, mentions, parent_seq, "
-        "client_msg_id, created_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "client_msg_id, created_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
     st.bind(1, s.app_id).bind(2, s.channel_id).bind(3, seq).bind(4, msg.user_id).bind(5, msg.text);
     st.bind(6, msg.attachments_json).bind(7, msg.mentions_json).bind(8, msg.parent_seq);
     st.bind(9, msg.client_msg_id).bind(10, msg.created_at).run();
   }
+  if (c.changes() == 0) return false;
   for (const auto& who : msg.mentions) {
     auto st = c.prepare(
         "INSERT INTO message_flags(app_id, user_id, channel_id, seq, flags, created_at) VALUES(?, ?, ?, ?, 1, ?) "
@@ -103,19 +105,31 @@ void insert_message(Connection& c, const QueuedSend& s, std::int64_t seq) {
         "WHERE app_id = ?1 AND channel_id = ?2 AND user_id = ?3");
     mt.bind(1, s.app_id).bind(2, s.channel_id).bind(3, who).bind(4, seq).run();
   }
+  return true;
 }
 
-MessageRecord stored_record(const QueuedSend& s, std::int64_t seq) {
+// The message stored earlier under the send's client_msg_id (in this transaction or before).
+std::optional<MessageRecord> earlier_copy(Connection& c, const QueuedSend& s) {
+  if (!s.message.client_msg_id) return std::nullopt;
+  auto st = c.prepare("SELECT " MESSAGE_COLS(
+      "") " FROM messages WHERE app_id = ? AND channel_id = ? AND user_id = ? AND client_msg_id = ?");
+  st.bind(1, s.app_id).bind(2, s.channel_id).bind(3, s.message.user_id).bind(4, *s.message.client_msg_id);
+  if (!st.step()) return std::nullopt;
+  return read_message(st);
+}
+
+// The message as stored; takes the send's strings (nothing reads them after the batch).
+MessageRecord stored_record(QueuedSend& s, std::int64_t seq) {
   MessageRecord m;
   m.app_id = s.app_id;
   m.channel_id = s.channel_id;
   m.seq = seq;
   m.user_id = s.message.user_id;
-  m.text = s.message.text;
-  m.attachments_json = s.message.attachments_json;
-  m.mentions_json = s.message.mentions_json;
+  m.text = std::move(s.message.text);
+  m.attachments_json = std::move(s.message.attachments_json);
+  m.mentions_json = std::move(s.message.mentions_json);
   m.parent_seq = s.message.parent_seq;
-  m.client_msg_id = s.message.client_msg_id;
+  m.client_msg_id = std::move(s.message.client_msg_id);
   m.created_at = s.message.created_at;
   return m;
 }
@@ -132,6 +146,7 @@ struct ChannelTally {
 // guarantees it; anything else is a bug and fails the batch).
 void close_channels(Connection& c, const std::map<std::pair<std::string, std::string>, ChannelTally>& tallies) {
   for (const auto& [key, t] : tallies) {
+    if (t.count == 0) continue;  // only copies of earlier sends
     auto st = c.prepare(
         "UPDATE channels SET last_seq = last_seq + ?3, last_message_at = ?4, activity_at = ?4 "
         "WHERE app_id = ?1 AND id = ?2 RETURNING last_seq");
@@ -160,7 +175,6 @@ void send_batch(Pool& pool, std::vector<QueuedSend>& batch, const SendRule& rule
   Status whole = with_conn(pool, [&](Connection& c) -> Status {
     Transaction tx(c);  // BEGIN IMMEDIATE: the writer lock, across processes, until the commit
     Reader reader(c);
-    std::unordered_map<std::string, std::size_t> stored;  // idempotency key -> index of its send
     std::map<std::pair<std::string, std::string>, ChannelTally> tallies;
     std::map<std::tuple<std::string, std::string, std::string>, std::int64_t> read_to;
     for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -174,44 +188,37 @@ void send_batch(Pool& pool, std::vector<QueuedSend>& batch, const SendRule& rule
         s.result = std::move(ok).error();
         continue;
       }
-      std::string key;
-      if (s.message.client_msg_id) {
-        key = key_of({&s.app_id, &s.channel_id, &s.message.user_id, &*s.message.client_msg_id});
-        if (auto it = stored.find(key); it != stored.end()) {
-          SendResult first = *batch[it->second].result;
-          first.duplicate = true;
-          first.parent.reset();
-          s.result = std::move(first);
-          continue;
-        }
-        auto st = c.prepare("SELECT " MESSAGE_COLS(
-            "") " FROM messages WHERE app_id = ? AND channel_id = ? AND user_id = ? AND client_msg_id = ?");
-        st.bind(1, s.app_id).bind(2, s.channel_id).bind(3, s.message.user_id).bind(4, *s.message.client_msg_id);
-        if (st.step()) {
-          s.result = SendResult{read_message(st), true, std::nullopt};
-          continue;
-        }
-      }
-      // The last check, a reply's parent, writes nothing when it refuses; past it the send cannot
-      // be refused, only the whole batch can fail (I/O), so no savepoint is needed.
       SendResult out;
       if (s.message.parent_seq) {
+        // A reply writes its parent before its own row, so an earlier copy is looked for first;
+        // the parent check is the last one, and writes nothing when it refuses.
+        if (auto copy = earlier_copy(c, s)) {
+          s.result = SendResult{std::move(*copy), true, std::nullopt};
+          continue;
+        }
         out.parent = add_reply(c, s);
         if (!out.parent) {
           s.result = violates("parent_seq", "names no message of this channel that can take replies");
           continue;
         }
       }
+      // Past the checks a send cannot be refused, only found to be a copy (its insert writes
+      // nothing) or fail with the whole batch (I/O), so no savepoint is needed.
       auto [t, fresh] = tallies.try_emplace({s.app_id, s.channel_id});
       if (fresh) t->second.first_seq = channel->last_seq + 1;
-      std::int64_t seq = t->second.first_seq + t->second.count++;
+      std::int64_t seq = t->second.first_seq + t->second.count;
+      if (!insert_message(c, s, seq)) {
+        auto copy = earlier_copy(c, s);
+        if (!copy) throw SqliteError(0, "message seq taken during a send batch");
+        s.result = SendResult{std::move(*copy), true, std::nullopt};
+        continue;
+      }
+      ++t->second.count;
       t->second.last_at = std::max(t->second.last_at, s.message.created_at);
-      insert_message(c, s, seq);
       auto& r = read_to[{s.app_id, s.channel_id, s.message.user_id}];
       r = std::max(r, seq);
       out.message = stored_record(s, seq);
       s.result = std::move(out);
-      if (!key.empty()) stored.emplace(std::move(key), i);
     }
     close_channels(c, tallies);
     mark_senders_read(c, read_to);

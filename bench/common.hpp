@@ -62,7 +62,8 @@ struct Options {
   std::string xmpp_url;      // ws://host:port/path
   std::string xmpp_domain;
   std::string muc_domain;
-  int client_threads = 2;  // fanout: threads reading the members' sockets
+  int client_threads = 2;     // fanout: threads reading the members' sockets
+  int client_poll_us = 1000;  // fanout: readers poll at this interval (0: block in epoll_wait)
 };
 
 // The server process's resident set (VmRSS) and CPU seconds (utime + stime).

@@ -30,7 +30,7 @@ struct FrameReaders::Thread {
   std::vector<std::unique_ptr<Conn>> conns;
 };
 
-FrameReaders::FrameReaders(int threads) {
+FrameReaders::FrameReaders(int threads, int poll_us) : poll_us_(poll_us) {
   for (int i = 0; i < std::max(1, threads); ++i) {
     auto t = std::make_unique<Thread>();
     t->epfd = ::epoll_create1(EPOLL_CLOEXEC);
@@ -82,7 +82,11 @@ void FrameReaders::read_thread(Thread& t, const OnMessage& on_message, const std
       return;
     }
     if (std::chrono::steady_clock::now() > deadline) return;
-    int n = ::epoll_wait(t.epfd, events, kEvents, 20);
+    int n = ::epoll_wait(t.epfd, events, kEvents, poll_us_ > 0 ? 0 : 20);
+    if (n == 0 && poll_us_ > 0) {
+      std::this_thread::sleep_for(std::chrono::microseconds(poll_us_));
+      continue;
+    }
     for (int i = 0; i < n; ++i) {
       auto& c = *static_cast<Conn*>(events[i].data.ptr);
       if (!c.open) continue;

@@ -25,7 +25,9 @@ class FrameReaders {
   /// A complete text or binary message of connection `index` (fragments joined).
   using OnMessage = std::function<void(std::size_t index, std::string_view message)>;
 
-  explicit FrameReaders(int threads);
+  /// `poll_us` > 0: a thread with nothing to read sleeps that long instead of blocking in
+  /// epoll_wait (see docs/benchmarks.md: on loopback the sender pays for waking the reader).
+  explicit FrameReaders(int threads, int poll_us = 0);
   ~FrameReaders();  // closes the descriptors
   FrameReaders(const FrameReaders&) = delete;
   FrameReaders& operator=(const FrameReaders&) = delete;
@@ -51,6 +53,7 @@ class FrameReaders {
   bool consume(Conn& c, std::string_view data, std::size_t& used, const OnMessage& on_message);
 
   std::vector<std::unique_ptr<Thread>> threads_;
+  int poll_us_ = 0;
   std::atomic<std::size_t> ended_{0};
 };
 

@@ -181,7 +181,7 @@ int run_fanout(const Options& o) {
   ioc.restart();
   if (failed) throw std::runtime_error(std::to_string(failed) + " sockets could not connect");
   // The members' sockets go to the epoll readers; the senders stay on the io_context.
-  FrameReaders readers(o.client_threads);
+  FrameReaders readers(o.client_threads, o.client_poll_us);
   for (std::size_t i = 0; i < members.size(); ++i) {
     auto sock = beast::get_lowest_layer(*members[i].ws).release_socket();
     readers.add(i, sock.release());
@@ -253,6 +253,7 @@ int run_fanout(const Options& o) {
       fanout_result(o, "parley", std::move(st), expected, std::chrono::duration<double>(Clock::now() - start).count(),
                     cpu_seconds(o.pid) - cpu_before);
   r.extra["client_threads"] = o.client_threads;
+  r.extra["client_poll_us"] = o.client_poll_us;
   r.extra["connections_ended"] = static_cast<std::int64_t>(readers.ended());
   char summary[200];
   std::snprintf(summary, sizeof summary, "fanout: %d channel(s) x %d members, %d messages each (%s)", o.channels,

@@ -31,6 +31,9 @@ xmpp:      --xmpp-url ws://127.0.0.1:5280/ws --xmpp-domain D --muc-domain rooms.
 options:   --connections N --users U --source-addresses 8 --channels C --members M
            --messages N --rate MSGS_PER_SEC (0: flat out) --text-bytes 100 --timeout SECONDS
            --client-threads 2 (fanout: threads reading the members' sockets)
+           --client-poll-us 1000 (fanout: a reader with nothing to read sleeps this long instead
+             of blocking in epoll_wait; 0 blocks. On loopback the server pays to wake a blocked
+             reader on every send, which a client on another machine would not cost it)
            --senders K --via ws|rest (send)  --concurrency K --requests N --page 50 (read)
            --drop-min-ms 50 --drop-max-ms 400 --offline-max-ms 100 (resume)  --json FILE
 )";
@@ -67,6 +70,7 @@ bool parse(int argc, char** argv, bench::Options& o) {
       {"--text-bytes", [&](const std::string& v) { o.text_bytes = std::stoi(v); }},
       {"--timeout", [&](const std::string& v) { o.timeout_seconds = std::stoi(v); }},
       {"--client-threads", [&](const std::string& v) { o.client_threads = std::max(1, std::stoi(v)); }},
+      {"--client-poll-us", [&](const std::string& v) { o.client_poll_us = std::max(0, std::stoi(v)); }},
       {"--senders", [&](const std::string& v) { o.senders = std::stoi(v); }},
       {"--via", [&](const std::string& v) { o.via = v; }},
       {"--concurrency", [&](const std::string& v) { o.concurrency = std::stoi(v); }},

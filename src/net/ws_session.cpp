@@ -62,7 +62,9 @@ constexpr std::size_t kReadChunk = 16384;
 // (no allocation, no handler posted). What the socket does not take right away is queued and
 // written by the strand; frames queued meanwhile go out together as one newline-separated
 // message. The file descriptor is closed only on the strand after `fd_closed_` is set under the
-// mutex, so a direct write never touches a closed (or reused) descriptor.
+// mutex, so a direct write never touches a closed (or reused) descriptor; the flusher's write,
+// which runs without the mutex, marks itself (`flushing_`) and closes the descriptor itself when
+// a close came meanwhile.
 //
 // There is no per-connection timer: the server calls heartbeat() for every connection a few
 // times per idle timeout.
@@ -144,9 +146,49 @@ class WsSession final : public WsPeer, public WsControl, public std::enable_shar
       if (i) iov.push_back({const_cast<char*>(&newline), 1});
       iov.push_back({const_cast<char*>(frames[i]->data()), frames[i]->size()});
     }
-    write_now(lock, iov.data(), static_cast<int>(iov.size()));
-    if (lock.owns_lock()) lock.unlock();
+    // The system call runs without the mutex, so that the hub's send() to this connection
+    // meanwhile only queues instead of sleeping on the lock: writing_ keeps every other writer
+    // away and flushing_ keeps the descriptor open (hard_close() leaves closing it to us).
+    writing_ = true;
+    flushing_ = true;
+    const int fd = fd_;
+    lock.unlock();
+    msghdr msg{};
+    msg.msg_iov = iov.data();
+    msg.msg_iovlen = iov.size();
+    ssize_t sent;
+    do {
+      sent = ::sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (sent < 0 && errno == EINTR);
+    const bool failed = sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK;
+    lock.lock();
+    flushing_ = false;
+    writing_ = false;
+    if (fd_closed_) {
+      const bool close_socket = close_deferred_;
+      close_deferred_ = false;
+      lock.unlock();
+      frames.clear();
+      if (close_socket) close_socket_on_strand();
+      return;
+    }
+    if (failed) {
+      lock.unlock();
+      frames.clear();
+      hard_close();  // reset by the peer: the read side sees it too and ends the session
+      return;
+    }
+    keep_unsent(iov.data(), iov.size(), static_cast<std::size_t>(std::max<ssize_t>(sent, 0)));
     frames.clear();
+    if (!partial_.empty() || !control_out_.empty() || !close_frame_.empty()) {
+      start_writer(lock);  // the rest of the message first, then control frames, then the close
+      return;
+    }
+    if (!queue_.empty() && !dirty_) {  // frames that came while the socket was being written
+      dirty_ = true;
+      lock.unlock();
+      flush_later(flusher_->impl(), shared_from_this());
+    }
   }
 
   void close(std::uint16_t code, std::string reason) override { begin_close(code, reason, false); }
@@ -420,7 +462,14 @@ class WsSession final : public WsPeer, public WsControl, public std::enable_shar
     }
     auto done = static_cast<std::size_t>(std::max<ssize_t>(sent, 0));
     if (done == total) return;
-    for (int i = 0; i < n; ++i) {
+    keep_unsent(iov, static_cast<std::size_t>(n), done);
+    start_writer(lock);
+  }
+
+  // Under mu_: keeps in `partial_` what a direct write of `iov` left unsent after `done` bytes.
+  void keep_unsent(const iovec* iov, std::size_t n, std::size_t done) {
+    const std::size_t before = partial_.size();
+    for (std::size_t i = 0; i < n; ++i) {
       auto* p = static_cast<const char*>(iov[i].iov_base);
       auto len = iov[i].iov_len;
       if (done >= len) {
@@ -430,8 +479,7 @@ class WsSession final : public WsPeer, public WsControl, public std::enable_shar
       partial_.append(p + done, len - done);
       done = 0;
     }
-    queued_bytes_ += partial_.size();
-    start_writer(lock);
+    queued_bytes_ += partial_.size() - before;
   }
 
   // Under mu_: makes sure the strand's writer runs (it drains everything queued).
@@ -573,7 +621,15 @@ class WsSession final : public WsPeer, public WsControl, public std::enable_shar
       std::string().swap(control_out_);
       std::string().swap(close_frame_);
       queued_bytes_ = 0;
+      if (flushing_) {  // the flusher is in sendmsg() on the descriptor: it closes it after
+        close_deferred_ = true;
+        return;
+      }
     }
+    close_socket_on_strand();
+  }
+
+  void close_socket_on_strand() {
     asio::dispatch(sock_.get_executor(), [self = shared_from_this()] {
       beast::error_code ignored;
       self->sock_.shutdown(tcp::socket::shutdown_both, ignored);
@@ -642,7 +698,9 @@ class WsSession final : public WsPeer, public WsControl, public std::enable_shar
   bool close_sent_ = false;
   bool close_after_write_ = false;
   bool fd_closed_ = false;
-  bool dirty_ = false;  // waiting for the flusher
+  bool dirty_ = false;           // waiting for the flusher
+  bool flushing_ = false;        // the flusher writes to the descriptor without holding mu_
+  bool close_deferred_ = false;  // hard_close() came during that write: the flusher closes
 
   std::atomic<std::int64_t> last_rx_ms_{0};
   std::atomic<std::int64_t> close_deadline_ms_{0};

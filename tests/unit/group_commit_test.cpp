@@ -280,7 +280,110 @@ TEST_P(GroupCommitTest, SendsAfterStopFailRetryably) {
   EXPECT_EQ(r.error().code, Errc::unavailable);
 }
 
+// PostgreSQL sends a batch in two pipeline flights (reads, then writes and COMMIT); the rule
+// runs between them. These break the second flight on purpose.
+class PipelineTest : public GroupCommitTest {
+ protected:
+  void SetUp() override {
+    if (GetParam() != "postgres") GTEST_SKIP() << "PostgreSQL only (pipeline mode)";
+    GroupCommitTest::SetUp();
+  }
+  std::vector<store::QueuedSend> batch_of(int n, const std::string& prefix) {
+    std::vector<store::QueuedSend> batch(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      auto& q = batch[static_cast<std::size_t>(i)];
+      q.app_id = "app_a";
+      q.channel_id = channels_[static_cast<std::size_t>(i % 2)];
+      q.message.user_id = user(1 + i % (kUsers - 1));
+      q.message.text = prefix + std::to_string(i);
+      q.message.client_msg_id = prefix + std::to_string(i);
+      q.message.created_at = 1;
+    }
+    return batch;
+  }
+  // Runs SQL on a connection of its own (not the store's).
+  void on_the_side(const std::string& sql) { store::postgres::Connection(url_).exec(sql); }
+};
+
+TEST_P(PipelineTest, AConnectionLostMidBatchFailsTheWholeBatchRetryably) {
+  auto batch = batch_of(6, "lost");
+  bool killed = false;
+  store_->chat().send_batch(
+      batch, [&](std::size_t, const store::ChannelRecord&, store::QueuedSend&, store::SendReader&) -> Status {
+        if (!killed) {  // the batch's backend is idle in its transaction, between the two flights
+          killed = true;
+          on_the_side(
+              "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = current_database() "
+              "AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'");
+        }
+        return ok_status();
+      });
+  ASSERT_TRUE(killed);
+  for (auto& q : batch) {
+    ASSERT_FALSE(q.result);
+    EXPECT_EQ(q.result.error().code, Errc::unavailable) << q.result.error().message;
+  }
+  EXPECT_TRUE(history(channels_[0]).empty());
+  EXPECT_TRUE(history(channels_[1]).empty());
+  // The connection is made again for the next batch.
+  auto next = batch_of(4, "after");
+  store_->chat().send_batch(
+      next, [](std::size_t, const store::ChannelRecord&, store::QueuedSend&, store::SendReader&) -> Status {
+        return ok_status();
+      });
+  for (auto& q : next) ASSERT_TRUE(q.result) << q.result.error().message;
+  EXPECT_EQ(history(channels_[0]).size(), 2u);
+  EXPECT_EQ(next[0].result->message.seq, 1);
+}
+
+TEST_P(PipelineTest, AWriteThatFailsInTheLastFlightCommitsNothingOfTheBatch) {
+  auto batch = batch_of(6, "clash");
+  store::postgres::Connection side(url_);
+  bool clashed = false;
+  store_->chat().send_batch(
+      batch, [&](std::size_t, const store::ChannelRecord&, store::QueuedSend&, store::SendReader&) -> Status {
+        if (!clashed) {  // takes seq 1 of channel 0 behind the batch's back (no row lock stops an insert)
+          clashed = true;
+          side.exec("INSERT INTO messages(app_id, channel_id, seq, user_id, text, created_at) VALUES ('app_a', '" +
+                    channels_[0] + "', 1, 'u1', 'intruder', 1)");
+        }
+        return ok_status();
+      });
+  for (auto& q : batch) {
+    ASSERT_FALSE(q.result);
+    EXPECT_EQ(q.result.error().code, Errc::conflict) << q.result.error().message;
+  }
+  auto rows = history(channels_[0]);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].text, "intruder");
+  EXPECT_TRUE(history(channels_[1]).empty()) << "the COMMIT behind the failed write must not commit";
+  auto c1 = store_->chat().get_channel("app_a", channels_[1]);
+  ASSERT_TRUE(c1);
+  EXPECT_EQ(c1->last_seq, 0);
+}
+
+TEST_P(PipelineTest, ASendTheDatabaseCannotStoreFailsAloneInAPipelinedBatch) {
+  auto batch = batch_of(5, "nul");
+  batch[2].message.text = std::string("a\0b", 3);
+  store_->chat().send_batch(
+      batch, [](std::size_t, const store::ChannelRecord&, store::QueuedSend&, store::SendReader&) -> Status {
+        return ok_status();
+      });
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (i == 2) {
+      ASSERT_FALSE(batch[i].result);
+      EXPECT_EQ(batch[i].result.error().code, Errc::validation_failed);
+    } else {
+      ASSERT_TRUE(batch[i].result) << batch[i].result.error().message;
+    }
+  }
+  EXPECT_EQ(history(channels_[0]).size(), 2u);
+  EXPECT_EQ(history(channels_[1]).size(), 2u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, GroupCommitTest, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(Stores, PipelineTest, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

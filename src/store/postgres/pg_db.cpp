@@ -96,19 +96,41 @@ Stmt& Stmt::bind_null(int idx) {
   return *this;
 }
 
-void Stmt::execute() {
+namespace {
+struct Params {
   std::vector<const char*> values;
   std::vector<int> lengths;
-  for (const auto& v : values_) {
-    values.push_back(v ? v->c_str() : nullptr);
-    lengths.push_back(v ? static_cast<int>(v->size()) : 0);
+  explicit Params(const std::vector<std::optional<std::string>>& in) {
+    for (const auto& v : in) {
+      values.push_back(v ? v->c_str() : nullptr);
+      lengths.push_back(v ? static_cast<int>(v->size()) : 0);
+    }
   }
-  pg_result* res = PQexecPrepared(conn_.conn_, name_.c_str(), static_cast<int>(values.size()), values.data(),
-                                  lengths.data(), formats_.data(), 0);
+};
+}  // namespace
+
+void Stmt::execute() {
+  Params p(values_);
+  pg_result* res = PQexecPrepared(conn_.conn_, name_.c_str(), static_cast<int>(p.values.size()), p.values.data(),
+                                  p.lengths.data(), formats_.data(), 0);
   auto status = PQresultStatus(res);
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) conn_.fail(res, "query");
+  take(res);
+}
+
+void Stmt::send() {
+  Params p(values_);
+  if (!PQsendQueryPrepared(conn_.conn_, name_.c_str(), static_cast<int>(p.values.size()), p.values.data(),
+                           p.lengths.data(), formats_.data(), 0)) {
+    conn_.fail(nullptr, "send");
+  }
+}
+
+void Stmt::take(pg_result* res) {
+  PQclear(res_);
   res_ = res;
   rows_ = PQntuples(res_);
+  row_ = -1;
   std::int64_t changed = 0;
   const char* n = PQcmdTuples(res_);
   std::from_chars(n, n + std::char_traits<char>::length(n), changed);
@@ -242,6 +264,78 @@ void Connection::ready() {
   }
   auto tx = PQtransactionStatus(conn_);
   if (tx == PQTRANS_INTRANS || tx == PQTRANS_INERROR) exec("ROLLBACK");
+}
+
+// ---- Pipeline --------------------------------------------------------------------------------
+
+Pipeline::Pipeline(Connection& c) : c_(c) {
+  if (!PQenterPipelineMode(c_.conn_)) c_.fail(nullptr, "pipeline");
+}
+
+Pipeline::~Pipeline() {
+  drain();
+  if (!PQexitPipelineMode(c_.conn_)) {
+    // Only when results are still unread, which drain() rules out unless the connection broke;
+    // a broken connection is reset when next leased.
+    spdlog::debug("postgres: cannot leave pipeline mode: {}", trimmed(PQerrorMessage(c_.conn_)));
+  }
+}
+
+void Pipeline::send(Stmt& st) { st.send(); }
+
+void Pipeline::send(const char* sql) {
+  if (!PQsendQueryParams(c_.conn_, sql, 0, nullptr, nullptr, nullptr, nullptr, 0)) c_.fail(nullptr, "send");
+}
+
+void Pipeline::sync() {
+  if (!PQpipelineSync(c_.conn_)) c_.fail(nullptr, "pipeline sync");
+  synced_ = true;
+}
+
+// A statement's result, then the NULL that ends it. A failed statement throws; those after it
+// (up to the sync) come back PGRES_PIPELINE_ABORTED, and drain() reads them.
+pg_result* Pipeline::next(std::string_view context) {
+  pg_result* res = PQgetResult(c_.conn_);
+  if (!res) c_.fail(nullptr, context);  // the connection broke
+  auto status = PQresultStatus(res);
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) c_.fail(res, context);
+  if (pg_result* extra = PQgetResult(c_.conn_)) {
+    PQclear(extra);
+    PQclear(res);
+    throw PgError("", false, std::string(context) + ": more than one result for a statement");
+  }
+  return res;
+}
+
+void Pipeline::receive(Stmt& st) { st.take(next("query")); }
+
+void Pipeline::receive(const char* sql) {
+  pg_result* res = next(sql);
+  bool rolled_back = std::string_view(sql) == "COMMIT" && std::string_view(PQcmdStatus(res)) == "ROLLBACK";
+  PQclear(res);
+  if (rolled_back) throw PgError("40000", false, "commit: the transaction was rolled back");
+}
+
+// Reads results up to the sync point (or until the connection is gone), so the connection can
+// leave pipeline mode.
+void Pipeline::drain() {
+  if (drained_) return;
+  drained_ = true;
+  if (!synced_) {
+    // Statements were queued but never sent: send them with a sync, to be skipped or run
+    // and discarded; the transaction is rolled back after anyway.
+    if (!PQpipelineSync(c_.conn_)) return;
+  }
+  for (int nulls = 0; PQstatus(c_.conn_) == CONNECTION_OK;) {
+    pg_result* res = PQgetResult(c_.conn_);
+    if (!res) {
+      if (++nulls > 1000) return;  // defensive: never spin on a confused connection
+      continue;
+    }
+    bool sync = PQresultStatus(res) == PGRES_PIPELINE_SYNC;
+    PQclear(res);
+    if (sync) return;
+  }
 }
 
 // ---- Transaction -----------------------------------------------------------------------------

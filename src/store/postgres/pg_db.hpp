@@ -51,6 +51,14 @@ class Connection;
 class Stmt {
  public:
   Stmt(Connection& c, std::string name) : conn_(c), name_(std::move(name)) {}
+  Stmt(Stmt&& o) noexcept
+      : conn_(o.conn_),
+        name_(std::move(o.name_)),
+        values_(std::move(o.values_)),
+        formats_(std::move(o.formats_)),
+        res_(std::exchange(o.res_, nullptr)),
+        rows_(o.rows_),
+        row_(o.row_) {}
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
   ~Stmt();
@@ -69,7 +77,8 @@ class Stmt {
     return v ? bind(idx, *v) : bind_null(idx);
   }
 
-  /// Executes on the first call; then moves to the next row: true when a row is available.
+  /// Executes on the first call (or takes the result Pipeline::receive gave it); then moves to
+  /// the next row: true when a row is available.
   bool step();
   /// Executes (if not yet done); for statements whose rows are not needed.
   void run();
@@ -84,8 +93,13 @@ class Stmt {
   std::optional<std::string> opt_text(int col) const;
 
  private:
+  friend class Pipeline;
   void set(int idx, std::optional<std::string> value, int format);
   void execute();
+  /// Queues the statement on a connection in pipeline mode.
+  void send();
+  /// Takes the statement's result (a PGRES_COMMAND_OK or PGRES_TUPLES_OK result).
+  void take(pg_result* res);
   const char* cell(int col) const;
 
   Connection& conn_;
@@ -119,12 +133,48 @@ class Connection {
 
  private:
   friend class Stmt;
+  friend class Pipeline;
   [[noreturn]] void fail(pg_result* res, std::string_view context);
 
   pg_conn* conn_ = nullptr;
   std::unordered_map<std::string, std::string> cache_;  // SQL text -> statement name
   std::int64_t changes_ = 0;
   int next_name_ = 0;
+};
+
+/// One flight of statements in libpq's pipeline mode: send() queues them, sync() sends them all
+/// at once, and receive() takes their results in the order sent, so the flight costs one round
+/// trip however many statements it holds. Statements are prepared (Connection::prepare) before
+/// the pipeline starts: preparing is a round trip of its own. When a statement fails, receive()
+/// throws its PgError; the server skips the rest of the flight, and the destructor reads what is
+/// left and leaves pipeline mode, so the connection can run a ROLLBACK. One thread; the
+/// connection runs nothing else while the pipeline lives.
+class Pipeline {
+ public:
+  explicit Pipeline(Connection& c);
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+  ~Pipeline();
+
+  /// Queues a prepared statement with its parameters.
+  void send(Stmt& st);
+  /// Queues a statement without parameters or rows (BEGIN, COMMIT, …).
+  void send(const char* sql);
+  /// Sends everything queued.
+  void sync();
+  /// The next result, for `st` (its rows are then read with step()).
+  void receive(Stmt& st);
+  /// The next result, for a statement queued by send(const char*); a COMMIT that answers
+  /// ROLLBACK (its transaction had failed) throws like Connection::exec.
+  void receive(const char* sql);
+
+ private:
+  pg_result* next(std::string_view context);
+  void drain();
+
+  Connection& c_;
+  bool synced_ = false;
+  bool drained_ = false;
 };
 
 /// BEGIN on construction; ROLLBACK unless commit() was called. READ COMMITTED by default: the

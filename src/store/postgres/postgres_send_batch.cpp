@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -63,8 +64,13 @@ class Reader final : public SendReader {
  public:
   explicit Reader(Connection& c) : c_(c) {}
 
-  void prefetch(const std::vector<MemberKey>& keys) {
-    if (keys.empty()) return;
+  // The batch's members in one statement (sent in the batch's first pipeline flight): bind(),
+  // then read() its rows once received. Keys without a row read as "not a member".
+  static constexpr const char* kPrefetchSql = "SELECT " MEMBER_COLS(
+      "m.") " FROM members m JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(app_id, channel_id, user_id) "
+            "ON m.app_id = k.app_id AND m.channel_id = k.channel_id AND m.user_id = k.user_id";
+
+  void bind_prefetch(Stmt& st, const std::vector<MemberKey>& keys) {
     ArrayParam apps, channels, users;
     for (const auto& [a, ch, u] : keys) {
       apps.add(a);
@@ -72,10 +78,10 @@ class Reader final : public SendReader {
       users.add(u);
       members_.try_emplace(MemberKey{a, ch, u});
     }
-    auto st = c_.prepare("SELECT " MEMBER_COLS(
-        "m.") " FROM members m JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(app_id, channel_id, user_id) "
-              "ON m.app_id = k.app_id AND m.channel_id = k.channel_id AND m.user_id = k.user_id");
     st.bind(1, apps.str()).bind(2, channels.str()).bind(3, users.str());
+  }
+
+  void read_prefetch(Stmt& st) {
     while (st.step()) {
       MemberRecord m = read_member(st);
       members_[MemberKey{m.app_id, m.channel_id, m.user_id}] = std::move(m);
@@ -110,8 +116,11 @@ class Reader final : public SendReader {
 
 // The batch's channel rows, locked in (app, id) order so two batches never wait on each other
 // in a cycle. FOR NO KEY UPDATE is the lock the seq UPDATE takes anyway.
-std::map<ChannelKey, ChannelRecord> lock_channels(Connection& c, const std::vector<QueuedSend>& batch) {
-  std::map<ChannelKey, ChannelRecord> out;
+constexpr const char* kLockChannelsSql = "SELECT " CHANNEL_COLS(
+    "c.") " FROM channels c JOIN unnest($1::text[], $2::text[]) AS k(app_id, id) "
+          "ON c.app_id = k.app_id AND c.id = k.id ORDER BY c.app_id, c.id FOR NO KEY UPDATE OF c";
+
+void bind_lock_channels(Stmt& st, const std::vector<QueuedSend>& batch) {
   std::map<ChannelKey, bool> keys;
   for (const auto& s : batch) keys.emplace(ChannelKey{s.app_id, s.channel_id}, true);
   ArrayParam apps, ids;
@@ -119,10 +128,11 @@ std::map<ChannelKey, ChannelRecord> lock_channels(Connection& c, const std::vect
     apps.add(k.first);
     ids.add(k.second);
   }
-  auto st = c.prepare("SELECT " CHANNEL_COLS(
-      "c.") " FROM channels c JOIN unnest($1::text[], $2::text[]) AS k(app_id, id) "
-            "ON c.app_id = k.app_id AND c.id = k.id ORDER BY c.app_id, c.id FOR NO KEY UPDATE OF c");
   st.bind(1, apps.str()).bind(2, ids.str());
+}
+
+std::map<ChannelKey, ChannelRecord> read_channels(Stmt& st) {
+  std::map<ChannelKey, ChannelRecord> out;
   while (st.step()) {
     ChannelRecord ch = read_channel(st);
     out.emplace(ChannelKey{ch.app_id, ch.id}, std::move(ch));
@@ -132,8 +142,13 @@ std::map<ChannelKey, ChannelRecord> lock_channels(Connection& c, const std::vect
 
 // Messages stored earlier under the client_msg_ids of the batch (idempotent retries). Runs under
 // the channel locks: a copy committed by another process before them is visible here.
-std::map<CopyKey, MessageRecord> stored_copies(Connection& c, const std::vector<QueuedSend>& batch) {
-  std::map<CopyKey, MessageRecord> out;
+constexpr const char* kStoredCopiesSql = "SELECT " MESSAGE_COLS(
+    "m.") " FROM messages m JOIN unnest($1::text[], $2::text[], $3::text[], $4::text[]) "
+          "AS k(app_id, channel_id, user_id, client_msg_id) ON m.app_id = k.app_id AND m.channel_id = k.channel_id "
+          "AND m.user_id = k.user_id AND m.client_msg_id = k.client_msg_id WHERE m.client_msg_id IS NOT NULL";
+
+// False when no send of the batch has a client_msg_id (nothing to look up).
+bool bind_stored_copies(Stmt& st, const std::vector<QueuedSend>& batch) {
   ArrayParam apps, channels, users, ids;
   bool any = false;
   for (const auto& s : batch) {
@@ -144,12 +159,12 @@ std::map<CopyKey, MessageRecord> stored_copies(Connection& c, const std::vector<
     ids.add(*s.message.client_msg_id);
     any = true;
   }
-  if (!any) return out;
-  auto st = c.prepare("SELECT " MESSAGE_COLS(
-      "m.") " FROM messages m JOIN unnest($1::text[], $2::text[], $3::text[], $4::text[]) "
-            "AS k(app_id, channel_id, user_id, client_msg_id) ON m.app_id = k.app_id AND m.channel_id = k.channel_id "
-            "AND m.user_id = k.user_id AND m.client_msg_id = k.client_msg_id WHERE m.client_msg_id IS NOT NULL");
-  st.bind(1, apps.str()).bind(2, channels.str()).bind(3, users.str()).bind(4, ids.str());
+  if (any) st.bind(1, apps.str()).bind(2, channels.str()).bind(3, users.str()).bind(4, ids.str());
+  return any;
+}
+
+std::map<CopyKey, MessageRecord> read_copies(Stmt& st) {
+  std::map<CopyKey, MessageRecord> out;
   while (st.step()) {
     MessageRecord m = read_message(st);
     CopyKey k{m.app_id, m.channel_id, m.user_id, *m.client_msg_id};
@@ -185,14 +200,22 @@ void assign_seqs(std::vector<QueuedSend>& batch, const std::map<ChannelKey, Chan
 
 // One statement moves every channel's last_seq with UPDATE … RETURNING (checked against the
 // seqs handed out), inserts the messages and moves the senders' read positions; mention flags
-// follow in their own statements (they may touch a sender's member row again).
-void write_rows(Connection& c, std::vector<QueuedSend>& batch, const std::map<ChannelKey, ChannelRecord>& channels,
-                const std::map<ChannelKey, std::vector<std::size_t>>& accepted, const std::vector<std::size_t>& order) {
-  ArrayParam c_apps, c_ids, c_counts, c_ats;
+// follow in their own statements (they may touch a sender's member row again). They and the
+// COMMIT go out in one pipeline flight.
+void write_rows_and_commit(Connection& c, std::vector<QueuedSend>& batch,
+                           const std::map<ChannelKey, ChannelRecord>& channels,
+                           const std::map<ChannelKey, std::vector<std::size_t>>& accepted,
+                           const std::vector<std::size_t>& order) {
+  if (order.empty()) {
+    c.exec("COMMIT");
+    return;
+  }
+  ArrayParam c_apps, c_ids, c_counts, c_ats, c_expect;
   for (const auto& [k, idx] : accepted) {
     c_apps.add(k.first);
     c_ids.add(k.second);
     c_counts.add(static_cast<std::int64_t>(idx.size()));
+    c_expect.add(channels.at(k).last_seq + static_cast<std::int64_t>(idx.size()));
     TimeMs at = 0;
     for (auto i : idx) at = std::max(at, batch[i].message.created_at);
     c_ats.add(at);
@@ -235,49 +258,58 @@ void write_rows(Connection& c, std::vector<QueuedSend>& batch, const std::map<Ch
     }
     return a;
   };
-  {
-    auto r = member_arrays(read_to);
-    auto st = c.prepare(
-        "WITH ch AS (UPDATE channels c SET last_seq = c.last_seq + k.n, last_message_at = k.at, activity_at = k.at "
-        "FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS k(app_id, id, n, at) "
-        "WHERE c.app_id = k.app_id AND c.id = k.id RETURNING c.app_id, c.id, c.last_seq), "
-        "ins AS (INSERT INTO messages(app_id, channel_id, seq, user_id, text, attachments, mentions, parent_seq, "
-        "client_msg_id, created_at) SELECT * FROM unnest($5::text[], $6::text[], $7::bigint[], $8::text[], "
-        "$9::text[], $10::text[], $11::text[], $12::bigint[], $13::text[], $14::bigint[])), "
-        "rd AS (UPDATE members m SET last_read_seq = GREATEST(m.last_read_seq, k.seq) "
-        "FROM unnest($15::text[], $16::text[], $17::text[], $18::bigint[]) AS k(app_id, channel_id, user_id, seq) "
-        "WHERE m.app_id = k.app_id AND m.channel_id = k.channel_id AND m.user_id = k.user_id) "
-        "SELECT app_id, id, last_seq FROM ch");
-    st.bind(1, c_apps.str()).bind(2, c_ids.str()).bind(3, c_counts.str()).bind(4, c_ats.str());
-    st.bind(5, apps.str()).bind(6, chans.str()).bind(7, seqs.str()).bind(8, users.str()).bind(9, texts.str());
-    st.bind(10, attachments.str()).bind(11, mentions.str()).bind(12, parents.str()).bind(13, client_ids.str());
-    st.bind(14, ats.str());
-    st.bind(15, r[0].str()).bind(16, r[1].str()).bind(17, r[2].str()).bind(18, r[3].str());
-    std::size_t seen = 0;
-    while (st.step()) {
-      ChannelKey k{st.text(0), st.text(1)};
-      auto expect = channels.at(k).last_seq + static_cast<std::int64_t>(accepted.at(k).size());
-      if (st.int64(2) != expect) throw PgError("", false, "channel seq moved under the row lock of a send batch");
-      ++seen;
-    }
-    if (seen != accepted.size()) throw PgError("", false, "a locked channel row vanished during a send batch");
-  }
-  if (mention_to.empty()) return;
-  {
-    auto st = c.prepare(
+  auto r = member_arrays(read_to);
+  // The seqs handed out must be exactly where each channel's last_seq lands (the row lock held
+  // since lock_channels guarantees it). The check is in the statement, so that a mismatch (a
+  // bug) fails it — and the COMMIT queued behind it — rather than being found after the commit:
+  // the cast of a non-number fails.
+  auto rows = c.prepare(
+      "WITH ch AS (UPDATE channels c SET last_seq = c.last_seq + k.n, last_message_at = k.at, activity_at = k.at "
+      "FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $19::bigint[]) AS k(app_id, id, n, at, expect) "
+      "WHERE c.app_id = k.app_id AND c.id = k.id RETURNING c.app_id, c.id, c.last_seq, k.expect), "
+      "ins AS (INSERT INTO messages(app_id, channel_id, seq, user_id, text, attachments, mentions, parent_seq, "
+      "client_msg_id, created_at) SELECT * FROM unnest($5::text[], $6::text[], $7::bigint[], $8::text[], "
+      "$9::text[], $10::text[], $11::text[], $12::bigint[], $13::text[], $14::bigint[])), "
+      "rd AS (UPDATE members m SET last_read_seq = GREATEST(m.last_read_seq, k.seq) "
+      "FROM unnest($15::text[], $16::text[], $17::text[], $18::bigint[]) AS k(app_id, channel_id, user_id, seq) "
+      "WHERE m.app_id = k.app_id AND m.channel_id = k.channel_id AND m.user_id = k.user_id) "
+      "SELECT CASE WHEN count(*) = cardinality($1::text[]) AND coalesce(bool_and(last_seq = expect), true) "
+      "THEN count(*) ELSE ('send batch: channel seq moved under its row lock: ' || string_agg(id, ','))::bigint END "
+      "FROM ch");
+  rows.bind(1, c_apps.str()).bind(2, c_ids.str()).bind(3, c_counts.str()).bind(4, c_ats.str());
+  rows.bind(5, apps.str()).bind(6, chans.str()).bind(7, seqs.str()).bind(8, users.str()).bind(9, texts.str());
+  rows.bind(10, attachments.str()).bind(11, mentions.str()).bind(12, parents.str()).bind(13, client_ids.str());
+  rows.bind(14, ats.str());
+  rows.bind(15, r[0].str()).bind(16, r[1].str()).bind(17, r[2].str()).bind(18, r[3].str()).bind(19, c_expect.str());
+  std::optional<Stmt> flags, mentioned;
+  if (!mention_to.empty()) {
+    flags.emplace(c.prepare(
         "INSERT INTO message_flags(app_id, user_id, channel_id, seq, flags, created_at) "
         "SELECT a, u, ch, s, 1, t FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) "
         "AS k(a, u, ch, s, t) ON CONFLICT (app_id, user_id, channel_id, seq) "
-        "DO UPDATE SET flags = message_flags.flags | 1");
-    st.bind(1, f_apps.str()).bind(2, f_users.str()).bind(3, f_channels.str()).bind(4, f_seqs.str());
-    st.bind(5, f_ats.str()).run();
+        "DO UPDATE SET flags = message_flags.flags | 1"));
+    flags->bind(1, f_apps.str()).bind(2, f_users.str()).bind(3, f_channels.str()).bind(4, f_seqs.str());
+    flags->bind(5, f_ats.str());
+    auto m = member_arrays(mention_to);
+    mentioned.emplace(c.prepare(
+        "UPDATE members m SET last_mention_seq = GREATEST(m.last_mention_seq, k.seq) "
+        "FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS k(app_id, channel_id, user_id, seq) "
+        "WHERE m.app_id = k.app_id AND m.channel_id = k.channel_id AND m.user_id = k.user_id"));
+    mentioned->bind(1, m[0].str()).bind(2, m[1].str()).bind(3, m[2].str()).bind(4, m[3].str());
   }
-  auto m = member_arrays(mention_to);
-  auto st = c.prepare(
-      "UPDATE members m SET last_mention_seq = GREATEST(m.last_mention_seq, k.seq) "
-      "FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS k(app_id, channel_id, user_id, seq) "
-      "WHERE m.app_id = k.app_id AND m.channel_id = k.channel_id AND m.user_id = k.user_id");
-  st.bind(1, m[0].str()).bind(2, m[1].str()).bind(3, m[2].str()).bind(4, m[3].str()).run();
+  Pipeline flight(c);
+  flight.send(rows);
+  if (flags) flight.send(*flags);
+  if (mentioned) flight.send(*mentioned);
+  flight.send("COMMIT");
+  flight.sync();
+  flight.receive(rows);
+  if (!rows.step() || rows.int64(0) != static_cast<std::int64_t>(accepted.size())) {
+    throw PgError("", false, "send batch: unexpected channel count");  // the statement checked it
+  }
+  if (flags) flight.receive(*flags);
+  if (mentioned) flight.receive(*mentioned);
+  flight.receive("COMMIT");
 }
 
 MessageRecord unsaved(const QueuedSend& s) {
@@ -294,53 +326,76 @@ MessageRecord unsaved(const QueuedSend& s) {
   return m;
 }
 
-// BEGIN and the batch's planner settings in one round trip; ROLLBACK unless committed. Each
-// array statement touches a few rows per key: index lookups, whatever the planner's guess of an
-// unnest()'s size (a cached generic plan made while the tables were small would otherwise keep
-// hashing whole tables).
-class BatchTransaction {
+// The batch's planner settings, sent with its BEGIN. Each array statement touches a few rows per
+// key: index lookups, whatever the planner's guess of an unnest()'s size (a cached generic plan
+// made while the tables were small would otherwise keep hashing whole tables).
+constexpr const char* kBatchSettingsSql =
+    "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_hashjoin', 'off', true), "
+    "set_config('enable_mergejoin', 'off', true)";
+
+// Rolls the batch's transaction back unless it committed; BEGIN and COMMIT themselves travel in
+// the batch's pipeline flights.
+class RollbackUnlessCommitted {
  public:
-  explicit BatchTransaction(Connection& c) : c_(c) {
-    c_.exec(
-        "BEGIN; SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; "
-        "SET LOCAL enable_mergejoin = off");
-  }
-  BatchTransaction(const BatchTransaction&) = delete;
-  BatchTransaction& operator=(const BatchTransaction&) = delete;
-  ~BatchTransaction() {
-    if (!done_) {
+  explicit RollbackUnlessCommitted(Connection& c) : c_(c) {}
+  RollbackUnlessCommitted(const RollbackUnlessCommitted&) = delete;
+  RollbackUnlessCommitted& operator=(const RollbackUnlessCommitted&) = delete;
+  ~RollbackUnlessCommitted() {
+    if (!committed_) {
       try {
         c_.exec("ROLLBACK");
       } catch (...) {  // NOLINT(bugprone-empty-catch): the caller reports the original error
       }
     }
   }
-  void commit() {
-    done_ = true;
-    c_.exec("COMMIT");
-  }
+  void committed() { committed_ = true; }
 
  private:
   Connection& c_;
-  bool done_ = false;
+  bool committed_ = false;
 };
 
+// The batch in two round trips (plus any reads a rule asks for beyond the prefetched members,
+// and one per reply): the first flight begins, locks the channels, reads the senders' and
+// mentioned members and the earlier copies; the rules run; the second flight writes every row
+// and commits.
 void run_batch(Connection& c, std::vector<QueuedSend>& batch, const SendRule& rule) {
-  BatchTransaction tx(c);
-  auto channels = lock_channels(c, batch);
+  RollbackUnlessCommitted tx(c);
   Reader reader(c);
+  std::map<ChannelKey, ChannelRecord> channels;
+  std::map<CopyKey, MessageRecord> copies;
   {
     std::vector<MemberKey> wanted;
     for (const auto& s : batch) {
-      if (!channels.contains(ChannelKey{s.app_id, s.channel_id})) continue;
       wanted.emplace_back(s.app_id, s.channel_id, s.message.user_id);
       for (const auto& u : s.lookups) wanted.emplace_back(s.app_id, s.channel_id, u);
     }
     std::sort(wanted.begin(), wanted.end());
     wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
-    reader.prefetch(wanted);
+    auto locks = c.prepare(kLockChannelsSql);
+    bind_lock_channels(locks, batch);
+    auto members = c.prepare(Reader::kPrefetchSql);
+    reader.bind_prefetch(members, wanted);
+    auto earlier = c.prepare(kStoredCopiesSql);
+    bool any_ids = bind_stored_copies(earlier, batch);
+    Pipeline flight(c);
+    flight.send("BEGIN");
+    flight.send(kBatchSettingsSql);
+    flight.send(locks);
+    flight.send(members);
+    if (any_ids) flight.send(earlier);
+    flight.sync();
+    flight.receive("BEGIN");
+    flight.receive(kBatchSettingsSql);
+    flight.receive(locks);
+    channels = read_channels(locks);
+    flight.receive(members);
+    reader.read_prefetch(members);
+    if (any_ids) {
+      flight.receive(earlier);
+      copies = read_copies(earlier);
+    }
   }
-  auto copies = stored_copies(c, batch);
   std::map<ChannelKey, std::vector<std::size_t>> accepted;
   std::vector<std::size_t> order;  // accepted sends in batch order
   std::map<CopyKey, std::size_t> first_copy;
@@ -386,11 +441,9 @@ void run_batch(Connection& c, std::vector<QueuedSend>& batch, const SendRule& ru
     order.push_back(i);
     if (key) first_copy.emplace(std::move(*key), i);
   }
-  if (!order.empty()) {
-    assign_seqs(batch, channels, accepted);
-    write_rows(c, batch, channels, accepted, order);
-  }
-  tx.commit();
+  if (!order.empty()) assign_seqs(batch, channels, accepted);
+  write_rows_and_commit(c, batch, channels, accepted, order);
+  tx.committed();
   for (auto [i, first] : repeats) {
     SendResult r = *batch[first].result;
     r.duplicate = true;

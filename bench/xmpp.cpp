@@ -7,7 +7,10 @@
 // instant room), M members joined to every room; each sender sends groupchat messages whose body
 // carries a sequence number and the send time, and every member counts lost, duplicated and
 // reordered sequence numbers per room and the end-to-end latency, as the Parley fanout does.
+// As there, the members' sockets are read by FrameReaders (epoll threads, plain recv) once they
+// have joined, so that every server is measured with the same light client.
 // Server CPU and RSS come from --pid.
+#include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -23,6 +26,7 @@
 #include <thread>
 
 #include "core/crypto.hpp"
+#include "frame_reader.hpp"
 #include "scenarios.hpp"
 #include "xmpp_stream.hpp"
 
@@ -50,10 +54,9 @@ Url parse_url(const std::string& url) {
   return u;
 }
 
-std::string bare(std::string_view jid) { return std::string(jid.substr(0, jid.find('/'))); }
-
-// One XMPP client connection. Until start_reader() it is driven step by step with next();
-// afterwards every stanza goes to the handler.
+// One XMPP client connection. During login it is driven step by step with next(); then either
+// reader() gives every stanza to the handler, or the socket is handed to FrameReaders and each
+// WebSocket message it reads goes to deliver().
 class Conn {
  public:
   std::unique_ptr<WebSocket> ws;
@@ -87,6 +90,31 @@ class Conn {
       if (!co_await read_more()) break;
     }
     closed = true;
+  }
+
+  // One WebSocket message's payload read elsewhere (by FrameReaders, from the released socket):
+  // parsed, and its stanzas given to handler. False when the stream ends (close, stream error,
+  // malformed XML). Used only once the socket is released: the cancelled Beast read's completion
+  // (which ends reader() and sets `closed`) touches neither the parser nor the handler.
+  bool deliver(std::string_view payload) {
+    if (trace())
+      std::fprintf(stderr, "%p << %.*s\n", static_cast<void*>(this), static_cast<int>(payload.size()), payload.data());
+    if (stream_ended_) return false;
+    out_.clear();
+    if (!parser_.feed(payload, out_)) {
+      std::fprintf(stderr, "xmpp: malformed XML from the server: %s\n", parser_.error().c_str());
+      stream_ended_ = true;
+      return false;
+    }
+    for (auto& e : out_) {
+      if (e.name == "close" || e.name == "error") {
+        if (e.name == "error") fail(("stream error from the server: " + describe(e)).c_str());
+        stream_ended_ = true;
+        return false;
+      }
+      if (handler) handler(e);
+    }
+    return true;
   }
 
   asio::awaitable<bool> connect(const Options& o, const Url& url, int index) {
@@ -200,7 +228,7 @@ class Conn {
   }
 
   static bool fail(const char* what) {
-    static int reported = 0;
+    static std::atomic<int> reported{0};
     if (reported++ < 5) std::fprintf(stderr, "xmpp: %s\n", what);
     return false;
   }
@@ -208,6 +236,8 @@ class Conn {
   bool logged_in_ = false;
   xmpp::StreamParser parser_;
   std::deque<Element> inbox_;
+  std::vector<Element> out_;   // deliver()'s parsed stanzas
+  bool stream_ended_ = false;  // deliver() saw the stream end
   beast::flat_buffer buf_;
 };
 
@@ -292,20 +322,29 @@ int run_xmpp_idle(const Options& o) {
 
 namespace {
 
-struct RoomCounts : DeliveryCounts {
-  std::int64_t remaining = 0;
-  Clock::time_point last_rx = Clock::now();
+// One member: its connection, what it saw per room and how many of its joins were confirmed.
+// Once the members are handed to FrameReaders a member is read by one reader thread only, so its
+// counts need no lock; they are added up at the end.
+struct Member {
+  std::unique_ptr<Conn> conn;
+  std::map<std::string, std::int64_t, std::less<>> last_seq;  // per room (bare JID)
+  DeliveryCounts st;
+  int joined = 0;
 };
 
-// A member's view of one room: the last sequence number seen.
-void count_groupchat(RoomCounts& st, std::map<std::string, std::int64_t>& last_seq, const Element& e,
-                     std::int64_t now) {
+// A groupchat message with a body "<seq> <send time ns> ..." counted against its room's last
+// seq. False when it carries none (the subject, a status message).
+bool count_groupchat(Member& m, const Element& e, std::int64_t now) {
   const auto* body = e.child("body");
-  if (!body) return;  // the subject, or a status message
+  if (!body) return false;
   std::int64_t seq = 0, t0 = 0;
-  if (std::sscanf(body->text.c_str(), "%ld %ld", &seq, &t0) != 2) return;
-  st.count(seq, last_seq[bare(e.attr("from"))], t0, now);
-  --st.remaining;
+  if (std::sscanf(body->text.c_str(), "%ld %ld", &seq, &t0) != 2) return false;
+  auto from = e.attr("from");
+  auto room = from.substr(0, from.find('/'));
+  auto it = m.last_seq.find(room);
+  if (it == m.last_seq.end()) it = m.last_seq.emplace(std::string(room), 0).first;
+  m.st.count(seq, it->second, t0, now);
+  return true;
 }
 
 bool is_self_presence(const Element& e) {
@@ -331,7 +370,8 @@ int run_xmpp_fanout(const Options& o) {
   std::vector<std::string> rooms;
   for (int c = 0; c < o.channels; ++c) rooms.push_back("bench-" + run + "-" + std::to_string(c) + "@" + o.muc_domain);
   asio::io_context ioc;
-  RoomCounts st;
+  // The last stanza's arrival, for the quiet wait before the measured phase (io_context thread only).
+  auto last_rx = Clock::now();
   int failed = 0;
   // Senders first: each creates its room and accepts the default configuration (instant room).
   std::vector<std::unique_ptr<Conn>> senders(rooms.size());
@@ -365,29 +405,23 @@ int run_xmpp_fanout(const Options& o) {
     senders[static_cast<std::size_t>(c)] = std::move(conn);
   });
   if (failed) throw std::runtime_error(std::to_string(failed) + " room creations failed");
+  // The senders stay on the io_context: their readers drain what the rooms send them.
   for (auto& s : senders) {
-    s->handler = [&st](const Element&) { st.last_rx = Clock::now(); };
+    s->handler = [&last_rx](const Element&) { last_rx = Clock::now(); };
     asio::co_spawn(ioc, s->reader(), asio::detached);
   }
   // Members: log in, join every room, wait for the self-presence of each.
-  std::vector<std::unique_ptr<Conn>> members(static_cast<std::size_t>(o.members));
-  std::vector<std::map<std::string, std::int64_t>> last_seq(static_cast<std::size_t>(o.members));
-  std::vector<int> joined(static_cast<std::size_t>(o.members), 0);
+  std::vector<Member> members(static_cast<std::size_t>(o.members));
   bounded(ioc, o.members, 64, [&](int i) -> asio::awaitable<void> {
     auto conn = co_await open_conn(o, url, o.channels + i);
     if (!conn) {
       ++failed;
       co_return;
     }
-    auto& mine = joined[static_cast<std::size_t>(i)];
-    auto& seqs = last_seq[static_cast<std::size_t>(i)];
-    conn->handler = [&st, &mine, &seqs](const Element& e) {
-      auto now = mono_ns();
-      st.last_rx = Clock::now();
-      if (e.name == "message" && e.attr("type") == "groupchat")
-        count_groupchat(st, seqs, e, now);
-      else if (is_self_presence(e))
-        ++mine;
+    auto& m = members[static_cast<std::size_t>(i)];
+    conn->handler = [&last_rx, &m](const Element& e) {
+      last_rx = Clock::now();
+      if (is_self_presence(e)) ++m.joined;
     };
     for (const auto& room : rooms) {
       if (!co_await conn->send(join_presence(room, "m" + std::to_string(i)))) {
@@ -396,21 +430,37 @@ int run_xmpp_fanout(const Options& o) {
       }
     }
     auto& ref = *conn;
-    members[static_cast<std::size_t>(i)] = std::move(conn);
+    m.conn = std::move(conn);
     asio::co_spawn(co_await asio::this_coro::executor, ref.reader(), asio::detached);
     asio::steady_timer t(co_await asio::this_coro::executor);
     auto deadline = Clock::now() + std::chrono::seconds(std::max(300, o.timeout_seconds));
-    while (mine < o.channels && !ref.closed && Clock::now() < deadline) {
+    while (m.joined < o.channels && !ref.closed && Clock::now() < deadline) {
       t.expires_after(std::chrono::milliseconds(5));
       co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
     }
-    if (mine < o.channels) ++failed;
+    if (m.joined < o.channels) ++failed;
   });
   if (failed) throw std::runtime_error(std::to_string(failed) + " members could not log in or join");
-  // Let the join presence broadcasts drain: wait for half a second without traffic.
-  run_until(ioc, 120, [&] { return Clock::now() - st.last_rx > std::chrono::milliseconds(500); });
+  // Let the join presence broadcasts drain: wait for half a second without traffic. Then every
+  // member's Beast read waits on an empty socket with nothing half-read in its buffer.
+  run_until(ioc, 120, [&] { return Clock::now() - last_rx > std::chrono::milliseconds(500); });
+  for (auto& s : senders) s->handler = nullptr;
+  // The members' sockets go to the epoll readers. Releasing a socket cancels its pending Beast
+  // read; poll() runs those completions now (each reader() ends, marking its Conn closed), so
+  // that no Beast code touches a member once the reader threads start. The Conns stay alive for
+  // their parsers and handlers.
+  FrameReaders readers(o.client_threads, o.client_poll_us);
+  for (std::size_t i = 0; i < members.size(); ++i)
+    readers.add(i, beast::get_lowest_layer(*members[i].conn->ws).release_socket().release());
+  ioc.poll();
   std::int64_t expected = static_cast<std::int64_t>(o.members) * o.channels * o.messages;
-  st.remaining = expected;
+  std::atomic<std::int64_t> remaining{expected};
+  for (auto& m : members) {
+    m.conn->handler = [&m, &remaining](const Element& e) {
+      if (e.name != "message" || e.attr("type") != "groupchat") return;
+      if (count_groupchat(m, e, mono_ns())) remaining.fetch_sub(1, std::memory_order_relaxed);
+    };
+  }
   double cpu_before = cpu_seconds(o.pid);
   auto start = Clock::now();
   std::string pad(static_cast<std::size_t>(std::max(0, o.text_bytes - 26)), 'x');
@@ -436,17 +486,28 @@ int run_xmpp_fanout(const Options& o) {
         },
         asio::detached);
   }
-  run_until(ioc, o.timeout_seconds, [&] { return st.remaining <= 0; });
-  Result r =
-      fanout_result(o, "xmpp", std::move(st), expected, std::chrono::duration<double>(Clock::now() - start).count(),
-                    cpu_seconds(o.pid) - cpu_before);
+  std::thread sending([&ioc] {
+    auto work = asio::make_work_guard(ioc);
+    ioc.run();
+  });
+  readers.run([&](std::size_t index, std::string_view payload) { (void)members[index].conn->deliver(payload); },
+              [&] { return remaining.load(std::memory_order_relaxed) <= 0; }, std::chrono::seconds(o.timeout_seconds));
+  double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  double server_cpu = cpu_seconds(o.pid) - cpu_before;
+  ioc.stop();
+  sending.join();
+  ioc.restart();
+  DeliveryCounts st;
+  for (auto& m : members) st.add(std::move(m.st));
+  Result r = fanout_result(o, "xmpp", std::move(st), expected, seconds, server_cpu);
   r.extra["xmpp_url"] = o.xmpp_url;
+  r.extra["client_threads"] = o.client_threads;
+  r.extra["client_poll_us"] = o.client_poll_us;
+  r.extra["connections_ended"] = static_cast<std::int64_t>(readers.ended());
   char summary[200];
   std::snprintf(summary, sizeof summary, "fanout (xmpp MUC): %d room(s) x %d members, %d messages each (%s)",
                 o.channels, o.members, o.messages, o.rate > 0 ? "paced" : "flat out");
   report(o, r, summary);
-  for (auto& c : members)
-    if (c) beast::get_lowest_layer(*c->ws).close();
   for (auto& c : senders)
     if (c) beast::get_lowest_layer(*c->ws).close();
   ioc.poll();

@@ -8,6 +8,10 @@
 namespace parley::store::sqlite {
 
 namespace {
+// Before SQLite initialises (at program start): no memory statistics, so allocating takes no
+// global mutex. Parley reads none of them. Fails harmlessly if SQLite is already initialised.
+[[maybe_unused]] const int kNoMemoryStatistics = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+
 [[noreturn]] void fail(sqlite3* db, int rc, std::string_view context) {
   std::string msg = std::string(context) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
   throw SqliteError(rc, msg);

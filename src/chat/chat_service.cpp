@@ -379,17 +379,30 @@ struct ChatService::PendingSend {
   SendCallback done;
 };
 
+struct ChatService::CommittedBatch {
+  std::vector<PendingSend> sends;
+  std::vector<store::QueuedSend> queued;  // the sends as stored, with their results
+  std::vector<std::string> keys;          // the batch's channels, counted in unpublished_
+};
+
 ChatService::ChatService(store::Store& store, GroupCommitOptions sends) : store_(store), chat_(store.chat()) {
   for (int i = 0; i < std::max(1, sends.committers); ++i) {
+    // Takes whatever committed batches are waiting, in commit order.
+    publishers_.push_back(std::make_unique<GroupCommitter<CommittedBatch>>(GroupCommitOptions{1 << 16, 0, 1},
+                                                                           [this](std::vector<CommittedBatch>& done) {
+                                                                             for (auto& b : done) publish_sends(b);
+                                                                           }));
+    auto& publisher = *publishers_.back();
     sends_.push_back(std::make_unique<GroupCommitter<PendingSend>>(
-        sends, [this](std::vector<PendingSend>& batch) { commit_sends(batch); }));
+        sends, [this, &publisher](std::vector<PendingSend>& batch) { commit_sends(batch, publisher); }));
   }
 }
 
 ChatService::~ChatService() { stop_sends(); }
 
 void ChatService::stop_sends() {
-  for (auto& c : sends_) c->stop();
+  for (auto& c : sends_) c->stop();  // commits what is queued, hands it to the publishers
+  for (auto& p : publishers_) p->stop();
 }
 
 GroupCommitStats ChatService::send_stats() const {
@@ -478,21 +491,23 @@ void ChatService::wait_published(const std::string& app_id, const std::string& c
   unpublished_cv_.wait_for(lock, std::chrono::seconds(5), [&] { return !unpublished_.contains(key); });
 }
 
-// Runs on the committer thread: one store transaction for the batch, then the events of the
-// new messages in seq order, then the callbacks. The batch's channels count as unpublished from
-// before the commit until their events are out (see wait_published).
-void ChatService::commit_sends(std::vector<PendingSend>& batch) {
-  std::vector<std::string> keys;
-  for (const auto& p : batch) keys.push_back(channel_key(p.who.app_id(), p.channel_id));
+// Runs on a committer thread: one store transaction for the batch, then the batch goes to the
+// committer's publisher (publish_sends). The batch's channels count as unpublished from before
+// the commit until their events are out (see wait_published).
+void ChatService::commit_sends(std::vector<PendingSend>& batch, GroupCommitter<CommittedBatch>& publisher) {
+  CommittedBatch done;
+  for (const auto& p : batch) done.keys.push_back(channel_key(p.who.app_id(), p.channel_id));
+  std::sort(done.keys.begin(), done.keys.end());
+  done.keys.erase(std::unique(done.keys.begin(), done.keys.end()), done.keys.end());
   {
     std::lock_guard lock(unpublished_mu_);
-    for (const auto& k : keys) ++unpublished_[k];
+    for (const auto& k : done.keys) ++unpublished_[k];
   }
-  std::vector<store::QueuedSend> queued(batch.size());
+  done.queued.resize(batch.size());
   TimeMs now = now_ms();
   for (std::size_t i = 0; i < batch.size(); ++i) {
     PendingSend& p = batch[i];
-    store::QueuedSend& q = queued[i];
+    store::QueuedSend& q = done.queued[i];
     q.app_id = p.who.app_id();
     q.channel_id = p.channel_id;
     q.message.user_id = p.who.user_id;
@@ -504,9 +519,17 @@ void ChatService::commit_sends(std::vector<PendingSend>& batch) {
     q.lookups = p.msg.mentions;
     for (auto& id : mentions_in_text(q.message.text)) q.lookups.push_back(std::move(id));
   }
-  chat_.send_batch(queued, [&](std::size_t i, const store::ChannelRecord& channel, store::QueuedSend& q,
-                               store::SendReader& reader) { return check_send(batch[i], channel, q, reader); });
-  for (auto& q : queued) {
+  chat_.send_batch(done.queued, [&](std::size_t i, const store::ChannelRecord& channel, store::QueuedSend& q,
+                                    store::SendReader& reader) { return check_send(batch[i], channel, q, reader); });
+  done.sends = std::move(batch);
+  batch.clear();
+  if (!publisher.submit(done)) publish_sends(done);  // stopping: publish here (stop_sends avoids it)
+}
+
+// Runs on a publisher thread, batch after batch in commit order: the events of the new messages
+// in seq order, then the acknowledgements — a send is acknowledged after its commit.
+void ChatService::publish_sends(CommittedBatch& done) {
+  for (auto& q : done.queued) {
     if (!q.result || q.result->duplicate) continue;
     const store::SendResult& sent = *q.result;
     emit(message_event("message.new", sent.message));
@@ -522,17 +545,17 @@ void ChatService::commit_sends(std::vector<PendingSend>& batch) {
   }
   {
     std::lock_guard lock(unpublished_mu_);
-    for (const auto& k : keys) {
+    for (const auto& k : done.keys) {
       if (--unpublished_[k] == 0) unpublished_.erase(k);
     }
   }
   unpublished_cv_.notify_all();
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (!queued[i].result) {
-      batch[i].done(std::move(queued[i].result).error());
+  for (std::size_t i = 0; i < done.sends.size(); ++i) {
+    if (!done.queued[i].result) {
+      done.sends[i].done(std::move(done.queued[i].result).error());
     } else {
-      queued[i].result->parent.reset();
-      batch[i].done(std::move(queued[i].result));
+      done.queued[i].result->parent.reset();
+      done.sends[i].done(std::move(done.queued[i].result));
     }
   }
 }

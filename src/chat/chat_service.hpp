@@ -160,7 +160,9 @@ class ChatService {
 
  private:
   struct PendingSend;
-  void commit_sends(std::vector<PendingSend>& batch);
+  struct CommittedBatch;
+  void commit_sends(std::vector<PendingSend>& batch, GroupCommitter<CommittedBatch>& publisher);
+  void publish_sends(CommittedBatch& done);
   Status check_send(PendingSend& p, const store::ChannelRecord& channel, store::QueuedSend& q,
                     store::SendReader& reader);
   /// Returns once every message of the channel committed so far has had its event published
@@ -182,12 +184,17 @@ class ChatService {
   store::Store& store_;
   store::ChatStore& chat_;
   EventSink* events_ = nullptr;
-  // Sends are committed in batches by one thread, which also publishes their events in batch
-  // order: a channel's message events leave in seq order without a lock.
+  // Sends are committed in batches by a committer thread, which hands each committed batch to
+  // its own publisher thread: that one publishes the batch's events and then acknowledges its
+  // sends, in commit order, while the committer commits the next batch. A channel's message
+  // events leave in seq order without a lock.
   std::mutex unpublished_mu_;
   std::condition_variable unpublished_cv_;
   std::unordered_map<std::string, int> unpublished_;  // guarded by unpublished_mu_: channel -> batches
-  // Last: their threads use the members above. A channel always goes to the same committer.
+  // Last: their threads use the members above. A channel always goes to the same committer;
+  // committer i hands its batches to publisher i. The committers stop (and hand over what they
+  // committed) before the publishers: sends_ is destroyed first.
+  std::vector<std::unique_ptr<GroupCommitter<CommittedBatch>>> publishers_;
   std::vector<std::unique_ptr<GroupCommitter<PendingSend>>> sends_;
 };
 

@@ -10,7 +10,7 @@
 #  4. prints the figures and the ratios.
 #   usage: bench/send_vs_pgbench.sh [build-dir]        (default: build)
 #   environment: SENDERS (64), CHANNELS (16), DURATION (seconds per run, 10), BATCH_MAX (256),
-#   WINDOW_US (0)
+#   WINDOW_US (0), PG_COMMITTERS (committer counts to run on PostgreSQL, "1 2")
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,6 +20,7 @@ channels=${CHANNELS:-16}
 seconds=${DURATION:-10}
 batch_max=${BATCH_MAX:-256}
 window_us=${WINDOW_US:-0}
+pg_committers=${PG_COMMITTERS:-1 2}
 
 for bin in parley parley-send-bench; do
   [ -x "$build/$bin" ] || { echo "send_vs_pgbench: $build/$bin not built" >&2; exit 1; }
@@ -76,24 +77,26 @@ echo "pgbench: $pg_tps sends/s; seq check (last_seq total - rows): $gaps"
 psql -Atq "$maint" -c "DROP DATABASE $db WITH (FORCE)" >/dev/null
 
 # --- Parley ------------------------------------------------------------------------------
-run_parley() {
+run_parley() {  # store, committers
   echo
   echo "== parley-send-bench --store $1 --senders $senders --channels $channels --seconds $seconds" \
-    "--batch-max $batch_max --window-us $window_us"
+    "--batch-max $batch_max --window-us $window_us --committers $2"
   "$build/parley-send-bench" --store "$1" --senders "$senders" --channels "$channels" --seconds "$seconds" \
-    --batch-max "$batch_max" --window-us "$window_us" | tee "$work/$1.out"
+    --batch-max "$batch_max" --window-us "$window_us" --committers "$2" | tee "$work/$1-$2.out"
 }
-run_parley postgres
-run_parley sqlite
+for n in $pg_committers; do run_parley postgres "$n"; done
+run_parley sqlite 1
 rate() { sed -n 's/.*"msgs_per_sec":\([0-9.]*\).*/\1/p' "$work/$1.out"; }
-pg_rate=$(rate postgres)
-sqlite_rate=$(rate sqlite)
+sqlite_rate=$(rate sqlite-1)
 
 echo
 echo "== summary (durable sends per second, $senders concurrent senders)"
-printf '%-34s %10.0f\n' "pgbench, one transaction per send" "$pg_tps"
-printf '%-34s %10.0f   %.1fx pgbench\n' "Parley on PostgreSQL, group commit" "$pg_rate" \
-  "$(awk -v a="$pg_rate" -v b="$pg_tps" 'BEGIN { print a / b }')"
-printf '%-34s %10.0f   %.1fx pgbench\n' "Parley on SQLite, group commit" "$sqlite_rate" \
+printf '%-38s %10.0f\n' "pgbench, one transaction per send" "$pg_tps"
+for n in $pg_committers; do
+  pg_rate=$(rate "postgres-$n")
+  printf '%-38s %10.0f   %.1fx pgbench\n' "Parley on PostgreSQL, $n committer(s)" "$pg_rate" \
+    "$(awk -v a="$pg_rate" -v b="$pg_tps" 'BEGIN { print a / b }')"
+done
+printf '%-38s %10.0f   %.1fx pgbench\n' "Parley on SQLite, group commit" "$sqlite_rate" \
   "$(awk -v a="$sqlite_rate" -v b="$pg_tps" 'BEGIN { print a / b }')"
 echo "load after: $(uptime | sed 's/.*load average/load average/')"

@@ -630,13 +630,22 @@ Status ChatService::delete_message(const Caller& who, const std::string& channel
   auto deleted = chat_.delete_message(who.app_id(), channel_id, seq, now_ms(), false);
   if (!deleted) return std::move(deleted).error();
   emit(message_event("message.deleted", *deleted));
+  emit_parent_updated(*deleted);
   return ok_status();
+}
+
+// A deleted reply changed its parent's reply count: members see the parent as it is now.
+void ChatService::emit_parent_updated(const store::MessageRecord& deleted) {
+  if (!deleted.parent_seq) return;
+  auto parent = chat_.get_message(deleted.app_id, deleted.channel_id, *deleted.parent_seq);
+  if (parent) emit(message_event("message.updated", *parent));
 }
 
 Status ChatService::purge(const std::string& app_id, const std::string& channel_id, std::int64_t seq) {
   auto purged = chat_.delete_message(app_id, channel_id, seq, now_ms(), true);
   if (!purged) return std::move(purged).error();
   emit(message_event("message.deleted", *purged));
+  emit_parent_updated(*purged);
   return ok_status();
 }
 

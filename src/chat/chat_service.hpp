@@ -180,6 +180,7 @@ class ChatService {
                                          std::vector<store::MessageRecord> items, bool has_more);
   Status require_active_user(const std::string& app_id, const std::string& user_id);
   void emit(ChatEvent e);
+  void emit_parent_updated(const store::MessageRecord& deleted);
 
   store::Store& store_;
   store::ChatStore& chat_;

@@ -1380,6 +1380,34 @@ TEST_F(ChatRulesTest, ThreadsCountRepliesTrackParticipantsAndPage) {
   EXPECT_EQ(of_reply.obj()["has_more"], false);
 }
 
+TEST_F(ChatRulesTest, ADeletedReplyLeavesItsThreadsCount) {
+  auto ch = create(alice_, "group", "Team", {"bob", "carol"});
+  auto root = send(alice_, ch, "question");
+  auto first = send(bob_, ch, "answer 1", {{"parent_seq", root}});
+  auto second = send(carol_, ch, "answer 2", {{"parent_seq", root}});
+  ASSERT_EQ(message(alice_, ch, root)["reply_count"], 2);
+
+  EXPECT_STATUS(http().del(msg(ch, second), carol_.auth()), 204);
+  auto after_one = message(alice_, ch, root);
+  EXPECT_EQ(after_one["reply_count"], 1);
+  EXPECT_EQ(after_one["last_reply_at"], message(alice_, ch, first)["created_at"]) << "the reply still there";
+  // Deleting it again changes nothing.
+  http().del(msg(ch, second), carol_.auth());
+  EXPECT_EQ(message(alice_, ch, root)["reply_count"], 1);
+  // A deleted message that is not a reply leaves the thread alone.
+  auto plain = send(bob_, ch, "not in the thread");
+  EXPECT_STATUS(http().del(msg(ch, plain), bob_.auth()), 204);
+  EXPECT_EQ(message(alice_, ch, root)["reply_count"], 1);
+
+  EXPECT_STATUS(http().del(msg(ch, first), bob_.auth()), 204);
+  auto empty = message(alice_, ch, root);
+  EXPECT_EQ(empty["reply_count"], 0);
+  EXPECT_TRUE(empty["last_reply_at"].is_null());
+  // A new reply counts again from there.
+  send(bob_, ch, "answer 3", {{"parent_seq", root}});
+  EXPECT_EQ(message(alice_, ch, root)["reply_count"], 1);
+}
+
 TEST_F(ChatRulesTest, ThreadRepliesCountInUnreadHistoryAndSync) {
   auto ch = create(alice_, "group", "Team", {"bob", "carol"});
   auto root = send(alice_, ch, "question");

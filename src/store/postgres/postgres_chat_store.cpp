@@ -481,6 +481,17 @@ class PostgresChatStore final : public ChatStore {
       if (c.changes() > 0) {
         auto st = c.prepare("UPDATE channels SET deleted_count = deleted_count + 1 WHERE app_id = $1 AND id = $2");
         st.bind(1, app_id).bind(2, channel_id).run();
+        // A deleted reply leaves its thread: the parent's count and last reply time are those of
+        // the replies still there.
+        auto parent = c.prepare(
+            "UPDATE messages p SET "
+            "reply_count = (SELECT count(*) FROM messages r WHERE r.app_id = $1 AND r.channel_id = $2 "
+            "AND r.parent_seq = p.seq AND r.deleted_at IS NULL), "
+            "last_reply_at = (SELECT max(r.created_at) FROM messages r WHERE r.app_id = $1 AND r.channel_id = $2 "
+            "AND r.parent_seq = p.seq AND r.deleted_at IS NULL) "
+            "WHERE p.app_id = $1 AND p.channel_id = $2 AND p.seq = "
+            "(SELECT parent_seq FROM messages WHERE app_id = $1 AND channel_id = $2 AND seq = $3)");
+        parent.bind(1, app_id).bind(2, channel_id).bind(3, seq).run();
       }
       if (purge) {
         for (const char* sql : {"DELETE FROM reactions WHERE app_id = $1 AND channel_id = $2 AND seq = $3",

@@ -1238,6 +1238,26 @@ TEST_F(ChatRulesTest, SeenByListsMembersWhoReadThatFarButNeverTheAuthor) {
   EXPECT_ERROR(http().get(msg(ch, 5) + "/seen-by", bob_.auth()), 404, "not_found");
 }
 
+TEST_F(ChatRulesTest, SeenByLeavesOutMembersWhoJoinedAfterTheMessage) {
+  auto ch = create(alice_, "group", "Team", {"bob"});
+  auto before = send(alice_, ch, "before dave");
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));  // seen-by compares join and send times (ms)
+  auto added = http().post(path(ch) + "/members", alice_.auth(), json::object{{"user_ids", json::array{"dave"}}});
+  ASSERT_STATUS(added, 200);
+  ASSERT_EQ(added.obj()["added"], json::array{"dave"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  auto after = send(alice_, ch, "after dave");
+  ASSERT_STATUS(http().post(path(ch) + "/read", dave_.auth()), 200);
+  ASSERT_STATUS(http().post(path(ch) + "/read", bob_.auth()), 200);
+  auto seen = [&](std::int64_t seq) {
+    auto r = http().get(msg(ch, seq) + "/seen-by", alice_.auth());
+    if (r.status != 200) throw std::runtime_error("seen-by failed: " + r.body);
+    return r.obj()["user_ids"].as_array();
+  };
+  EXPECT_EQ(seen(before), json::array{"bob"}) << "dave was not there when it was sent";
+  EXPECT_EQ(seen(after), (json::array{"bob", "dave"}));
+}
+
 // ---- sync ------------------------------------------------------------------------------------
 
 TEST_F(ChatRulesTest, SyncReturnsExactlyTheMissedMessagesPerChannel) {

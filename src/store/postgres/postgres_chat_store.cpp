@@ -400,7 +400,9 @@ class PostgresChatStore final : public ChatStore {
     return with_conn(pool_, [&](Connection& c) -> Result<std::vector<std::string>> {
       auto st = c.prepare(
           "SELECT user_id FROM members WHERE app_id = $1 AND channel_id = $2 AND last_read_seq >= $3 "
-          "AND user_id <> $4 ORDER BY user_id");
+          "AND user_id <> $4 "
+          "AND joined_at <= (SELECT created_at FROM messages WHERE app_id = $1 AND channel_id = $2 AND seq = $3) "
+          "ORDER BY user_id");
       st.bind(1, app_id).bind(2, channel_id).bind(3, seq).bind(4, except_user);
       std::vector<std::string> out;
       while (st.step()) out.push_back(st.text(0));

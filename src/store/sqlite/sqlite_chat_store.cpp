@@ -378,7 +378,8 @@ class SqliteChatStore final : public ChatStore {
                                            const std::string& except_user) override {
     return with_conn(pool_, [&](Connection& c) -> Result<std::vector<std::string>> {
       auto st = c.prepare(
-          "SELECT user_id FROM members WHERE app_id = ? AND channel_id = ? AND last_read_seq >= ? AND user_id != ? "
+          "SELECT user_id FROM members WHERE app_id = ?1 AND channel_id = ?2 AND last_read_seq >= ?3 AND user_id != ?4 "
+          "AND joined_at <= (SELECT created_at FROM messages WHERE app_id = ?1 AND channel_id = ?2 AND seq = ?3) "
           "ORDER BY user_id");
       st.bind(1, app_id).bind(2, channel_id).bind(3, seq).bind(4, except_user);
       std::vector<std::string> out;

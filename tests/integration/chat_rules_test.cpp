@@ -1299,6 +1299,38 @@ TEST_F(ChatRulesTest, SyncReturnsExactlyTheMissedMessagesPerChannel) {
   EXPECT_TRUE(sync({{one, 99}}, 10)["channels"].as_object()[one].as_object()["messages"].as_array().empty());
 }
 
+TEST_F(ChatRulesTest, SyncListsAChannelAsUpdatedWhenTheMembershipChanges) {
+  auto muted = create(alice_, "group", "Mute me", {"bob"});
+  auto promoted = create(alice_, "group", "Promote me", {"bob"});
+  auto untouched = create(alice_, "group", "Leave me be", {"bob"});
+  auto first = http().post("/v1/sync", bob_.auth(), {{"channels", json::object{}}});
+  ASSERT_STATUS(first, 200);
+  auto cursor = first.obj()["cursor"];
+
+  ASSERT_STATUS(http().patch(path(muted) + "/membership", bob_.auth(), {{"muted", true}}), 200);
+  ASSERT_STATUS(http().patch(path(promoted) + "/members/bob", alice_.auth(), {{"role", "admin"}}), 200);
+  auto second = http().post("/v1/sync", bob_.auth(), {{"channels", json::object{}}, {"since", cursor}});
+  ASSERT_STATUS(second, 200);
+  auto changes = second.obj()["changes"].as_object();
+  EXPECT_TRUE(changes["added"].as_array().empty()) << second.body;
+  EXPECT_TRUE(changes["removed"].as_array().empty()) << second.body;
+  EXPECT_EQ(id_set(changes["updated"].as_array()), (std::set<std::string>{muted, promoted})) << second.body;
+  for (const auto& c : changes["updated"].as_array()) {
+    auto membership = c.as_object().at("membership").as_object();
+    if (str(c.as_object().at("id")) == muted) EXPECT_EQ(membership["muted"], true);
+    if (str(c.as_object().at("id")) == promoted) EXPECT_EQ(membership["role"], "admin");
+  }
+  EXPECT_EQ(second.body.find(untouched), std::string::npos);
+  // Alice's own view of the channels did not change.
+  auto alices = http().post("/v1/sync", alice_.auth(), {{"channels", json::object{}}, {"since", cursor}});
+  ASSERT_STATUS(alices, 200);
+  EXPECT_TRUE(alices.obj()["changes"].as_object()["updated"].as_array().empty()) << alices.body;
+
+  auto third = http().post("/v1/sync", bob_.auth(), {{"channels", json::object{}}, {"since", second.obj()["cursor"]}});
+  ASSERT_STATUS(third, 200);
+  EXPECT_TRUE(third.obj()["changes"].as_object()["updated"].as_array().empty()) << third.body;
+}
+
 TEST_F(ChatRulesTest, SyncSinceACursorReportsJoinedChangedAndDepartedChannels) {
   auto renamed = create(alice_, "group", "Rename me", {"bob"});
   auto archived = create(alice_, "group", "Archive me", {"bob"});

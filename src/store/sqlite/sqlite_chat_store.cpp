@@ -335,14 +335,17 @@ class SqliteChatStore final : public ChatStore {
 
   Result<MemberRecord> update_member(const MemberRecord& m) override {
     return with_conn(pool_, [&](Connection& c) -> Result<MemberRecord> {
+      Transaction tx(c);
+      std::int64_t v = next_version(c, m.app_id);  // sync lists the channel as updated
       auto st = c.prepare(
-          "UPDATE members SET role = ?4, muted = ?5, starred = ?6, hidden = ?7 "
+          "UPDATE members SET role = ?4, muted = ?5, starred = ?6, hidden = ?7, changed_version = ?8 "
           "WHERE app_id = ?1 AND channel_id = ?2 AND user_id = ?3 RETURNING " MEMBER_COLS(""));
       st.bind(1, m.app_id).bind(2, m.channel_id).bind(3, m.user_id).bind(4, m.role).bind(5, m.muted ? 1 : 0);
-      st.bind(6, m.starred ? 1 : 0).bind(7, m.hidden ? 1 : 0);
+      st.bind(6, m.starred ? 1 : 0).bind(7, m.hidden ? 1 : 0).bind(8, v);
       if (!st.step()) return not_found("member");
       MemberRecord out = read_member(st);
       st.run();
+      tx.commit();
       return out;
     });
   }
@@ -686,7 +689,8 @@ class SqliteChatStore final : public ChatStore {
           c.prepare(std::string(kViewSelect) +
                     " FROM members m JOIN channels c ON c.app_id = m.app_id AND c.id = m.channel_id "
                     "LEFT JOIN messages lm ON lm.app_id = c.app_id AND lm.channel_id = c.id AND lm.seq = c.last_seq "
-                    "WHERE m.app_id = ?1 AND m.user_id = ?2 AND (m.version > ?3 OR c.version > ?3) "
+                    "WHERE m.app_id = ?1 AND m.user_id = ?2 "
+                    "AND (m.version > ?3 OR c.version > ?3 OR m.changed_version > ?3) "
                     "ORDER BY c.activity_at DESC, c.id");
       st.bind(1, app_id).bind(2, user_id).bind(3, from);
       while (st.step()) {

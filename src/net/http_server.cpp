@@ -246,8 +246,16 @@ struct HttpServer::Impl {
             stream.release_socket(), std::move(leftover), std::move(msg), std::move(req), ws_opts, ws_accept, id,
             flusher.get(),
             [this, tracked](std::weak_ptr<detail::WsControl> ws) {
-              std::lock_guard lock(mu);  // the heartbeat reads it under mu
-              tracked->ws = std::move(ws);
+              {
+                std::lock_guard lock(mu);  // the heartbeat reads it under mu
+                tracked->ws = ws;
+              }
+              // Opened after shutdown began (close_connections() may have passed it by while it
+              // was still an upgrade): it goes away with 1001 like every other socket. draining
+              // is set before close_connections() takes mu, so one of the two always sees it.
+              if (draining.load()) {
+                if (auto open_ws = ws.lock()) open_ws->shutdown(false);
+              }
             },
             [this, tracked, id] { untrack(id, *tracked); });
         co_return;

@@ -6,6 +6,8 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <atomic>
+#include <mutex>
 #include <regex>
 #include <set>
 #include <thread>
@@ -1064,6 +1066,41 @@ TEST_F(RealtimeTest, SigtermClosesSocketsWith1001AndExitsZero) {
   }
   EXPECT_EQ(server().wait_exit(5s), 0) << server().err();
   EXPECT_LT(ms_since(start), 3000);
+}
+
+// Sockets still in their upgrade when shutdown begins are closed with 1001 too, as soon as they
+// open, not cut off when the grace period ends.
+TEST_F(RealtimeTest, ASocketThatOpensDuringShutdownIsClosedWith1001) {
+  auto alice = mint("alice");
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::vector<std::unique_ptr<WsClient>> upgraded;
+  std::vector<std::thread> openers;
+  for (int t = 0; t < 6; ++t) {
+    openers.emplace_back([&] {
+      while (!stop.load()) {
+        auto c = std::make_unique<WsClient>(server().port());
+        if (c->connect(ws_target(alice.access, ""), 2s) != 101) continue;
+        std::lock_guard lock(mu);
+        upgraded.push_back(std::move(c));
+      }
+    });
+  }
+  std::this_thread::sleep_for(150ms);
+  auto start = Clock::now();
+  server().child().signal(SIGTERM);
+  std::this_thread::sleep_for(300ms);
+  stop = true;
+  for (auto& t : openers) t.join();
+  ASSERT_FALSE(upgraded.empty());
+  int without_1001 = 0;
+  for (auto& c : upgraded) {
+    auto closed = c->wait_closed(3s);
+    if (!closed.ended || closed.code != 1001) ++without_1001;
+  }
+  EXPECT_EQ(without_1001, 0) << "of " << upgraded.size() << " upgraded sockets";
+  EXPECT_EQ(server().wait_exit(10s), 0) << server().err();
+  EXPECT_LT(ms_since(start), 3000) << "nobody waited for the grace period";
 }
 
 }  // namespace

@@ -34,6 +34,7 @@
 #include "core/crypto.hpp"
 #include "store/migrations.hpp"
 #include "store/postgres/pg_db.hpp"
+#include "store/postgres/pg_url.hpp"
 #include "store/store.hpp"
 
 using namespace parley;
@@ -119,16 +120,6 @@ Options parse(int argc, char** argv) {
   if (o.store == "postgres" && o.pg_url.empty()) usage("--store postgres needs --pg-url or PARLEY_TEST_PG_URL");
   o.channels = std::min(o.channels, o.senders);
   return o;
-}
-
-std::string with_database(const std::string& url, const std::string& db) {
-  auto scheme = url.find("://");
-  auto start = scheme == std::string::npos ? 0 : scheme + 3;
-  auto query = url.find('?', start);
-  auto end = std::min(url.find('/', start), query);
-  std::string out = url.substr(0, end == std::string::npos ? url.size() : end) + "/" + db;
-  if (query != std::string::npos) out += url.substr(query);
-  return out;
 }
 
 template <class T>
@@ -230,7 +221,7 @@ int main(int argc, char** argv) {
     pg_db = "parley_send_bench_" + crypto::random_id("", 10);
     std::transform(pg_db.begin(), pg_db.end(), pg_db.begin(), [](unsigned char c) { return std::tolower(c); });
     store::postgres::Connection(o.pg_url).exec("CREATE DATABASE \"" + pg_db + "\"");
-    url = with_database(o.pg_url, pg_db);
+    url = store::postgres::url_with_database(o.pg_url, pg_db);
   } else {
     dir = o.data_dir.empty()
               ? std::filesystem::temp_directory_path() / ("parley-send-bench-" + crypto::random_id("", 8))

@@ -18,6 +18,8 @@
 #include <regex>
 #include <stdexcept>
 
+#include "store/postgres/pg_url.hpp"
+
 extern char** environ;
 
 namespace parley::test {
@@ -51,18 +53,6 @@ void pg_admin(const std::string& sql) {
   PQclear(r);
   PQfinish(c);
   if (!ok) throw std::runtime_error(sql + ": " + msg);
-}
-
-// The maintenance URL with its database replaced: scheme://authority/<db>?query.
-std::string url_with_database(const std::string& url, const std::string& db) {
-  auto scheme = url.find("://");
-  auto start = scheme == std::string::npos ? 0 : scheme + 3;
-  auto query = url.find('?', start);
-  auto path = url.find('/', start);
-  auto authority_end = std::min(path, query);
-  std::string out = url.substr(0, authority_end == std::string::npos ? url.size() : authority_end) + "/" + db;
-  if (query != std::string::npos) out += url.substr(query);
-  return out;
 }
 
 std::string database_name(const std::string& url) {
@@ -112,7 +102,7 @@ std::string pg_database_for(const fs::path& dir) {
   std::string name = "parley_it_";
   for (int i = 0; i < 16; ++i) name.push_back(kChars[rd() % (sizeof kChars - 1)]);
   pg_admin("CREATE DATABASE \"" + name + "\"");
-  auto url = url_with_database(*pg_test_url(), name);
+  auto url = store::postgres::url_with_database(*pg_test_url(), name);
   pg_urls.emplace(key, url);
   return url;
 }

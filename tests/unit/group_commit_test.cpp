@@ -18,6 +18,7 @@
 #include "core/crypto.hpp"
 #include "store/migrations.hpp"
 #include "store/postgres/pg_db.hpp"
+#include "store/postgres/pg_url.hpp"
 #include "store/store.hpp"
 
 namespace parley {
@@ -27,17 +28,6 @@ std::optional<std::string> pg_url() {
   const char* v = std::getenv("PARLEY_TEST_PG_URL");
   if (!v || !*v) return std::nullopt;
   return std::string(v);
-}
-
-// The maintenance URL with its database replaced: scheme://authority/<db>?query.
-std::string with_database(const std::string& url, const std::string& db) {
-  auto scheme = url.find("://");
-  auto start = scheme == std::string::npos ? 0 : scheme + 3;
-  auto query = url.find('?', start);
-  auto end = std::min(url.find('/', start), query);
-  std::string out = url.substr(0, end == std::string::npos ? url.size() : end) + "/" + db;
-  if (query != std::string::npos) out += url.substr(query);
-  return out;
 }
 
 // Collects send outcomes from the committer thread.
@@ -70,7 +60,7 @@ class GroupCommitTest : public ::testing::TestWithParam<std::string> {
       db_name_ = "parley_gc_" + crypto::random_id("", 12);
       for (char& c : db_name_) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       store::postgres::Connection(*pg_url()).exec("CREATE DATABASE \"" + db_name_ + "\"");
-      url_ = with_database(*pg_url(), db_name_);
+      url_ = store::postgres::url_with_database(*pg_url(), db_name_);
     } else {
       dir_ = std::filesystem::temp_directory_path() / ("parley-gc-" + crypto::random_id("", 8));
       std::filesystem::create_directories(dir_);

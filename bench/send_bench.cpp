@@ -8,7 +8,9 @@
 //   usage: parley-send-bench [--store sqlite|postgres] [--pg-url URL] [--senders K] [--channels C]
 //          [--seconds S] [--warmup S] [--messages N] [--batch-max N] [--window-us N]
 //          [--committers N] [--db-threads N] [--client-threads N] [--text-bytes N] [--no-client-ids]
-//          [--data-dir DIR]
+//          [--sender-ordered-ids] [--data-dir DIR]
+//   Each send carries a client_msg_id: time-ordered (UUIDv7 layout, as the web SDK makes them)
+//   unless --sender-ordered-ids ("c<sender>-<n>") or --no-client-ids.
 //   --pg-url names a maintenance database (default: $PARLEY_TEST_PG_URL); the bench creates a
 //   scratch database beside it and drops it afterwards.
 #include <spdlog/spdlog.h>
@@ -24,6 +26,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -59,6 +62,7 @@ struct Options {
   int client_threads = 1;
   int text_bytes = 100;
   bool client_ids = true;
+  bool sender_ordered_ids = false;
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -113,6 +117,8 @@ Options parse(int argc, char** argv) {
       o.text_bytes = static_cast<int>(number(1, 60000));
     } else if (a == "--no-client-ids") {
       o.client_ids = false;
+    } else if (a == "--sender-ordered-ids") {
+      o.sender_ordered_ids = true;
     } else {
       usage(("unknown argument " + a).c_str());
     }
@@ -120,6 +126,20 @@ Options parse(int argc, char** argv) {
   if (o.store == "postgres" && o.pg_url.empty()) usage("--store postgres needs --pg-url or PARLEY_TEST_PG_URL");
   o.channels = std::min(o.channels, o.senders);
   return o;
+}
+
+// A UUIDv7-shaped id: 48 bits of Unix milliseconds, the version, then random bits.
+std::string time_ordered_id(std::mt19937_64& rng) {
+  auto ms = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+  std::uint64_t hi = (ms << 16) | 0x7000 | (rng() & 0x0fff);
+  std::uint64_t lo = (rng() & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
+  char out[37];
+  std::snprintf(out, sizeof out, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
+                static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),
+                static_cast<unsigned>(lo >> 48), static_cast<unsigned long long>(lo & 0xffffffffffffULL));
+  return out;
 }
 
 template <class T>
@@ -275,10 +295,14 @@ int main(int argc, char** argv) {
             SenderLog& log = logs[static_cast<std::size_t>(s)];
             chat::Caller who{app_ptr, "u" + std::to_string(s)};
             int c = s % o.channels;
+            std::mt19937_64 rng(static_cast<std::uint64_t>(s) * 0x9e3779b97f4a7c15ULL + 1);
             for (long n = 0; per_sender < 0 ? Clock::now() < stop_at : n < per_sender; ++n) {
               chat::OutgoingMessage msg;
               msg.text = "s" + std::to_string(s) + "#" + std::to_string(n) + " " + filler;
-              if (o.client_ids) msg.client_msg_id = "c" + std::to_string(s) + "-" + std::to_string(n);
+              if (o.client_ids) {
+                msg.client_msg_id =
+                    o.sender_ordered_ids ? "c" + std::to_string(s) + "-" + std::to_string(n) : time_ordered_id(rng);
+              }
               auto t0 = Clock::now();
               auto r = co_await api::send_message(chat, who, channels[static_cast<std::size_t>(c)], std::move(msg));
               auto t1 = Clock::now();
@@ -335,10 +359,14 @@ int main(int argc, char** argv) {
                 static_cast<unsigned long long>(batches), mean_batch);
     std::printf(
         "{\"benchmark\":\"send\",\"store\":\"%s\",\"senders\":%d,\"channels\":%d,\"batch_max\":%d,\"window_us\":%d,"
-        "\"committers\":%d,\"client_ids\":%s,\"text_bytes\":%d,\"seconds\":%.2f,\"acked\":%ld,\"errors\":%ld,\"msgs_"
+        "\"committers\":%d,\"client_ids\":\"%s\",\"text_bytes\":%d,\"seconds\":%.2f,\"acked\":%ld,\"errors\":%ld,"
+        "\"msgs_"
         "per_sec\":%.0f,"
         "\"p50_us\":%.0f,\"p99_us\":%.0f,\"max_us\":%.0f,\"batches\":%llu,\"mean_batch\":%.2f,\"check\":\"%s\"}\n",
-        o.store.c_str(), o.senders, o.channels, o.batch_max, o.window_us, o.committers, o.client_ids ? "true" : "false",
+        o.store.c_str(), o.senders, o.channels, o.batch_max, o.window_us, o.committers,
+        !o.client_ids          ? "none"
+        : o.sender_ordered_ids ? "sender"
+                               : "time",
         o.text_bytes, secs, acked, errors, rate, p50, p99, max, static_cast<unsigned long long>(batches), mean_batch,
         ok ? "ok" : "failed");
     rc = ok ? 0 : 1;

@@ -3,7 +3,7 @@ import { ParleyClient } from '../../src/client.js';
 import { ChannelListStore } from '../../src/stores/channels.js';
 import { MessageCollection } from '../../src/stores/collection.js';
 import { MemberListStore } from '../../src/stores/members.js';
-import { MessageListStore } from '../../src/stores/messages.js';
+import { MessageListStore, newClientMsgId } from '../../src/stores/messages.js';
 import { PresenceStore } from '../../src/stores/presence.js';
 import { TypingStore } from '../../src/stores/typing.js';
 import type { Channel, Message } from '../../src/types.js';
@@ -153,6 +153,17 @@ describe('MessageListStore', () => {
     expect(store.getSnapshot().pending).toEqual([]);
     expect(store.getSnapshot().messages).toHaveLength(1);
     store.dispose();
+  });
+});
+
+describe('newClientMsgId', () => {
+  it('makes UUIDv7-shaped ids that sort by the time they were made', () => {
+    const a = newClientMsgId(1_700_000_000_000);
+    const b = newClientMsgId(1_700_000_000_001);
+    expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(a.slice(0, 13)).toBe('018bcfe5-6800');
+    expect(a < b).toBe(true);
+    expect(newClientMsgId()).not.toBe(newClientMsgId());
   });
 });
 

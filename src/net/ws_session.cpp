@@ -72,10 +72,10 @@ class WsSession final : public WsPeer, public WsControl, public std::enable_shar
  public:
   WsSession(tcp::socket&& socket, std::string leftover, const WsOptions& opts, std::uint64_t id, WsFlusher* flusher,
             http::request<http::string_body>&& upgrade, Request&& req, std::function<void()> on_end)
-      : sock_(std::move(socket)),
-        opts_(opts),
-        id_(id),
+      : opts_(opts),
         flusher_(flusher),
+        sock_(std::move(socket)),
+        id_(id),
         on_end_(std::move(on_end)),
         inbuf_(std::move(leftover)),
         upgrade_(std::make_unique<http::request<http::string_body>>(std::move(upgrade))),
@@ -659,10 +659,26 @@ class WsSession final : public WsPeer, public WsControl, public std::enable_shar
     sock_.shutdown(tcp::socket::shutdown_send, ignored);
   }
 
-  tcp::socket sock_;  // its executor is the connection's strand
+  // What send() touches, first: a fan-out prefetches the object's first two cache lines
+  // (realtime::Session::prefetch_peer). Guarded by mu_.
+  std::mutex mu_;
+  int fd_ = -1;
+  std::vector<std::shared_ptr<const std::string>> queue_;  // data frames waiting for the writer
+  std::size_t queued_bytes_ = 0;
+  bool open_ = false;
+  bool writing_ = false;  // the strand's writer runs
+  bool closing_ = false;  // no more data frames
+  bool close_sent_ = false;
+  bool close_after_write_ = false;
+  bool fd_closed_ = false;
+  bool dirty_ = false;           // waiting for the flusher
+  bool flushing_ = false;        // the flusher writes to the descriptor without holding mu_
+  bool close_deferred_ = false;  // hard_close() came during that write: the flusher closes
   const WsOptions& opts_;
-  std::uint64_t id_;
   WsFlusher* flusher_;  // null: frames are written at once
+
+  tcp::socket sock_;  // its executor is the connection's strand
+  std::uint64_t id_;
   std::function<void()> on_end_;
 
   // Strand only.
@@ -684,23 +700,10 @@ class WsSession final : public WsPeer, public WsControl, public std::enable_shar
   char batch_hdr_[10];
   std::size_t batch_hdr_len_ = 0;
 
-  // Guarded by mu_.
-  std::mutex mu_;
-  int fd_ = -1;
-  std::vector<std::shared_ptr<const std::string>> queue_;  // data frames waiting for the writer
-  std::string partial_;                                    // the unwritten rest of a frame a direct write began
-  std::string control_out_;                                // encoded control frames waiting for the writer
-  std::string close_frame_;                                // an encoded close frame waiting for the writer
-  std::size_t queued_bytes_ = 0;
-  bool open_ = false;
-  bool writing_ = false;  // the strand's writer runs
-  bool closing_ = false;  // no more data frames
-  bool close_sent_ = false;
-  bool close_after_write_ = false;
-  bool fd_closed_ = false;
-  bool dirty_ = false;           // waiting for the flusher
-  bool flushing_ = false;        // the flusher writes to the descriptor without holding mu_
-  bool close_deferred_ = false;  // hard_close() came during that write: the flusher closes
+  // Guarded by mu_ (the rarely used part).
+  std::string partial_;      // the unwritten rest of a frame a direct write began
+  std::string control_out_;  // encoded control frames waiting for the writer
+  std::string close_frame_;  // an encoded close frame waiting for the writer
 
   std::atomic<std::int64_t> last_rx_ms_{0};
   std::atomic<std::int64_t> close_deadline_ms_{0};

@@ -22,6 +22,25 @@ namespace parley::realtime {
 
 class Session;
 
+/// A set of sessions kept in a flat array as well, so that a fan-out walks contiguous memory
+/// (and can prefetch ahead) instead of hash nodes. Insert and erase are O(1); erase moves the
+/// last element into the gap, so the order is not stable.
+class SessionSet {
+ public:
+  bool insert(Session* s);
+  bool erase(Session* s);
+  bool contains(Session* s) const { return index_.contains(s); }
+  bool empty() const { return list_.empty(); }
+  std::size_t size() const { return list_.size(); }
+  std::vector<Session*>::const_iterator begin() const { return list_.begin(); }
+  std::vector<Session*>::const_iterator end() const { return list_.end(); }
+  Session* operator[](std::size_t i) const { return list_[i]; }
+
+ private:
+  std::vector<Session*> list_;
+  std::unordered_map<Session*, std::uint32_t> index_;  // session -> its position in list_
+};
+
 struct HubOptions {
   int presence_grace_ms = 5000;
   int typing_ttl_ms = 5000;
@@ -65,6 +84,8 @@ class Hub {
     std::int64_t published_ms;
   };
   void tick();
+  /// Pushes `e` to every session of `set` (but the excluded user's). Under mu_.
+  static void push_all(const SessionSet& set, const bus::Envelope& e);
   void publish_presence(const std::string& app_id, const std::string& user_id, bool online, TimeMs at);
   void publish_typing(const std::string& app_id, const std::string& channel_id, const std::string& user_id, bool start);
 
@@ -77,9 +98,9 @@ class Hub {
 
   mutable std::shared_mutex mu_;
   // Keys are app_id + '\x1f' + channel_id / user_id. All guarded by mu_.
-  std::unordered_map<std::string, std::unordered_set<Session*>> by_channel_;
-  std::unordered_map<std::string, std::unordered_set<Session*>> by_user_;
-  std::unordered_map<std::string, std::unordered_set<Session*>> presence_watchers_;
+  std::unordered_map<std::string, SessionSet> by_channel_;
+  std::unordered_map<std::string, SessionSet> by_user_;
+  std::unordered_map<std::string, SessionSet> presence_watchers_;
   std::unordered_map<std::string, std::int64_t> going_offline_;  // user key -> deadline (steady ms)
   std::unordered_map<Session*, std::weak_ptr<Session>> all_;
 

@@ -35,11 +35,11 @@ constexpr std::size_t kMaxResumeChannels = 500;
 
 Session::Session(api::Services& services, Hub& hub, std::shared_ptr<net::WsPeer> peer,
                  std::optional<auth::Principal> principal, bool resume_pending, std::int64_t auth_deadline_ms)
-    : s_(services),
-      hub_(hub),
-      peer_(std::move(peer)),
-      auth_deadline_ms_(auth_deadline_ms),
+    : peer_(std::move(peer)),
       holding_(resume_pending),
+      s_(services),
+      hub_(hub),
+      auth_deadline_ms_(auth_deadline_ms),
       tokens_(services.cfg.ws_rate_burst),
       bucket_ms_(steady_ms()) {
   if (principal) {

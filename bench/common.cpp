@@ -317,6 +317,7 @@ void DeliveryCounts::count(std::int64_t seq, std::int64_t& last, std::int64_t se
   }
   if (seq > last) last = seq;
   latency_ms.push_back(static_cast<double>(now_ns - sent_ns) / 1e6);
+  if (tracing) trace.emplace_back(sent_ns, now_ns);
 }
 
 void DeliveryCounts::add(DeliveryCounts&& other) {
@@ -325,10 +326,16 @@ void DeliveryCounts::add(DeliveryCounts&& other) {
   duplicated += other.duplicated;
   reordered += other.reordered;
   latency_ms.insert(latency_ms.end(), other.latency_ms.begin(), other.latency_ms.end());
+  trace.insert(trace.end(), other.trace.begin(), other.trace.end());
 }
 
 Result fanout_result(const Options& o, const std::string& target, DeliveryCounts&& counts, std::int64_t expected,
                      double seconds, double server_cpu) {
+  if (!o.trace_file.empty()) {
+    std::ofstream f(o.trace_file);
+    for (const auto& [sent, received] : counts.trace) f << sent << ' ' << received << '\n';
+    if (!f) throw std::runtime_error("cannot write " + o.trace_file);
+  }
   Result r;
   r.scenario = "fanout";
   r.target = target;

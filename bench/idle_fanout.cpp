@@ -165,6 +165,7 @@ int run_fanout(const Options& o) {
   }
   asio::io_context ioc;
   std::vector<Member> members(static_cast<std::size_t>(o.members));
+  for (auto& m : members) m.st.tracing = !o.trace_file.empty();
   std::vector<Member> senders(static_cast<std::size_t>(o.channels));
   int failed = 0;
   auto connect = [&](Member& m, const std::string& token, int index) -> asio::awaitable<void> {

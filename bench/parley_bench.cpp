@@ -36,6 +36,7 @@ options:   --connections N --users U --source-addresses 8 --channels C --members
              reader on every send, which a client on another machine would not cost it)
            --senders K --via ws|rest (send)  --concurrency K --requests N --page 50 (read)
            --drop-min-ms 50 --drop-max-ms 400 --offline-max-ms 100 (resume)  --json FILE
+           --trace FILE (fanout: one "sent_ns received_ns" line per delivery, monotonic clock)
 )";
 
 // Defaults that differ per scenario; flags given on the command line override them.
@@ -81,6 +82,7 @@ bool parse(int argc, char** argv, bench::Options& o) {
       {"--offline-max-ms", [&](const std::string& v) { o.offline_max_ms = std::stoi(v); }},
       {"--spawn", [&](const std::string& v) { o.spawn = v; }},
       {"--json", [&](const std::string& v) { o.json_file = v; }},
+      {"--trace", [&](const std::string& v) { o.trace_file = v; }},
       {"--xmpp-url", [&](const std::string& v) { o.xmpp_url = v; }},
       {"--xmpp-domain", [&](const std::string& v) { o.xmpp_domain = v; }},
       {"--muc-domain", [&](const std::string& v) { o.muc_domain = v; }},

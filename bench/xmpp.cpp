@@ -412,6 +412,7 @@ int run_xmpp_fanout(const Options& o) {
   }
   // Members: log in, join every room, wait for the self-presence of each.
   std::vector<Member> members(static_cast<std::size_t>(o.members));
+  for (auto& m : members) m.st.tracing = !o.trace_file.empty();
   bounded(ioc, o.members, 64, [&](int i) -> asio::awaitable<void> {
     auto conn = co_await open_conn(o, url, o.channels + i);
     if (!conn) {

@@ -317,7 +317,12 @@ void DeliveryCounts::count(std::int64_t seq, std::int64_t& last, std::int64_t se
   }
   if (seq > last) last = seq;
   latency_ms.push_back(static_cast<double>(now_ns - sent_ns) / 1e6);
-  if (tracing) trace.emplace_back(sent_ns, now_ns);
+  if (tracing_member >= 0) trace.push_back({sent_ns, now_ns, tracing_member});
+}
+
+void DeliveryCounts::expect(std::size_t n) {
+  latency_ms.reserve(n);
+  if (tracing_member >= 0) trace.reserve(n);
 }
 
 void DeliveryCounts::add(DeliveryCounts&& other) {
@@ -333,7 +338,7 @@ Result fanout_result(const Options& o, const std::string& target, DeliveryCounts
                      double seconds, double server_cpu) {
   if (!o.trace_file.empty()) {
     std::ofstream f(o.trace_file);
-    for (const auto& [sent, received] : counts.trace) f << sent << ' ' << received << '\n';
+    for (const auto& t : counts.trace) f << t.sent_ns << ' ' << t.received_ns << ' ' << t.member << '\n';
     if (!f) throw std::runtime_error("cannot write " + o.trace_file);
   }
   Result r;

@@ -59,7 +59,7 @@ struct Options {
   int offline_max_ms = 100;  // resume: and stays away up to this long
   std::string spawn;         // path of a parley binary to start
   std::string json_file;     // also write the result here
-  std::string trace_file;    // fanout: "sent_ns received_ns" per delivery, to find when the tail happens
+  std::string trace_file;    // fanout: "sent_ns received_ns member" per delivery, to find when the tail happens
   std::string xmpp_url;      // ws://host:port/path
   std::string xmpp_domain;
   std::string muc_domain;
@@ -188,11 +188,20 @@ void raise_fd_limit();
 struct DeliveryCounts {
   std::uint64_t deliveries = 0, lost = 0, duplicated = 0, reordered = 0;
   std::vector<double> latency_ms;
-  bool tracing = false;                                      // keep (sent_ns, received_ns) per delivery
-  std::vector<std::pair<std::int64_t, std::int64_t>> trace;  // when tracing
+  struct Traced {
+    std::int64_t sent_ns, received_ns;
+    int member;
+  };
+  int tracing_member = -1;  // >= 0: keep a Traced record per delivery, for this member
+  std::vector<Traced> trace;
   /// One message with `seq` on a stream whose last seq is `last` (moved forward), sent at
   /// `sent_ns` and received at `now_ns` (mono_ns clock).
   void count(std::int64_t seq, std::int64_t& last, std::int64_t sent_ns, std::int64_t now_ns);
+  /// Makes room for `n` deliveries before the run. Growing as they come would make every
+  /// member's vectors double at the same moment (all members receive at the same pace): the
+  /// readers then stall on copying and page faults, which showed up as 50-130 ms latency
+  /// episodes at 2^k deliveries per member.
+  void expect(std::size_t n);
   void add(DeliveryCounts&& other);
 };
 

@@ -36,7 +36,8 @@ options:   --connections N --users U --source-addresses 8 --channels C --members
              reader on every send, which a client on another machine would not cost it)
            --senders K --via ws|rest (send)  --concurrency K --requests N --page 50 (read)
            --drop-min-ms 50 --drop-max-ms 400 --offline-max-ms 100 (resume)  --json FILE
-           --trace FILE (fanout: one "sent_ns received_ns" line per delivery, monotonic clock)
+           --trace FILE (fanout: one "sent_ns received_ns member" line per delivery;
+             monotonic clock)
 )";
 
 // Defaults that differ per scenario; flags given on the command line override them.

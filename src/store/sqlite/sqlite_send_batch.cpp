@@ -141,20 +141,18 @@ struct ChannelTally {
   TimeMs last_at = 0;
 };
 
-// Moves each channel's last_seq past the seqs the batch used, with UPDATE … RETURNING; the
-// result must be exactly what was handed out (the writer lock held since BEGIN IMMEDIATE
-// guarantees it; anything else is a bug and fails the batch).
+// Moves each channel's last_seq past the seqs the batch used. The UPDATE names the last_seq the
+// batch read, so it must change exactly one row (the writer lock held since BEGIN IMMEDIATE
+// guarantees it; anything else is a bug and fails the batch). No RETURNING: SQLite runs it
+// through a temporary table: 4.5-7.5 us per channel against 1.2 us without, in a profile.
 void close_channels(Connection& c, const std::map<std::pair<std::string, std::string>, ChannelTally>& tallies) {
   for (const auto& [key, t] : tallies) {
     if (t.count == 0) continue;  // only copies of earlier sends
     auto st = c.prepare(
         "UPDATE channels SET last_seq = last_seq + ?3, last_message_at = ?4, activity_at = ?4 "
-        "WHERE app_id = ?1 AND id = ?2 RETURNING last_seq");
-    st.bind(1, key.first).bind(2, key.second).bind(3, t.count).bind(4, t.last_at);
-    if (!st.step() || st.int64(0) != t.first_seq + t.count - 1) {
-      throw SqliteError(0, "channel seq moved during a send batch");
-    }
-    st.run();
+        "WHERE app_id = ?1 AND id = ?2 AND last_seq = ?5");
+    st.bind(1, key.first).bind(2, key.second).bind(3, t.count).bind(4, t.last_at).bind(5, t.first_seq - 1).run();
+    if (c.changes() != 1) throw SqliteError(0, "channel seq moved during a send batch");
   }
 }
 

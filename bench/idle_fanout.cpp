@@ -246,14 +246,16 @@ int run_fanout(const Options& o) {
     Member& m = members[index];
     std::int64_t now = mono_ns();
     thread_local std::string channel;
+    std::int64_t seen = 0;  // one update of the shared counter per read, not per event
     for_each_frame(data, [&](std::string_view frame) {
       std::int64_t seq = 0, sent = 0;
       if (!read_message_new(frame, channel, seq, sent)) return;
       auto it = m.last_seq.find(channel);
       if (it == m.last_seq.end()) it = m.last_seq.emplace(channel, 0).first;
       m.st.count(seq, it->second, sent, now);
-      remaining.fetch_sub(1, std::memory_order_relaxed);
+      ++seen;
     });
+    if (seen > 0) remaining.fetch_sub(seen, std::memory_order_relaxed);
   };
   readers.run(
       on_message, [&] { return remaining.load(std::memory_order_relaxed) <= 0; },

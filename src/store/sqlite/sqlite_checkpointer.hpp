@@ -6,12 +6,16 @@
 //    PASSIVE checkpoint: the WAL is synced and its pages copied into the database file while
 //    commits go on. Under steady writes it never quite finishes (new frames keep arriving), and
 //    SQLite starts the WAL over only after a checkpoint copied all of it, so on its own the WAL
-//    would grow without bound;
-//  - past `restart_frames` pages, the committing connection itself checkpoints right after its
-//    commit (as SQLite's automatic checkpoint does, but with only the pages written since the
-//    last background checkpoint left to copy); with every page copied, the next writer starts
-//    the WAL over. The WAL file is cut back to `restart_frames` pages when that happens
-//    (journal_size_limit), so it stays bounded unless a reader holds an old snapshot open.
+//    would grow without bound. SQLite syncs the database file only when a checkpoint copied
+//    the whole WAL, so after each of its checkpoints the thread syncs the file itself: the
+//    pages copied back do not pile up for the one commit that finishes the copy to flush;
+//  - past `restart_frames` pages, a committing connection itself checkpoints right after its
+//    commit (as SQLite's automatic checkpoint does), at a moment when the background thread is
+//    idle and has left at most a quarter of `passive_frames` uncopied, so that the syncs are
+//    short; with every page copied, the next writer starts the WAL over. Past twice
+//    `restart_frames` (the background thread cannot keep up) the commit checkpoints anyway. The
+//    WAL file is cut back to `restart_frames` pages when it starts over (journal_size_limit), so
+//    it stays bounded unless a reader holds an old snapshot open.
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -49,12 +53,17 @@ class Checkpointer {
   static int on_commit(void* self, sqlite3* db, const char* schema, int frames);
   /// A PASSIVE checkpoint on `db`; records the outcome and returns SQLite's code.
   int checkpoint(sqlite3* db, const char* schema, bool background);
+  int checkpoint_locked(sqlite3* db, const char* schema, bool background);  // under checkpoint_mu_
+  /// Pages written to the WAL that no checkpoint has copied back yet.
+  int behind(int frames) const;
   bool due(int frames) const;
   void loop();
 
   const int passive_frames_;
   const int restart_frames_;
+  const int finish_frames_;           // a commit past restart_frames_ finishes the copy when this few are left
   std::unique_ptr<Connection> conn_;  // used by the thread only
+  int db_fd_ = -1;                    // the database file, for the thread's own syncs (see loop)
   std::atomic<int> frames_{0};        // WAL length at the last commit of any watched connection
   std::atomic<int> copied_{0};        // frames of the WAL already copied back (PASSIVE)
   std::atomic<bool> asked_{false};    // a wake-up is on its way; cleared by the thread

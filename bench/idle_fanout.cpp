@@ -195,13 +195,26 @@ int run_fanout(const Options& o) {
   std::atomic<std::int64_t> remaining{expected};
   double cpu_before = cpu_seconds(o.pid);
   auto start = Clock::now();
+  // A sender keeps at most this many messages unanswered: the server's acks and its events to
+  // the sender (a member too) then never pile up beyond what its queue limit allows. Without it
+  // a flat-out writer could outrun the drainer until the server closed the sender's socket as a
+  // slow consumer (4008), and the rest of the run counted as lost.
+  constexpr std::int64_t kMaxUnanswered = 256;
+  struct SenderState {
+    std::int64_t answered = 0;  // acks and errors read (strand only)
+    std::unique_ptr<asio::steady_timer> wake;
+    std::string failure;  // why the sender's socket stopped early, if it did
+  };
+  std::vector<SenderState> sender_states(static_cast<std::size_t>(o.channels));
   for (int c = 0; c < o.channels; ++c) {
     WebSocket* ws = senders[static_cast<std::size_t>(c)].ws.get();
     // The sender's writer and drainer share one socket: one strand for both.
     auto strand = asio::make_strand(ioc);
+    SenderState& state = sender_states[static_cast<std::size_t>(c)];
+    state.wake = std::make_unique<asio::steady_timer>(strand, asio::steady_timer::time_point::max());
     asio::co_spawn(
         strand,
-        [&o, &channel_ids, ws, c]() -> asio::awaitable<void> {
+        [&o, &channel_ids, ws, c, &state]() -> asio::awaitable<void> {
           asio::steady_timer timer(co_await asio::this_coro::executor);
           std::string pad(static_cast<std::size_t>(std::max(0, o.text_bytes - 20)), 'x');
           // Paced: a message is sent when its time has come. The timer wakes at most every
@@ -212,6 +225,11 @@ int run_fanout(const Options& o) {
           auto next = Clock::now();
           auto woke = next - kMinWait;
           for (int i = 0; i < o.messages; ++i) {
+            while (i - state.answered >= kMaxUnanswered && state.failure.empty()) {
+              state.wake->expires_at(asio::steady_timer::time_point::max());
+              co_await state.wake->async_wait(asio::as_tuple(asio::use_awaitable));
+            }
+            if (!state.failure.empty()) co_return;
             if (o.rate > 0) {
               next += std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 * o.channels / o.rate));
               if (next > Clock::now()) {
@@ -224,19 +242,39 @@ int run_fanout(const Options& o) {
             auto frame = json::serialize(json::object{
                 {"type", "message.send"}, {"channel_id", channel_ids[static_cast<std::size_t>(c)]}, {"text", text}});
             auto [ec, n] = co_await ws->async_write(asio::buffer(frame), asio::as_tuple(asio::use_awaitable));
-            if (ec) co_return;
+            if (ec) {
+              if (state.failure.empty()) state.failure = "write: " + ec.message();
+              co_return;
+            }
           }
         },
         asio::detached);
-    // Drain the sender's own acks and events so its queue never fills.
+    // Drain the sender's own acks and events, counting the answers.
     asio::co_spawn(
         strand,
-        [ws]() -> asio::awaitable<void> {
+        [ws, &state]() -> asio::awaitable<void> {
           beast::flat_buffer buf;
           for (;;) {
             auto [ec, n] = co_await ws->async_read(buf, asio::as_tuple(asio::use_awaitable));
-            if (ec) co_return;
+            if (ec) {
+              if (state.failure.empty() && ec != websocket::error::closed && ec != asio::error::operation_aborted)
+                state.failure = "read: " + ec.message();
+              if (state.failure.empty() && ec == websocket::error::closed)
+                state.failure = "closed by the server: " + std::to_string(ws->reason().code) + " " +
+                                std::string(ws->reason().reason.data(), ws->reason().reason.size());
+              state.wake->cancel();
+              co_return;
+            }
+            std::int64_t answers = 0;
+            std::string data = beast::buffers_to_string(buf.data());
+            for_each_frame(data, [&](std::string_view f) {
+              if (f.starts_with(R"({"type":"ack")") || f.starts_with(R"({"type":"error")")) ++answers;
+            });
             buf.consume(buf.size());
+            if (answers > 0) {
+              state.answered += answers;
+              state.wake->cancel();
+            }
           }
         },
         asio::detached);
@@ -270,6 +308,13 @@ int run_fanout(const Options& o) {
   r.extra["client_threads"] = o.client_threads;
   r.extra["client_poll_us"] = o.client_poll_us;
   r.extra["connections_ended"] = static_cast<std::int64_t>(readers.ended());
+  r.extra["sender_failure"] = nullptr;
+  for (const auto& sender : sender_states) {
+    if (sender.failure.empty()) continue;
+    r.extra["sender_failure"] = sender.failure;
+    std::fprintf(stderr, "a sender stopped early: %s\n", sender.failure.c_str());
+    break;
+  }
   char summary[200];
   std::snprintf(summary, sizeof summary, "fanout: %d channel(s) x %d members, %d messages each (%s)", o.channels,
                 o.members, o.messages, o.rate > 0 ? "paced" : "flat out");

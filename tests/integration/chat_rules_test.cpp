@@ -1317,8 +1317,12 @@ TEST_F(ChatRulesTest, SyncListsAChannelAsUpdatedWhenTheMembershipChanges) {
   EXPECT_EQ(id_set(changes["updated"].as_array()), (std::set<std::string>{muted, promoted})) << second.body;
   for (const auto& c : changes["updated"].as_array()) {
     auto membership = c.as_object().at("membership").as_object();
-    if (str(c.as_object().at("id")) == muted) EXPECT_EQ(membership["muted"], true);
-    if (str(c.as_object().at("id")) == promoted) EXPECT_EQ(membership["role"], "admin");
+    if (str(c.as_object().at("id")) == muted) {
+      EXPECT_EQ(membership["muted"], true);
+    }
+    if (str(c.as_object().at("id")) == promoted) {
+      EXPECT_EQ(membership["role"], "admin");
+    }
   }
   EXPECT_EQ(second.body.find(untouched), std::string::npos);
   // Alice's own view of the channels did not change.

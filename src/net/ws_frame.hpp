@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 namespace parley::net::ws {
 
@@ -45,6 +46,40 @@ void unmask(char* p, std::size_t n, const std::uint8_t mask[4], std::size_t offs
 
 /// Encodes a final (FIN) unmasked frame header into `out` (at least 10 bytes); returns its size.
 std::size_t encode_header(std::uint8_t opcode, std::uint64_t length, char* out);
+
+/// One text message of a batch of event frames: frames [begin, end), newline-separated.
+struct BatchMessage {
+  std::size_t begin = 0, end = 0;
+  char header[10];
+  std::size_t header_len = 0;
+};
+
+/// Splits `count` frames (frame i is `size_at(i)` bytes) into text messages whose payload stays
+/// within `max_payload` bytes, in order; a larger frame is a message of its own. `out` is
+/// replaced, and each message's header is encoded.
+template <class SizeAt>
+void plan_batch(std::size_t count, SizeAt size_at, std::size_t max_payload, std::vector<BatchMessage>& out) {
+  out.clear();
+  std::size_t begin = 0, payload = 0;
+  auto close = [&](std::size_t end) {
+    BatchMessage m;
+    m.begin = begin;
+    m.end = end;
+    m.header_len = encode_header(opcode::text, payload, m.header);
+    out.push_back(m);
+  };
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::size_t size = size_at(i);
+    if (i > begin && payload + 1 + size > max_payload) {
+      close(i);
+      begin = i;
+      payload = size;
+    } else {
+      payload += (i > begin ? 1 : 0) + size;
+    }
+  }
+  if (count > 0) close(count);
+}
 
 /// True when `s` is well-formed UTF-8 (no overlongs, surrogates or code points over U+10FFFF).
 bool valid_utf8(std::string_view s);

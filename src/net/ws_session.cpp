@@ -48,6 +48,10 @@ constexpr std::int64_t kCloseHandshakeMs = 5000;
 constexpr std::int64_t kSlowConsumerCloseMs = 1000;
 constexpr std::size_t kMaxControlBytes = 512;    // queued control frames (pings and pongs)
 constexpr std::size_t kMaxFramesPerFlush = 500;  // iovec entries stay under IOV_MAX (1024)
+// Events queued together go out newline-separated in text messages of at most this many bytes
+// (a larger event is a message of its own), so that a client catching up on a long backlog
+// can act on its first events while the rest is still on the way.
+constexpr std::size_t kMaxBatchMessageBytes = 64 << 10;
 constexpr std::size_t kReadChunk = 16384;
 
 // One WebSocket connection after the upgrade.
@@ -135,16 +139,20 @@ class WsSession final : public WsPeer, public WsControl, public std::enable_shar
     frames.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(queue_.end()));
     queue_.clear();
     if (queue_.capacity() > 16) std::vector<std::shared_ptr<const std::string>>().swap(queue_);
-    std::size_t total = frames.size() - 1;  // newlines between frames
-    for (const auto& f : frames) total += f->size();
-    queued_bytes_ -= std::min(total - (frames.size() - 1), queued_bytes_);
-    char hdr[10];
+    std::size_t bytes = 0;
+    for (const auto& f : frames) bytes += f->size();
+    queued_bytes_ -= std::min(bytes, queued_bytes_);
+    thread_local std::vector<ws::BatchMessage> plan;
+    ws::plan_batch(
+        frames.size(), [&](std::size_t i) { return frames[i]->size(); }, kMaxBatchMessageBytes, plan);
     iov.clear();
-    iov.push_back({hdr, ws::encode_header(ws::opcode::text, total, hdr)});
     static const char newline = '\n';
-    for (std::size_t i = 0; i < frames.size(); ++i) {
-      if (i) iov.push_back({const_cast<char*>(&newline), 1});
-      iov.push_back({const_cast<char*>(frames[i]->data()), frames[i]->size()});
+    for (auto& m : plan) {
+      iov.push_back({m.header, m.header_len});
+      for (std::size_t i = m.begin; i < m.end; ++i) {
+        if (i > m.begin) iov.push_back({const_cast<char*>(&newline), 1});
+        iov.push_back({const_cast<char*>(frames[i]->data()), frames[i]->size()});
+      }
     }
     // The system call runs without the mutex, so that the hub's send() to this connection
     // meanwhile only queues instead of sleeping on the lock: writing_ keeps every other writer
@@ -533,14 +541,15 @@ class WsSession final : public WsPeer, public WsControl, public std::enable_shar
     bufs_.clear();
     if (!head_.empty()) bufs_.emplace_back(head_.data(), head_.size());
     if (!batch_.empty()) {
-      std::size_t total = batch_.size() - 1;  // newlines between frames
-      for (const auto& f : batch_) total += f->size();
-      batch_hdr_len_ = ws::encode_header(ws::opcode::text, total, batch_hdr_);
-      bufs_.emplace_back(batch_hdr_, batch_hdr_len_);
+      ws::plan_batch(
+          batch_.size(), [&](std::size_t i) { return batch_[i]->size(); }, kMaxBatchMessageBytes, plan_);
       static const char newline = '\n';
-      for (std::size_t i = 0; i < batch_.size(); ++i) {
-        if (i) bufs_.emplace_back(&newline, 1);
-        bufs_.emplace_back(batch_[i]->data(), batch_[i]->size());
+      for (const auto& m : plan_) {
+        bufs_.emplace_back(m.header, m.header_len);
+        for (std::size_t i = m.begin; i < m.end; ++i) {
+          if (i > m.begin) bufs_.emplace_back(&newline, 1);
+          bufs_.emplace_back(batch_[i]->data(), batch_[i]->size());
+        }
       }
     }
     if (!tail_.empty()) bufs_.emplace_back(tail_.data(), tail_.size());
@@ -697,8 +706,7 @@ class WsSession final : public WsPeer, public WsControl, public std::enable_shar
   std::vector<std::shared_ptr<const std::string>> batch_;
   std::string tail_;
   std::vector<asio::const_buffer> bufs_;
-  char batch_hdr_[10];
-  std::size_t batch_hdr_len_ = 0;
+  std::vector<ws::BatchMessage> plan_;  // batch_'s messages (their headers)
 
   // Guarded by mu_ (the rarely used part).
   std::string partial_;      // the unwritten rest of a frame a direct write began

@@ -27,8 +27,10 @@ struct Frame {
 // A WebSocket client that sends exactly the bytes a test gives it.
 class RawWs {
  public:
-  explicit RawWs(std::uint16_t port) {
+  // `rcvbuf` > 0: the socket's receive buffer (set before connecting, so the window stays small).
+  explicit RawWs(std::uint16_t port, int rcvbuf = 0) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (rcvbuf > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
@@ -193,11 +195,15 @@ class WsProtocolTest : public AppFixture {
   ServerProcess::Options server_options() override {
     ServerProcess::Options o;
     o.flag("ws-max-message-bytes", "4096").flag("access-log", "false");
+    // The backlog test posts a few hundred messages at once.
+    o.flag("rate-limit-user-per-sec", "100000").flag("rate-limit-user-burst", "100000");
+    o.flag("rate-limit-ip-per-sec", "100000").flag("rate-limit-ip-burst", "100000");
+    o.flag("ws-max-queue-bytes", std::to_string(32 << 20));
     return o;
   }
 
-  std::unique_ptr<RawWs> open(const std::string& then = "") {
-    auto c = std::make_unique<RawWs>(server().port());
+  std::unique_ptr<RawWs> open(const std::string& then = "", int rcvbuf = 0) {
+    auto c = std::make_unique<RawWs>(server().port(), rcvbuf);
     c->upgrade(token_, then);
     return c;
   }
@@ -332,6 +338,46 @@ TEST_F(WsProtocolTest, APingFloodFromAClientThatDoesNotReadCannotGrowTheServer) 
   EXPECT_LT(after - before, 4096) << "server RSS grew from " << before << " KiB to " << after << " KiB";
   // The connection still works once the client reads: pongs (some skipped), then commands.
   expect_alive(*c);
+}
+
+TEST_F(WsProtocolTest, ABacklogForASlowReaderComesInTextMessagesOfAtMost64KiB) {
+  auto bob = mint("bob");
+  auto made = http().post("/v1/channels", bob.auth(),
+                          {{"type", "group"}, {"name", "Backlog"}, {"members", json::array{"alice"}}});
+  ASSERT_EQ(made.status, 201) << made.body;
+  const std::string ch = str(made.obj()["channel"].as_object()["id"]);
+  // Alice's socket has a small window and she reads nothing while 800 messages of ~9 KB go
+  // out: ~7.5 MB of events, more than the kernel's socket buffers take (the server's send
+  // buffer grows to 4 MB at most), so the rest waits in the server's queue (its limit is
+  // raised above).
+  auto c = open("", 4096);
+  ASSERT_EQ(c->next_json()->at("type"), "hello");
+  constexpr int kMessages = 800;
+  for (int i = 1; i <= kMessages; ++i) {
+    auto r = http().post("/v1/channels/" + ch + "/messages", bob.auth(),
+                         {{"text", std::to_string(i) + " " + std::string(9000, 'x')}});
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
+  std::size_t largest = 0;
+  std::int64_t next_seq = 1;
+  while (next_seq <= kMessages) {
+    auto f = c->next(5s);
+    ASSERT_TRUE(f.has_value()) << "stopped before seq " << next_seq;
+    if (f->op != 0x1) continue;
+    largest = std::max(largest, f->payload.size());
+    std::size_t start = 0;
+    while (start <= f->payload.size()) {
+      auto nl = std::min(f->payload.find('\n', start), f->payload.size());
+      auto o = json::parse(std::string_view(f->payload).substr(start, nl - start)).as_object();
+      if (o["event"] == "message.new") {
+        EXPECT_EQ(o["seq"].as_int64(), next_seq) << "events out of order";
+        next_seq = o["seq"].as_int64() + 1;
+      }
+      start = nl + 1;
+    }
+  }
+  EXPECT_LE(largest, std::size_t{64 << 10}) << "a text message over 64 KiB";
+  EXPECT_GT(largest, std::size_t{32 << 10}) << "the backlog was not batched up to the bound";
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "net/ws_frame.hpp"
 
@@ -145,6 +146,50 @@ TEST(WsFrame, CloseCodesFollowTheRfc) {
   for (std::uint16_t bad : {0, 999, 1004, 1005, 1006, 1012, 1015, 2999, 5000}) {
     EXPECT_FALSE(valid_close_code(bad)) << bad;
   }
+}
+
+// Frames of these sizes, planned into messages of at most `max` bytes: each message as
+// (first frame, end, payload bytes the header announces).
+std::vector<std::vector<std::size_t>> plan_of(const std::vector<std::size_t>& sizes, std::size_t max) {
+  std::vector<BatchMessage> plan;
+  plan_batch(
+      sizes.size(), [&](std::size_t i) { return sizes[i]; }, max, plan);
+  std::vector<std::vector<std::size_t>> out;
+  for (const auto& m : plan) {
+    FrameHeader h;
+    EXPECT_EQ(parse_header(std::string_view(m.header, m.header_len), 1 << 30, h, Sender::server), Parse::ok);
+    EXPECT_EQ(h.opcode, opcode::text);
+    EXPECT_TRUE(h.fin);
+    out.push_back({m.begin, m.end, static_cast<std::size_t>(h.length)});
+  }
+  return out;
+}
+
+TEST(WsFrame, ABatchOfEventsIsSplitIntoMessagesOfBoundedSize) {
+  using Plan = std::vector<std::vector<std::size_t>>;
+  // Everything fits: one message, frames joined by newlines (3 * 10 + 2).
+  EXPECT_EQ(plan_of({10, 10, 10}, 100), (Plan{{0, 3, 32}}));
+  // Exactly at the bound stays in one message; one byte more starts the next.
+  EXPECT_EQ(plan_of({49, 50}, 100), (Plan{{0, 2, 100}}));
+  EXPECT_EQ(plan_of({50, 50}, 100), (Plan{{0, 1, 50}, {1, 2, 50}}));
+  // A frame larger than the bound is a message of its own, between the others.
+  EXPECT_EQ(plan_of({10, 300, 10, 10}, 100), (Plan{{0, 1, 10}, {1, 2, 300}, {2, 4, 21}}));
+  EXPECT_TRUE(plan_of({}, 100).empty());
+  // A long backlog: every message within the bound, every frame once and in order.
+  std::vector<std::size_t> sizes(2000);
+  for (std::size_t i = 0; i < sizes.size(); ++i) sizes[i] = 200 + (i * 37) % 900;
+  auto plan = plan_of(sizes, 64 << 10);
+  ASSERT_GT(plan.size(), 1u);
+  std::size_t next = 0;
+  for (const auto& m : plan) {
+    EXPECT_EQ(m[0], next);
+    EXPECT_LE(m[2], std::size_t{64 << 10});
+    std::size_t payload = m[1] - m[0] - 1;
+    for (std::size_t i = m[0]; i < m[1]; ++i) payload += sizes[i];
+    EXPECT_EQ(m[2], payload);
+    next = m[1];
+  }
+  EXPECT_EQ(next, sizes.size());
 }
 
 }  // namespace

@@ -668,8 +668,9 @@ class WsSession final : public WsPeer, public WsControl, public std::enable_shar
     sock_.shutdown(tcp::socket::shutdown_send, ignored);
   }
 
-  // What send() touches, first: a fan-out prefetches the object's first two cache lines
-  // (realtime::Session::prefetch_peer). Guarded by mu_.
+  // What send() touches, first: a fan-out prefetches the object's first three cache lines
+  // (realtime::Session::prefetch_peer; the bases' vtable pointers and weak_this come before
+  // these, ~32 bytes). Guarded by mu_, but opts_ and flusher_ (set at construction).
   std::mutex mu_;
   int fd_ = -1;
   std::vector<std::shared_ptr<const std::string>> queue_;  // data frames waiting for the writer

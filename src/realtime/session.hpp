@@ -37,12 +37,14 @@ class Session final : public net::WsListener, public std::enable_shared_from_thi
   /// An event for this session; the frame is shared with every other recipient.
   void push(const bus::Envelope& e);
   /// Fan-out hints (see Hub::push_all): bring what push() reads into the cache ahead of it —
-  /// this session's first fields, then (once those are in) the connection's first lines.
+  /// this session's first fields, then (once those are in) the first three cache lines of the
+  /// connection, where net's WsSession keeps what its send() touches.
   void prefetch() const { __builtin_prefetch(&peer_); }
   void prefetch_peer() const {
     const char* p = reinterpret_cast<const char*>(peer_.get());
     __builtin_prefetch(p);
     __builtin_prefetch(p + 64);
+    __builtin_prefetch(p + 128);
   }
   /// Closes the connection with `code` (any thread).
   void kick(std::uint16_t code, const std::string& reason) { peer_->close(code, reason); }

@@ -325,6 +325,11 @@ void DeliveryCounts::expect(std::size_t n) {
   if (tracing_member >= 0) trace.reserve(n);
 }
 
+void DeliveryCounts::prepare(const Options& o, std::size_t member) {
+  if (!o.trace_file.empty()) tracing_member = static_cast<int>(member);
+  expect(static_cast<std::size_t>(o.channels) * static_cast<std::size_t>(o.messages));
+}
+
 void DeliveryCounts::add(DeliveryCounts&& other) {
   deliveries += other.deliveries;
   lost += other.lost;

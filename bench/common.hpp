@@ -202,6 +202,9 @@ struct DeliveryCounts {
   /// readers then stall on copying and page faults, which showed up as 50-130 ms latency
   /// episodes at 2^k deliveries per member.
   void expect(std::size_t n);
+  /// For member `member` of a fan-out run with `o`: tracing as --trace asks, room for every
+  /// delivery it expects.
+  void prepare(const Options& o, std::size_t member);
   void add(DeliveryCounts&& other);
 };
 

@@ -165,10 +165,7 @@ int run_fanout(const Options& o) {
   }
   asio::io_context ioc;
   std::vector<Member> members(static_cast<std::size_t>(o.members));
-  for (std::size_t i = 0; i < members.size(); ++i) {
-    if (!o.trace_file.empty()) members[i].st.tracing_member = static_cast<int>(i);
-    members[i].st.expect(static_cast<std::size_t>(o.channels) * static_cast<std::size_t>(o.messages));
-  }
+  for (std::size_t i = 0; i < members.size(); ++i) members[i].st.prepare(o, i);
   std::vector<Member> senders(static_cast<std::size_t>(o.channels));
   int failed = 0;
   auto connect = [&](Member& m, const std::string& token, int index) -> asio::awaitable<void> {

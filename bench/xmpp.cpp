@@ -412,10 +412,7 @@ int run_xmpp_fanout(const Options& o) {
   }
   // Members: log in, join every room, wait for the self-presence of each.
   std::vector<Member> members(static_cast<std::size_t>(o.members));
-  for (std::size_t i = 0; i < members.size(); ++i) {
-    if (!o.trace_file.empty()) members[i].st.tracing_member = static_cast<int>(i);
-    members[i].st.expect(static_cast<std::size_t>(o.channels) * static_cast<std::size_t>(o.messages));
-  }
+  for (std::size_t i = 0; i < members.size(); ++i) members[i].st.prepare(o, i);
   bounded(ioc, o.members, 64, [&](int i) -> asio::awaitable<void> {
     auto conn = co_await open_conn(o, url, o.channels + i);
     if (!conn) {

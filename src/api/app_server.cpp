@@ -99,7 +99,7 @@ struct ApiServer::Impl {
         users(s),
         chat(s, chat::GroupCommitOptions{c.send_batch_max, c.send_batch_window_us, c.send_committers}),
         services{c,  s,  db_pool, metrics, tenancy, tokens, users, chat, auth::RateLimiter(), auth::RateLimiter(),
-                 {}, {}, {}},
+                 {}, {}, {},      {}},
         router(build_router()),
         cors_origins(split_origins(c.cors_origins)),
         web(find_web_dir(c.web_dir)),

@@ -293,6 +293,60 @@ TEST_P(GroupCommitTest, RepliesAndMentionsInABatchUpdateTheirRows) {
   EXPECT_EQ((*sender)->last_read_seq, 4);
 }
 
+// The send path may keep channel and member rows from batch to batch (SQLite does); whatever
+// another connection commits in between must be seen by the next batch.
+TEST_P(GroupCommitTest, ABatchSeesMembershipAndChannelChangesCommittedSinceTheLastOne) {
+  const std::string& ch = channels_[0];
+  ASSERT_TRUE(chat_->send(caller(1), ch, text("first")));
+  ASSERT_TRUE(store_->chat().remove_member("app_a", ch, user(1)));
+  auto gone = chat_->send(caller(1), ch, text("after leaving"));
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().code, Errc::not_found);
+
+  store::MemberRecord back{"app_a", ch, user(1)};
+  back.joined_at = 2;
+  ASSERT_TRUE(store_->chat().add_members("app_a", ch, {back}, 1000));
+  auto again = chat_->send(caller(1), ch, text("back again"));
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(again->message.seq, 2);
+
+  auto channel = store_->chat().get_channel("app_a", ch);
+  ASSERT_TRUE(channel);
+  channel->archived_at = 3;
+  ASSERT_TRUE(store_->chat().update_channel(*channel));
+  auto archived = chat_->send(caller(2), ch, text("into the archive"));
+  ASSERT_FALSE(archived);
+  EXPECT_EQ(archived.error().code, Errc::conflict);
+  EXPECT_EQ(history(ch).size(), 2u);
+}
+
+// Two stores on one database, as two Parley processes: their sends into the same channels take
+// turns, and each batch must continue from the seqs the other one committed.
+TEST_P(GroupCommitTest, TwoStoresOnOneDatabaseTakeTurnsWithoutGapsOrErrors) {
+  auto other_store = store::open_store(url_, 2);
+  chat::ChatService other(*other_store, chat::GroupCommitOptions{256, 0});
+  constexpr int kRounds = 40;
+  std::map<std::string, std::set<std::int64_t>> seqs;
+  for (int i = 0; i < kRounds; ++i) {
+    const std::string& ch = channels_[static_cast<std::size_t>(i % 2)];
+    auto a = chat_->send(caller(1 + i % 3), ch, text("a" + std::to_string(i)));
+    ASSERT_TRUE(a) << a.error().message;
+    auto b = other.send(caller(4 + i % 3), ch, text("b" + std::to_string(i)));
+    ASSERT_TRUE(b) << b.error().message;
+    EXPECT_TRUE(seqs[ch].insert(a->message.seq).second);
+    EXPECT_TRUE(seqs[ch].insert(b->message.seq).second);
+  }
+  for (const auto& ch : channels_) {
+    auto h = history(ch);
+    ASSERT_EQ(h.size(), static_cast<std::size_t>(kRounds));
+    for (std::size_t i = 0; i < h.size(); ++i) EXPECT_EQ(h[i].seq, static_cast<std::int64_t>(i + 1));
+    EXPECT_EQ(seqs[ch].size(), static_cast<std::size_t>(kRounds));
+    auto sender = store_->chat().get_member("app_a", ch, user(4));
+    ASSERT_TRUE(sender && *sender);
+    EXPECT_GT((*sender)->last_read_seq, 0);
+  }
+}
+
 TEST_P(GroupCommitTest, SendsAfterStopFailRetryably) {
   chat_->stop_sends();
   auto r = chat_->send(caller(1), channels_[0], text("late"));

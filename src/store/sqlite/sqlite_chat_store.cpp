@@ -88,7 +88,7 @@ Result<MessageRecord> message_on(Connection& c, const std::string& app_id, const
 
 class SqliteChatStore final : public ChatStore {
  public:
-  explicit SqliteChatStore(Pool& pool) : pool_(pool) {}
+  explicit SqliteChatStore(Pool& pool) : pool_(pool), sends_(pool) {}
 
   Result<ChannelRecord> create_channel(const ChannelRecord& ch, const std::vector<MemberRecord>& members) override {
     return with_conn(pool_, [&](Connection& c) -> Result<ChannelRecord> {
@@ -391,9 +391,7 @@ class SqliteChatStore final : public ChatStore {
     });
   }
 
-  void send_batch(std::vector<QueuedSend>& batch, const SendRule& rule) override {
-    sqlite::send_batch(pool_, batch, rule);
-  }
+  void send_batch(std::vector<QueuedSend>& batch, const SendRule& rule) override { sends_.send_batch(batch, rule); }
 
   Result<MessageRecord> get_message(const std::string& app_id, const std::string& channel_id,
                                     std::int64_t seq) override {
@@ -717,6 +715,7 @@ class SqliteChatStore final : public ChatStore {
 
  private:
   Pool& pool_;
+  SendWriter sends_;  // the send batches' own connection and cache
 };
 
 }  // namespace

@@ -45,6 +45,13 @@ Stmt& Stmt::bind(int idx, std::string_view v) {
   return *this;
 }
 
+Stmt& Stmt::bind_static(int idx, std::string_view v) {
+  if (int rc = sqlite3_bind_text(st_, idx, v.data(), static_cast<int>(v.size()), SQLITE_STATIC); rc != SQLITE_OK) {
+    fail(db_, rc, "bind");
+  }
+  return *this;
+}
+
 Stmt& Stmt::bind_blob(int idx, std::string_view v) {
   if (int rc = sqlite3_bind_blob(st_, idx, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT); rc != SQLITE_OK) {
     fail(db_, rc, "bind");
@@ -156,7 +163,8 @@ void Transaction::commit() {
 }
 
 Pool::Pool(const std::string& path, int size)
-    : checkpointer_(std::make_unique<Checkpointer>(path, kPassiveCheckpointFrames, kRestartCheckpointFrames)) {
+    : path_(path),
+      checkpointer_(std::make_unique<Checkpointer>(path, kPassiveCheckpointFrames, kRestartCheckpointFrames)) {
   for (int i = 0; i < size; ++i) {
     all_.push_back(std::make_unique<Connection>(path));
     checkpointer_->watch(*all_.back());
@@ -164,7 +172,13 @@ Pool::Pool(const std::string& path, int size)
   }
 }
 
-Pool::~Pool() = default;  // the connections close before the checkpointer (declaration order)
+Pool::~Pool() = default;
+
+std::unique_ptr<Connection> Pool::open_dedicated() {
+  auto c = std::make_unique<Connection>(path_);
+  checkpointer_->watch(*c);
+  return c;
+}  // the connections close before the checkpointer (declaration order)
 
 Pool::Lease Pool::acquire() {
   std::unique_lock lock(mu_);

@@ -48,6 +48,11 @@ class Stmt {
   Stmt& bind(int idx, std::string_view v);
   Stmt& bind(int idx, const std::string& v) { return bind(idx, std::string_view(v)); }
   Stmt& bind(int idx, const char* v) { return bind(idx, std::string_view(v)); }
+  /// Binds text without copying it: `v` must stay unchanged until this Stmt is destroyed.
+  Stmt& bind_static(int idx, std::string_view v);
+  Stmt& bind_static(int idx, const std::string& v) { return bind_static(idx, std::string_view(v)); }
+  Stmt& bind_static(int idx, const std::optional<std::string>& v) { return v ? bind_static(idx, *v) : bind_null(idx); }
+  Stmt& bind_static(int idx, std::string&& v) = delete;  // a temporary would be gone before the step
   Stmt& bind_blob(int idx, std::string_view v);
   Stmt& bind_null(int idx);
   template <class T>
@@ -138,11 +143,15 @@ class Pool {
 
   Lease acquire();
   const Checkpointer& checkpointer() const { return *checkpointer_; }
+  /// A connection of its own for one writer, outside the pool; the checkpointer watches it as
+  /// it watches the pool's. Destroy it before the pool.
+  std::unique_ptr<Connection> open_dedicated();
 
  private:
   void release(Connection* c);
 
-  std::unique_ptr<Checkpointer> checkpointer_;  // first: outlives the connections it watches
+  std::string path_;
+  std::unique_ptr<Checkpointer> checkpointer_;  // outlives the connections it watches
   std::vector<std::unique_ptr<Connection>> all_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -1,9 +1,8 @@
 #include "store/sqlite/sqlite_send_batch.hpp"
 
 #include <algorithm>
-#include <map>
+#include <optional>
 #include <string>
-#include <tuple>
 #include <unordered_map>
 #include <utility>
 
@@ -23,46 +22,78 @@ std::string key_of(std::initializer_list<const std::string*> parts) {
   return k;
 }
 
-// Reads for the send rule, cached for the batch: nothing a send writes changes them.
+}  // namespace
+
+// The channel and member rows of earlier batches, valid while `data_version` is the database's.
+struct SendCache {
+  static constexpr std::size_t kMaxEntries = 100000;  // past this many, the next batch starts afresh
+
+  std::int64_t data_version = -1;  // PRAGMA data_version the rows were read under; -1: none
+  std::unordered_map<std::string, std::optional<MemberRecord>> members;  // nullopt: not a member
+  std::unordered_map<std::string, Result<ChannelRecord>> channels;
+
+  void clear() {
+    data_version = -1;
+    members.clear();
+    channels.clear();
+  }
+};
+
+namespace {
+
+// Reads for the send rule, through the cache: nothing a send writes changes them, other than
+// what the batch itself keeps up to date in the cache.
 class Reader final : public SendReader {
  public:
-  explicit Reader(Connection& c) : c_(c) {}
+  Reader(Connection& c, SendCache& cache) : c_(c), cache_(cache) {}
 
   Result<std::optional<MemberRecord>> member(const std::string& app_id, const std::string& channel_id,
                                              const std::string& user_id) override {
-    auto [it, fresh] = members_.try_emplace(key_of({&app_id, &channel_id, &user_id}));
+    return entry(app_id, channel_id, user_id);
+  }
+
+  /// The cached member row (nullopt: not a member), read on first use. Its address is stable.
+  std::optional<MemberRecord>& entry(const std::string& app_id, const std::string& channel_id,
+                                     const std::string& user_id) {
+    auto [it, fresh] = cache_.members.try_emplace(key_of({&app_id, &channel_id, &user_id}));
     if (fresh) {
       auto st =
           c_.prepare("SELECT " MEMBER_COLS("") " FROM members WHERE app_id = ? AND channel_id = ? AND user_id = ?");
-      st.bind(1, app_id).bind(2, channel_id).bind(3, user_id);
+      st.bind_static(1, app_id).bind_static(2, channel_id).bind_static(3, user_id);
       if (st.step()) it->second = read_member(st);
     }
     return it->second;
+  }
+
+  /// The cached member row if it was read before; nullptr otherwise.
+  MemberRecord* cached(const std::string& app_id, const std::string& channel_id, const std::string& user_id) {
+    auto it = cache_.members.find(key_of({&app_id, &channel_id, &user_id}));
+    return it == cache_.members.end() || !it->second ? nullptr : &*it->second;
   }
 
   Result<bool> blocked_either(const std::string& app_id, const std::string& a, const std::string& b) override {
     auto st = c_.prepare(
         "SELECT EXISTS (SELECT 1 FROM blocks WHERE app_id = ?1 AND ((blocker = ?2 AND blocked = ?3) "
         "OR (blocker = ?3 AND blocked = ?2)))");
-    st.bind(1, app_id).bind(2, a).bind(3, b);
+    st.bind_static(1, app_id).bind_static(2, a).bind_static(3, b);
     st.step();
     return st.int64(0) != 0;
   }
 
-  Result<ChannelRecord> channel(const std::string& app_id, const std::string& channel_id) {
-    auto [it, fresh] = channels_.try_emplace(key_of({&app_id, &channel_id}));
+  /// The cached channel row (or not_found), read on first use. Its address is stable.
+  Result<ChannelRecord>& channel(const std::string& app_id, const std::string& channel_id) {
+    auto [it, fresh] = cache_.channels.try_emplace(key_of({&app_id, &channel_id}), not_found("channel"));
     if (fresh) {
       auto st = c_.prepare("SELECT " CHANNEL_COLS("") " FROM channels WHERE app_id = ? AND id = ?");
-      st.bind(1, app_id).bind(2, channel_id);
-      it->second = st.step() ? Result<ChannelRecord>(read_channel(st)) : Result<ChannelRecord>(not_found("channel"));
+      st.bind_static(1, app_id).bind_static(2, channel_id);
+      if (st.step()) it->second = read_channel(st);
     }
     return it->second;
   }
 
  private:
   Connection& c_;
-  std::unordered_map<std::string, std::optional<MemberRecord>> members_;
-  std::unordered_map<std::string, Result<ChannelRecord>> channels_;
+  SendCache& cache_;
 };
 
 // Counts a reply on its parent; nullopt (nothing written) when the parent cannot take replies.
@@ -84,26 +115,30 @@ std::optional<MessageRecord> add_reply(Connection& c, const QueuedSend& s) {
 
 // Inserts an accepted message under `seq`, with its mention flags; false (nothing written) when
 // its client_msg_id is taken: an earlier copy, stored before or earlier in this batch.
-bool insert_message(Connection& c, const QueuedSend& s, std::int64_t seq) {
+bool insert_message(Connection& c, Reader& reader, const QueuedSend& s, std::int64_t seq) {
   const NewMessage& msg = s.message;
   {
     auto st = c.prepare(
         "INSERT INTO messages(app_id, channel_id, seq, user_id, text, attachments, mentions, parent_seq, "
         "client_msg_id, created_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
-    st.bind(1, s.app_id).bind(2, s.channel_id).bind(3, seq).bind(4, msg.user_id).bind(5, msg.text);
-    st.bind(6, msg.attachments_json).bind(7, msg.mentions_json).bind(8, msg.parent_seq);
-    st.bind(9, msg.client_msg_id).bind(10, msg.created_at).run();
+    st.bind_static(1, s.app_id).bind_static(2, s.channel_id).bind(3, seq).bind_static(4, msg.user_id);
+    st.bind_static(5, msg.text).bind_static(6, msg.attachments_json).bind_static(7, msg.mentions_json);
+    st.bind(8, msg.parent_seq).bind_static(9, msg.client_msg_id).bind(10, msg.created_at).run();
   }
   if (c.changes() == 0) return false;
   for (const auto& who : msg.mentions) {
     auto st = c.prepare(
         "INSERT INTO message_flags(app_id, user_id, channel_id, seq, flags, created_at) VALUES(?, ?, ?, ?, 1, ?) "
         "ON CONFLICT DO UPDATE SET flags = flags | 1");
-    st.bind(1, s.app_id).bind(2, who).bind(3, s.channel_id).bind(4, seq).bind(5, msg.created_at).run();
+    st.bind_static(1, s.app_id).bind_static(2, who).bind_static(3, s.channel_id).bind(4, seq);
+    st.bind(5, msg.created_at).run();
     auto mt = c.prepare(
         "UPDATE members SET last_mention_seq = max(last_mention_seq, ?4) "
         "WHERE app_id = ?1 AND channel_id = ?2 AND user_id = ?3");
-    mt.bind(1, s.app_id).bind(2, s.channel_id).bind(3, who).bind(4, seq).run();
+    mt.bind_static(1, s.app_id).bind_static(2, s.channel_id).bind_static(3, who).bind(4, seq).run();
+    if (MemberRecord* m = reader.cached(s.app_id, s.channel_id, who)) {
+      m->last_mention_seq = std::max(m->last_mention_seq, seq);
+    }
   }
   return true;
 }
@@ -141,90 +176,123 @@ struct ChannelTally {
   TimeMs last_at = 0;
 };
 
-// Moves each channel's last_seq past the seqs the batch used. The UPDATE names the last_seq the
-// batch read, so it must change exactly one row (the writer lock held since BEGIN IMMEDIATE
-// guarantees it; anything else is a bug and fails the batch). No RETURNING: SQLite runs it
-// through a temporary table: 4.5-7.5 us per channel against 1.2 us without, in a profile.
-void close_channels(Connection& c, const std::map<std::pair<std::string, std::string>, ChannelTally>& tallies) {
-  for (const auto& [key, t] : tallies) {
+// Moves each channel's last_seq past the seqs the batch used, in the database and the cache. The
+// UPDATE names the last_seq the batch read, so it must change exactly one row (the writer lock
+// held since BEGIN IMMEDIATE guarantees it; anything else is a bug and fails the batch). No
+// RETURNING: SQLite runs it through a temporary table: 4.5-7.5 us per channel against 1.2 us
+// without, in a profile.
+void close_channels(Connection& c, const std::unordered_map<ChannelRecord*, ChannelTally>& tallies) {
+  for (const auto& [ch, t] : tallies) {
     if (t.count == 0) continue;  // only copies of earlier sends
     auto st = c.prepare(
         "UPDATE channels SET last_seq = last_seq + ?3, last_message_at = ?4, activity_at = ?4 "
         "WHERE app_id = ?1 AND id = ?2 AND last_seq = ?5");
-    st.bind(1, key.first).bind(2, key.second).bind(3, t.count).bind(4, t.last_at).bind(5, t.first_seq - 1).run();
+    st.bind_static(1, ch->app_id).bind_static(2, ch->id).bind(3, t.count).bind(4, t.last_at);
+    st.bind(5, t.first_seq - 1).run();
     if (c.changes() != 1) throw SqliteError(0, "channel seq moved during a send batch");
+    ch->last_seq = t.first_seq - 1 + t.count;
+    ch->last_message_at = t.last_at;
+    ch->activity_at = t.last_at;
   }
 }
 
-// Moves each sender's read position to their newest message of the batch.
-void mark_senders_read(Connection& c,
-                       const std::map<std::tuple<std::string, std::string, std::string>, std::int64_t>& read_to) {
-  for (const auto& [key, seq] : read_to) {
+// Moves each sender's read position to their newest message of the batch, in the database and
+// the cache.
+void mark_senders_read(Connection& c, const std::unordered_map<MemberRecord*, std::int64_t>& read_to) {
+  for (const auto& [m, seq] : read_to) {
     auto st = c.prepare(
         "UPDATE members SET last_read_seq = max(last_read_seq, ?4) "
         "WHERE app_id = ?1 AND channel_id = ?2 AND user_id = ?3");
-    st.bind(1, std::get<0>(key)).bind(2, std::get<1>(key)).bind(3, std::get<2>(key)).bind(4, seq).run();
+    st.bind_static(1, m->app_id).bind_static(2, m->channel_id).bind_static(3, m->user_id).bind(4, seq).run();
+    m->last_read_seq = std::max(m->last_read_seq, seq);
   }
+}
+
+// One batch in one transaction, through the cache (valid from batch to batch while no other
+// connection commits: PRAGMA data_version, read under the writer lock, tells).
+void write_batch(Connection& c, SendCache& cache, std::vector<QueuedSend>& batch, const SendRule& rule) {
+  Transaction tx(c);  // BEGIN IMMEDIATE: the writer lock, across processes, until the commit
+  {
+    auto st = c.prepare("PRAGMA data_version");
+    st.step();
+    std::int64_t version = st.int64(0);
+    if (version != cache.data_version || cache.members.size() + cache.channels.size() > SendCache::kMaxEntries) {
+      cache.clear();
+      cache.data_version = version;
+    }
+  }
+  Reader reader(c, cache);
+  std::unordered_map<ChannelRecord*, ChannelTally> tallies;
+  std::unordered_map<MemberRecord*, std::int64_t> read_to;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    QueuedSend& s = batch[i];
+    Result<ChannelRecord>& channel = reader.channel(s.app_id, s.channel_id);
+    if (!channel) {
+      s.result = channel.error();
+      continue;
+    }
+    if (Status ok = rule(i, *channel, s, reader); !ok) {
+      s.result = std::move(ok).error();
+      continue;
+    }
+    SendResult out;
+    if (s.message.parent_seq) {
+      // A reply writes its parent before its own row, so an earlier copy is looked for first;
+      // the parent check is the last one, and writes nothing when it refuses.
+      if (auto copy = earlier_copy(c, s)) {
+        s.result = SendResult{std::move(*copy), true, std::nullopt};
+        continue;
+      }
+      out.parent = add_reply(c, s);
+      if (!out.parent) {
+        s.result = violates("parent_seq", "names no message of this channel that can take replies");
+        continue;
+      }
+    }
+    // Past the checks a send cannot be refused, only found to be a copy (its insert writes
+    // nothing) or fail with the whole batch (I/O), so no savepoint is needed.
+    auto [t, fresh] = tallies.try_emplace(&*channel);
+    if (fresh) t->second.first_seq = channel->last_seq + 1;
+    std::int64_t seq = t->second.first_seq + t->second.count;
+    if (!insert_message(c, reader, s, seq)) {
+      auto copy = earlier_copy(c, s);
+      if (!copy) throw SqliteError(0, "message seq taken during a send batch");
+      s.result = SendResult{std::move(*copy), true, std::nullopt};
+      continue;
+    }
+    ++t->second.count;
+    t->second.last_at = std::max(t->second.last_at, s.message.created_at);
+    if (auto& me = reader.entry(s.app_id, s.channel_id, s.message.user_id)) {
+      auto& r = read_to[&*me];
+      r = std::max(r, seq);
+    }
+    out.message = stored_record(s, seq);
+    s.result = std::move(out);
+  }
+  close_channels(c, tallies);
+  mark_senders_read(c, read_to);
+  tx.commit();
 }
 
 }  // namespace
 
-void send_batch(Pool& pool, std::vector<QueuedSend>& batch, const SendRule& rule) {
-  Status whole = with_conn(pool, [&](Connection& c) -> Status {
-    Transaction tx(c);  // BEGIN IMMEDIATE: the writer lock, across processes, until the commit
-    Reader reader(c);
-    std::map<std::pair<std::string, std::string>, ChannelTally> tallies;
-    std::map<std::tuple<std::string, std::string, std::string>, std::int64_t> read_to;
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      QueuedSend& s = batch[i];
-      auto channel = reader.channel(s.app_id, s.channel_id);
-      if (!channel) {
-        s.result = channel.error();
-        continue;
-      }
-      if (Status ok = rule(i, *channel, s, reader); !ok) {
-        s.result = std::move(ok).error();
-        continue;
-      }
-      SendResult out;
-      if (s.message.parent_seq) {
-        // A reply writes its parent before its own row, so an earlier copy is looked for first;
-        // the parent check is the last one, and writes nothing when it refuses.
-        if (auto copy = earlier_copy(c, s)) {
-          s.result = SendResult{std::move(*copy), true, std::nullopt};
-          continue;
-        }
-        out.parent = add_reply(c, s);
-        if (!out.parent) {
-          s.result = violates("parent_seq", "names no message of this channel that can take replies");
-          continue;
-        }
-      }
-      // Past the checks a send cannot be refused, only found to be a copy (its insert writes
-      // nothing) or fail with the whole batch (I/O), so no savepoint is needed.
-      auto [t, fresh] = tallies.try_emplace({s.app_id, s.channel_id});
-      if (fresh) t->second.first_seq = channel->last_seq + 1;
-      std::int64_t seq = t->second.first_seq + t->second.count;
-      if (!insert_message(c, s, seq)) {
-        auto copy = earlier_copy(c, s);
-        if (!copy) throw SqliteError(0, "message seq taken during a send batch");
-        s.result = SendResult{std::move(*copy), true, std::nullopt};
-        continue;
-      }
-      ++t->second.count;
-      t->second.last_at = std::max(t->second.last_at, s.message.created_at);
-      auto& r = read_to[{s.app_id, s.channel_id, s.message.user_id}];
-      r = std::max(r, seq);
-      out.message = stored_record(s, seq);
-      s.result = std::move(out);
-    }
-    close_channels(c, tallies);
-    mark_senders_read(c, read_to);
-    tx.commit();
-    return ok_status();
-  });
-  if (!whole) {
-    for (auto& s : batch) s.result = whole.error();
+SendWriter::SendWriter(Pool& pool) : conn_(pool.open_dedicated()), cache_(std::make_unique<SendCache>()) {
+  conn_->exec("PRAGMA foreign_keys=OFF");  // see the class comment
+}
+
+SendWriter::~SendWriter() = default;
+
+void SendWriter::send_batch(std::vector<QueuedSend>& batch, const SendRule& rule) {
+  std::lock_guard lock(mu_);
+  try {
+    write_batch(*conn_, *cache_, batch, rule);
+  } catch (const SqliteError& e) {
+    cache_->clear();  // rolled back: the cached rows may hold what the batch wrote
+    Error err = to_error(e);
+    for (auto& s : batch) s.result = err;
+  } catch (...) {
+    cache_->clear();
+    throw;
   }
 }
 

@@ -465,7 +465,9 @@ Status ChatService::check_send(PendingSend& p, const store::ChannelRecord& chann
     if (!*m) return violates("mentions", "'" + id + "' is not a member of the channel");
     if (std::find(mentioned.begin(), mentioned.end(), id) == mentioned.end()) mentioned.push_back(id);
   }
-  for (const auto& id : mentions_in_text(q.message.text)) {
+  // The @tokens of the text follow the explicit list in q.lookups (commit_sends found them).
+  for (std::size_t i = p.msg.mentions.size(); i < q.lookups.size(); ++i) {
+    const std::string& id = q.lookups[i];
     if (mentioned.size() >= kMaxMentions) break;
     if (std::find(mentioned.begin(), mentioned.end(), id) != mentioned.end()) continue;
     auto m = reader.member(app_id, channel_id, id);
@@ -516,7 +518,7 @@ void ChatService::commit_sends(std::vector<PendingSend>& batch, GroupCommitter<C
     q.message.parent_seq = p.msg.parent_seq;
     q.message.client_msg_id = std::move(p.msg.client_msg_id);
     q.message.created_at = now;
-    q.lookups = p.msg.mentions;
+    q.lookups = p.msg.mentions;  // then the text's @tokens, which check_send reads from here
     for (auto& id : mentions_in_text(q.message.text)) q.lookups.push_back(std::move(id));
   }
   chat_.send_batch(done.queued, [&](std::size_t i, const store::ChannelRecord& channel, store::QueuedSend& q,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 
@@ -13,13 +14,30 @@ namespace parley::store::sqlite {
 
 namespace {
 
-std::string key_of(std::initializer_list<const std::string*> parts) {
-  std::string k;
+// Builds a cache key into `out` (reused: a lookup of a cached row allocates nothing).
+std::string_view key_of(std::string& out, std::initializer_list<const std::string*> parts) {
+  out.clear();
   for (const auto* p : parts) {
-    k += *p;
-    k.push_back('\n');
+    out += *p;
+    out.push_back('\n');
   }
-  return k;
+  return out;
+}
+
+struct KeyHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+template <class V>
+using KeyedBy = std::unordered_map<std::string, V, KeyHash, std::equal_to<>>;
+
+// The entry for `key`, made with `make()` when missing.
+template <class V, class Make>
+V& find_or_add(KeyedBy<V>& map, std::string_view key, Make&& make) {
+  auto it = map.find(key);
+  if (it == map.end()) it = map.emplace(std::string(key), make()).first;
+  return it->second;
 }
 
 }  // namespace
@@ -28,9 +46,9 @@ std::string key_of(std::initializer_list<const std::string*> parts) {
 struct SendCache {
   static constexpr std::size_t kMaxEntries = 100000;  // past this many, the next batch starts afresh
 
-  std::int64_t data_version = -1;  // PRAGMA data_version the rows were read under; -1: none
-  std::unordered_map<std::string, std::optional<MemberRecord>> members;  // nullopt: not a member
-  std::unordered_map<std::string, Result<ChannelRecord>> channels;
+  std::int64_t data_version = -1;                // PRAGMA data_version the rows were read under; -1: none
+  KeyedBy<std::optional<MemberRecord>> members;  // nullopt: not a member
+  KeyedBy<Result<ChannelRecord>> channels;
 
   void clear() {
     data_version = -1;
@@ -55,19 +73,19 @@ class Reader final : public SendReader {
   /// The cached member row (nullopt: not a member), read on first use. Its address is stable.
   std::optional<MemberRecord>& entry(const std::string& app_id, const std::string& channel_id,
                                      const std::string& user_id) {
-    auto [it, fresh] = cache_.members.try_emplace(key_of({&app_id, &channel_id, &user_id}));
-    if (fresh) {
+    return find_or_add(cache_.members, key_of(key_, {&app_id, &channel_id, &user_id}), [&] {
+      std::optional<MemberRecord> m;
       auto st =
           c_.prepare("SELECT " MEMBER_COLS("") " FROM members WHERE app_id = ? AND channel_id = ? AND user_id = ?");
       st.bind_static(1, app_id).bind_static(2, channel_id).bind_static(3, user_id);
-      if (st.step()) it->second = read_member(st);
-    }
-    return it->second;
+      if (st.step()) m = read_member(st);
+      return m;
+    });
   }
 
   /// The cached member row if it was read before; nullptr otherwise.
   MemberRecord* cached(const std::string& app_id, const std::string& channel_id, const std::string& user_id) {
-    auto it = cache_.members.find(key_of({&app_id, &channel_id, &user_id}));
+    auto it = cache_.members.find(key_of(key_, {&app_id, &channel_id, &user_id}));
     return it == cache_.members.end() || !it->second ? nullptr : &*it->second;
   }
 
@@ -82,18 +100,17 @@ class Reader final : public SendReader {
 
   /// The cached channel row (or not_found), read on first use. Its address is stable.
   Result<ChannelRecord>& channel(const std::string& app_id, const std::string& channel_id) {
-    auto [it, fresh] = cache_.channels.try_emplace(key_of({&app_id, &channel_id}), not_found("channel"));
-    if (fresh) {
+    return find_or_add(cache_.channels, key_of(key_, {&app_id, &channel_id}), [&] {
       auto st = c_.prepare("SELECT " CHANNEL_COLS("") " FROM channels WHERE app_id = ? AND id = ?");
       st.bind_static(1, app_id).bind_static(2, channel_id);
-      if (st.step()) it->second = read_channel(st);
-    }
-    return it->second;
+      return st.step() ? Result<ChannelRecord>(read_channel(st)) : Result<ChannelRecord>(not_found("channel"));
+    });
   }
 
  private:
   Connection& c_;
   SendCache& cache_;
+  std::string key_;  // scratch for key_of
 };
 
 // Counts a reply on its parent; nullopt (nothing written) when the parent cannot take replies.

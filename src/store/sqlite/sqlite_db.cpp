@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include "store/sqlite/sqlite_checkpointer.hpp"
+#include "store/sqlite/wal_write_vfs.hpp"
 
 namespace parley::store::sqlite {
 
@@ -100,8 +101,9 @@ std::optional<std::string> Stmt::opt_text(int col) const {
 }
 
 Connection::Connection(const std::string& path) {
-  int rc =
-      sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  // Through the WAL write VFS: a transaction's WAL frames reach the file in one write.
+  int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           wal_write_vfs());
   if (rc != SQLITE_OK) {
     std::string msg = "cannot open SQLite database " + path + ": " + sqlite3_errstr(rc);
     sqlite3_close(db_);

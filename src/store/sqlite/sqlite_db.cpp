@@ -146,9 +146,18 @@ Stmt Connection::prepare(std::string_view sql) {
   return Stmt(db_, it->second);
 }
 
+Stmt Connection::prepare_literal(const char* sql) {
+  auto it = literals_.find(sql);
+  if (it == literals_.end()) {
+    Stmt st = prepare(sql);
+    it = literals_.emplace(sql, st.handle()).first;
+  }
+  return Stmt(db_, it->second);
+}
+
 std::int64_t Connection::changes() const { return sqlite3_changes64(db_); }
 
-Transaction::Transaction(Connection& c) : c_(c) { c_.exec("BEGIN IMMEDIATE"); }
+Transaction::Transaction(Connection& c) : c_(c) { c_.prepare_literal("BEGIN IMMEDIATE").run(); }
 
 Transaction::~Transaction() {
   if (!done_) {
@@ -160,7 +169,7 @@ Transaction::~Transaction() {
 }
 
 void Transaction::commit() {
-  c_.exec("COMMIT");
+  c_.prepare_literal("COMMIT").run();
   done_ = true;
 }
 

@@ -72,6 +72,7 @@ class Stmt {
   std::string blob(int col) const;
   std::optional<std::int64_t> opt_int64(int col) const;
   std::optional<std::string> opt_text(int col) const;
+  sqlite3_stmt* handle() const { return st_; }
 
  private:
   sqlite3* db_;
@@ -90,6 +91,9 @@ class Connection {
   void exec(const std::string& sql);
   /// A cached prepared statement for `sql` (prepared on first use).
   Stmt prepare(std::string_view sql);
+  /// The same for SQL in a string literal, found by its address rather than by hashing and
+  /// comparing its text (for hot paths). `sql` must have static storage duration.
+  Stmt prepare_literal(const char* sql);
   /// Rows changed by the last statement.
   std::int64_t changes() const;
   sqlite3* handle() const { return db_; }
@@ -102,6 +106,7 @@ class Connection {
   };
   sqlite3* db_ = nullptr;
   std::unordered_map<std::string, sqlite3_stmt*, SqlHash, std::equal_to<>> cache_;
+  std::unordered_map<const char*, sqlite3_stmt*> literals_;  // statements of cache_, by literal
 };
 
 /// BEGIN IMMEDIATE on construction; ROLLBACK unless commit() was called.

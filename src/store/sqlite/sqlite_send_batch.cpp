@@ -75,8 +75,8 @@ class Reader final : public SendReader {
                                      const std::string& user_id) {
     return find_or_add(cache_.members, key_of(key_, {&app_id, &channel_id, &user_id}), [&] {
       std::optional<MemberRecord> m;
-      auto st =
-          c_.prepare("SELECT " MEMBER_COLS("") " FROM members WHERE app_id = ? AND channel_id = ? AND user_id = ?");
+      auto st = c_.prepare_literal(
+          "SELECT " MEMBER_COLS("") " FROM members WHERE app_id = ? AND channel_id = ? AND user_id = ?");
       st.bind_static(1, app_id).bind_static(2, channel_id).bind_static(3, user_id);
       if (st.step()) m = read_member(st);
       return m;
@@ -90,7 +90,7 @@ class Reader final : public SendReader {
   }
 
   Result<bool> blocked_either(const std::string& app_id, const std::string& a, const std::string& b) override {
-    auto st = c_.prepare(
+    auto st = c_.prepare_literal(
         "SELECT EXISTS (SELECT 1 FROM blocks WHERE app_id = ?1 AND ((blocker = ?2 AND blocked = ?3) "
         "OR (blocker = ?3 AND blocked = ?2)))");
     st.bind_static(1, app_id).bind_static(2, a).bind_static(3, b);
@@ -101,7 +101,7 @@ class Reader final : public SendReader {
   /// The cached channel row (or not_found), read on first use. Its address is stable.
   Result<ChannelRecord>& channel(const std::string& app_id, const std::string& channel_id) {
     return find_or_add(cache_.channels, key_of(key_, {&app_id, &channel_id}), [&] {
-      auto st = c_.prepare("SELECT " CHANNEL_COLS("") " FROM channels WHERE app_id = ? AND id = ?");
+      auto st = c_.prepare_literal("SELECT " CHANNEL_COLS("") " FROM channels WHERE app_id = ? AND id = ?");
       st.bind_static(1, app_id).bind_static(2, channel_id);
       return st.step() ? Result<ChannelRecord>(read_channel(st)) : Result<ChannelRecord>(not_found("channel"));
     });
@@ -116,7 +116,7 @@ class Reader final : public SendReader {
 // Counts a reply on its parent; nullopt (nothing written) when the parent cannot take replies.
 std::optional<MessageRecord> add_reply(Connection& c, const QueuedSend& s) {
   const NewMessage& msg = s.message;
-  auto st = c.prepare(
+  auto st = c.prepare_literal(
       "UPDATE messages SET reply_count = reply_count + 1, last_reply_at = ?4, thread_participants = "
       "CASE WHEN EXISTS (SELECT 1 FROM json_each(thread_participants) WHERE value = ?5) "
       "OR json_array_length(thread_participants) >= 10 THEN thread_participants "
@@ -135,7 +135,7 @@ std::optional<MessageRecord> add_reply(Connection& c, const QueuedSend& s) {
 bool insert_message(Connection& c, Reader& reader, const QueuedSend& s, std::int64_t seq) {
   const NewMessage& msg = s.message;
   {
-    auto st = c.prepare(
+    auto st = c.prepare_literal(
         "INSERT INTO messages(app_id, channel_id, seq, user_id, text, attachments, mentions, parent_seq, "
         "client_msg_id, created_at) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
     st.bind_static(1, s.app_id).bind_static(2, s.channel_id).bind(3, seq).bind_static(4, msg.user_id);
@@ -144,12 +144,12 @@ bool insert_message(Connection& c, Reader& reader, const QueuedSend& s, std::int
   }
   if (c.changes() == 0) return false;
   for (const auto& who : msg.mentions) {
-    auto st = c.prepare(
+    auto st = c.prepare_literal(
         "INSERT INTO message_flags(app_id, user_id, channel_id, seq, flags, created_at) VALUES(?, ?, ?, ?, 1, ?) "
         "ON CONFLICT DO UPDATE SET flags = flags | 1");
     st.bind_static(1, s.app_id).bind_static(2, who).bind_static(3, s.channel_id).bind(4, seq);
     st.bind(5, msg.created_at).run();
-    auto mt = c.prepare(
+    auto mt = c.prepare_literal(
         "UPDATE members SET last_mention_seq = max(last_mention_seq, ?4) "
         "WHERE app_id = ?1 AND channel_id = ?2 AND user_id = ?3");
     mt.bind_static(1, s.app_id).bind_static(2, s.channel_id).bind_static(3, who).bind(4, seq).run();
@@ -163,7 +163,7 @@ bool insert_message(Connection& c, Reader& reader, const QueuedSend& s, std::int
 // The message stored earlier under the send's client_msg_id (in this transaction or before).
 std::optional<MessageRecord> earlier_copy(Connection& c, const QueuedSend& s) {
   if (!s.message.client_msg_id) return std::nullopt;
-  auto st = c.prepare("SELECT " MESSAGE_COLS(
+  auto st = c.prepare_literal("SELECT " MESSAGE_COLS(
       "") " FROM messages WHERE app_id = ? AND channel_id = ? AND user_id = ? AND client_msg_id = ?");
   st.bind(1, s.app_id).bind(2, s.channel_id).bind(3, s.message.user_id).bind(4, *s.message.client_msg_id);
   if (!st.step()) return std::nullopt;
@@ -201,7 +201,7 @@ struct ChannelTally {
 void close_channels(Connection& c, const std::unordered_map<ChannelRecord*, ChannelTally>& tallies) {
   for (const auto& [ch, t] : tallies) {
     if (t.count == 0) continue;  // only copies of earlier sends
-    auto st = c.prepare(
+    auto st = c.prepare_literal(
         "UPDATE channels SET last_seq = last_seq + ?3, last_message_at = ?4, activity_at = ?4 "
         "WHERE app_id = ?1 AND id = ?2 AND last_seq = ?5");
     st.bind_static(1, ch->app_id).bind_static(2, ch->id).bind(3, t.count).bind(4, t.last_at);
@@ -217,7 +217,7 @@ void close_channels(Connection& c, const std::unordered_map<ChannelRecord*, Chan
 // the cache.
 void mark_senders_read(Connection& c, const std::unordered_map<MemberRecord*, std::int64_t>& read_to) {
   for (const auto& [m, seq] : read_to) {
-    auto st = c.prepare(
+    auto st = c.prepare_literal(
         "UPDATE members SET last_read_seq = max(last_read_seq, ?4) "
         "WHERE app_id = ?1 AND channel_id = ?2 AND user_id = ?3");
     st.bind_static(1, m->app_id).bind_static(2, m->channel_id).bind_static(3, m->user_id).bind(4, seq).run();
@@ -230,7 +230,7 @@ void mark_senders_read(Connection& c, const std::unordered_map<MemberRecord*, st
 void write_batch(Connection& c, SendCache& cache, std::vector<QueuedSend>& batch, const SendRule& rule) {
   Transaction tx(c);  // BEGIN IMMEDIATE: the writer lock, across processes, until the commit
   {
-    auto st = c.prepare("PRAGMA data_version");
+    auto st = c.prepare_literal("PRAGMA data_version");
     st.step();
     std::int64_t version = st.int64(0);
     if (version != cache.data_version || cache.members.size() + cache.channels.size() > SendCache::kMaxEntries) {

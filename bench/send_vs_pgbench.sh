@@ -10,7 +10,9 @@
 #  4. prints the figures and the ratios.
 #   usage: bench/send_vs_pgbench.sh [build-dir]        (default: build)
 #   environment: SENDERS (64), CHANNELS (16), DURATION (seconds per run, 10), BATCH_MAX (256),
-#   WINDOW_US (0), PG_COMMITTERS (committer counts to run on PostgreSQL, "1 2")
+#   WINDOW_US (0), PG_COMMITTERS (committer counts to run on PostgreSQL, "1 2"), PGBENCH_CLIENTS
+#   (SENDERS, at most 256: each pgbench client is a PostgreSQL backend, and the throwaway server
+#   allows 300 connections)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,6 +23,7 @@ seconds=${DURATION:-10}
 batch_max=${BATCH_MAX:-256}
 window_us=${WINDOW_US:-0}
 pg_committers=${PG_COMMITTERS:-1 2}
+pgbench_clients=${PGBENCH_CLIENTS:-$((senders < 256 ? senders : 256))}
 
 for bin in parley parley-send-bench; do
   [ -x "$build/$bin" ] || { echo "send_vs_pgbench: $build/$bin not built" >&2; exit 1; }
@@ -67,8 +70,8 @@ UPDATE members SET last_read_seq = GREATEST(last_read_seq, :seq) WHERE app_id = 
 END;
 SQL
 echo
-echo "== pgbench -M prepared -c $senders -j 2 -T $seconds (one transaction per send)"
-pgbench -n -M prepared -c "$senders" -j 2 -T "$seconds" -D channels="$channels" -f "$work/send.sql" "$url" \
+echo "== pgbench -M prepared -c $pgbench_clients -j 2 -T $seconds (one transaction per send)"
+pgbench -n -M prepared -c "$pgbench_clients" -j 2 -T "$seconds" -D channels="$channels" -f "$work/send.sql" "$url" \
   >"$work/pgbench.out" 2>&1 || { cat "$work/pgbench.out"; exit 1; }
 grep -E "^(number of transactions actually processed|number of failed|latency average|tps)" "$work/pgbench.out"
 pg_tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$work/pgbench.out" | head -n 1)
@@ -91,7 +94,7 @@ sqlite_rate=$(rate sqlite-1)
 
 echo
 echo "== summary (durable sends per second, $senders concurrent senders)"
-printf '%-38s %10.0f\n' "pgbench, one transaction per send" "$pg_tps"
+printf '%-38s %10.0f\n' "pgbench, one transaction per send ($pgbench_clients clients)" "$pg_tps"
 for n in $pg_committers; do
   pg_rate=$(rate "postgres-$n")
   printf '%-38s %10.0f   %.1fx pgbench\n' "Parley on PostgreSQL, $n committer(s)" "$pg_rate" \

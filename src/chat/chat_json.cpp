@@ -79,7 +79,11 @@ json::object to_json(const store::MemberRecord& m) {
 }
 
 json::object to_json(const store::MessageRecord& m, const std::vector<std::string>& own, bool preview) {
-  json::object o{{"channel_id", m.channel_id}, {"seq", m.seq}, {"user_id", m.user_id}};
+  json::object o;
+  o.reserve(20);  // every key below: one table, no rehash as it fills
+  o.emplace("channel_id", m.channel_id);
+  o.emplace("seq", m.seq);
+  o.emplace("user_id", m.user_id);
   if (preview) {
     bool cut = false;
     o["text"] = utf8_prefix(m.text, kPreviewChars, cut);

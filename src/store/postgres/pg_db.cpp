@@ -96,6 +96,80 @@ Stmt& Stmt::bind_null(int idx) {
   return *this;
 }
 
+Stmt& Stmt::bind_array(int idx, ArrayParam& a) {
+  set(idx, a.take(), 1);
+  return *this;
+}
+
+// ---- ArrayParam ------------------------------------------------------------------------------
+
+namespace {
+// The binary array header: ndim, has-nulls flag, element type OID, then per dimension its
+// length and lower bound; all big-endian int32.
+constexpr std::size_t kArrayHeader = 20;
+constexpr std::uint32_t kTextOid = 25;
+constexpr std::uint32_t kInt8Oid = 20;
+
+void put_be32(char* at, std::uint32_t v) {
+  for (int i = 3; i >= 0; --i, v >>= 8) at[i] = static_cast<char>(v & 0xff);
+}
+
+void append_be32(std::string& out, std::uint32_t v) {
+  char b[4];
+  put_be32(b, v);
+  out.append(b, 4);
+}
+}  // namespace
+
+ArrayParam::ArrayParam(Type type) : type_(type), out_(kArrayHeader, '\0') {}
+
+void ArrayParam::element_length(std::int32_t n) {
+  ++count_;
+  append_be32(out_, static_cast<std::uint32_t>(n));
+}
+
+ArrayParam& ArrayParam::add(std::string_view v) {
+  if (v.find('\0') != std::string_view::npos) {
+    throw PgError("22021", false, "a text parameter holds a NUL character");
+  }
+  element_length(static_cast<std::int32_t>(v.size()));
+  out_.append(v);
+  return *this;
+}
+
+ArrayParam& ArrayParam::add(std::int64_t v) {
+  element_length(8);
+  auto u = static_cast<std::uint64_t>(v);
+  append_be32(out_, static_cast<std::uint32_t>(u >> 32));
+  append_be32(out_, static_cast<std::uint32_t>(u));
+  return *this;
+}
+
+ArrayParam& ArrayParam::add_null() {
+  nulls_ = true;
+  element_length(-1);
+  return *this;
+}
+
+std::string ArrayParam::take() {
+  std::string out = std::exchange(out_, std::string(kArrayHeader, '\0'));
+  char* h = out.data();
+  put_be32(h + 4, nulls_ ? 1 : 0);
+  put_be32(h + 8, type_ == Type::text ? kTextOid : kInt8Oid);
+  if (count_ == 0) {
+    out.resize(12);  // an empty array has no dimensions
+  } else {
+    put_be32(h, 1);
+    put_be32(h + 12, static_cast<std::uint32_t>(count_));
+    put_be32(h + 16, 1);
+  }
+  count_ = 0;
+  nulls_ = false;
+  return out;
+}
+
+// ---- Stmt (parameters to libpq) -------------------------------------------------------------
+
 namespace {
 struct Params {
   std::vector<const char*> values;

@@ -46,6 +46,37 @@ class PgError : public std::runtime_error {
 
 class Connection;
 
+/// A one-dimensional text[] or bigint[] parameter in PostgreSQL's binary array format, built
+/// element by element and bound with Stmt::bind_array: the server reads each element's length
+/// instead of parsing and unquoting an array literal. The statement must cast the parameter to
+/// the same element type ($1::text[], $2::bigint[]).
+class ArrayParam {
+ public:
+  enum class Type { text, int8 };
+  explicit ArrayParam(Type type);
+
+  /// A text element; throws PgError (22021) for a NUL character, as Stmt::bind does.
+  ArrayParam& add(std::string_view v);
+  ArrayParam& add(std::int64_t v);
+  ArrayParam& add_null();
+  template <class T>
+  ArrayParam& add(const std::optional<T>& v) {
+    return v ? add(*v) : add_null();
+  }
+  int size() const { return count_; }
+
+ private:
+  friend class Stmt;
+  /// The array's bytes; the builder is empty afterwards.
+  std::string take();
+  void element_length(std::int32_t n);
+
+  Type type_;
+  std::string out_;  // the header (its count and null flag filled in by take()), then the elements
+  int count_ = 0;
+  bool nulls_ = false;
+};
+
 /// A prepared statement borrowed from a connection's cache, with its parameters and, once
 /// executed, its result. Parameters are numbered from 1 like $1, $2, ….
 class Stmt {
@@ -72,6 +103,8 @@ class Stmt {
   /// Raw bytes for a bytea parameter (sent in binary format).
   Stmt& bind_blob(int idx, std::string_view v);
   Stmt& bind_null(int idx);
+  /// An array parameter, sent in binary format (the builder is emptied).
+  Stmt& bind_array(int idx, ArrayParam& a);
   template <class T>
   Stmt& bind(int idx, const std::optional<T>& v) {
     return v ? bind(idx, *v) : bind_null(idx);

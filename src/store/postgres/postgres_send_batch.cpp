@@ -16,39 +16,8 @@ namespace parley::store::postgres {
 
 namespace {
 
-// An array literal for a text[] or bigint[] parameter ('{"a","b",NULL}').
-class ArrayParam {
- public:
-  ArrayParam& add(std::string_view v) {
-    sep();
-    out_.push_back('"');
-    for (char ch : v) {
-      if (ch == '"' || ch == '\\') out_.push_back('\\');
-      out_.push_back(ch);
-    }
-    out_.push_back('"');
-    return *this;
-  }
-  ArrayParam& add(std::int64_t v) {
-    sep();
-    out_ += std::to_string(v);
-    return *this;
-  }
-  template <class T>
-  ArrayParam& add(const std::optional<T>& v) {
-    if (v) return add(*v);
-    sep();
-    out_ += "NULL";
-    return *this;
-  }
-  std::string str() const { return out_ + "}"; }
-
- private:
-  void sep() {
-    if (out_.size() > 1) out_.push_back(',');
-  }
-  std::string out_ = "{";
-};
+constexpr auto kText = ArrayParam::Type::text;
+constexpr auto kInt8 = ArrayParam::Type::int8;
 
 using ChannelKey = std::pair<std::string, std::string>;                          // app, channel
 using MemberKey = std::tuple<std::string, std::string, std::string>;             // app, channel, user
@@ -71,14 +40,14 @@ class Reader final : public SendReader {
             "ON m.app_id = k.app_id AND m.channel_id = k.channel_id AND m.user_id = k.user_id";
 
   void bind_prefetch(Stmt& st, const std::vector<MemberKey>& keys) {
-    ArrayParam apps, channels, users;
+    ArrayParam apps(kText), channels(kText), users(kText);
     for (const auto& [a, ch, u] : keys) {
       apps.add(a);
       channels.add(ch);
       users.add(u);
       members_.try_emplace(MemberKey{a, ch, u});
     }
-    st.bind(1, apps.str()).bind(2, channels.str()).bind(3, users.str());
+    st.bind_array(1, apps).bind_array(2, channels).bind_array(3, users);
   }
 
   void read_prefetch(Stmt& st) {
@@ -123,12 +92,12 @@ constexpr const char* kLockChannelsSql = "SELECT " CHANNEL_COLS(
 void bind_lock_channels(Stmt& st, const std::vector<QueuedSend>& batch) {
   std::map<ChannelKey, bool> keys;
   for (const auto& s : batch) keys.emplace(ChannelKey{s.app_id, s.channel_id}, true);
-  ArrayParam apps, ids;
+  ArrayParam apps(kText), ids(kText);
   for (const auto& [k, unused] : keys) {
     apps.add(k.first);
     ids.add(k.second);
   }
-  st.bind(1, apps.str()).bind(2, ids.str());
+  st.bind_array(1, apps).bind_array(2, ids);
 }
 
 std::map<ChannelKey, ChannelRecord> read_channels(Stmt& st) {
@@ -149,7 +118,7 @@ constexpr const char* kStoredCopiesSql = "SELECT " MESSAGE_COLS(
 
 // False when no send of the batch has a client_msg_id (nothing to look up).
 bool bind_stored_copies(Stmt& st, const std::vector<QueuedSend>& batch) {
-  ArrayParam apps, channels, users, ids;
+  ArrayParam apps(kText), channels(kText), users(kText), ids(kText);
   bool any = false;
   for (const auto& s : batch) {
     if (!s.message.client_msg_id || has_nul(s.message)) continue;
@@ -159,7 +128,7 @@ bool bind_stored_copies(Stmt& st, const std::vector<QueuedSend>& batch) {
     ids.add(*s.message.client_msg_id);
     any = true;
   }
-  if (any) st.bind(1, apps.str()).bind(2, channels.str()).bind(3, users.str()).bind(4, ids.str());
+  if (any) st.bind_array(1, apps).bind_array(2, channels).bind_array(3, users).bind_array(4, ids);
   return any;
 }
 
@@ -210,7 +179,7 @@ void write_rows_and_commit(Connection& c, std::vector<QueuedSend>& batch,
     c.exec("COMMIT");
     return;
   }
-  ArrayParam c_apps, c_ids, c_counts, c_ats, c_expect;
+  ArrayParam c_apps(kText), c_ids(kText), c_counts(kInt8), c_ats(kInt8), c_expect(kInt8);
   for (const auto& [k, idx] : accepted) {
     c_apps.add(k.first);
     c_ids.add(k.second);
@@ -220,8 +189,9 @@ void write_rows_and_commit(Connection& c, std::vector<QueuedSend>& batch,
     for (auto i : idx) at = std::max(at, batch[i].message.created_at);
     c_ats.add(at);
   }
-  ArrayParam apps, chans, seqs, users, texts, attachments, mentions, parents, client_ids, ats;
-  ArrayParam f_apps, f_users, f_channels, f_seqs, f_ats;
+  ArrayParam apps(kText), chans(kText), seqs(kInt8), users(kText), texts(kText), attachments(kText), mentions(kText);
+  ArrayParam parents(kInt8), client_ids(kText), ats(kInt8);
+  ArrayParam f_apps(kText), f_users(kText), f_channels(kText), f_seqs(kInt8), f_ats(kInt8);
   std::map<MemberKey, std::int64_t> read_to, mention_to;
   for (auto i : order) {
     const QueuedSend& s = batch[i];
@@ -249,7 +219,7 @@ void write_rows_and_commit(Connection& c, std::vector<QueuedSend>& batch,
     }
   }
   auto member_arrays = [](const std::map<MemberKey, std::int64_t>& to) {
-    std::array<ArrayParam, 4> a;
+    std::array<ArrayParam, 4> a{ArrayParam(kText), ArrayParam(kText), ArrayParam(kText), ArrayParam(kInt8)};
     for (const auto& [k, seq] : to) {
       a[0].add(std::get<0>(k));
       a[1].add(std::get<1>(k));
@@ -276,11 +246,11 @@ void write_rows_and_commit(Connection& c, std::vector<QueuedSend>& batch,
       "SELECT CASE WHEN count(*) = cardinality($1::text[]) AND coalesce(bool_and(last_seq = expect), true) "
       "THEN count(*) ELSE ('send batch: channel seq moved under its row lock: ' || string_agg(id, ','))::bigint END "
       "FROM ch");
-  rows.bind(1, c_apps.str()).bind(2, c_ids.str()).bind(3, c_counts.str()).bind(4, c_ats.str());
-  rows.bind(5, apps.str()).bind(6, chans.str()).bind(7, seqs.str()).bind(8, users.str()).bind(9, texts.str());
-  rows.bind(10, attachments.str()).bind(11, mentions.str()).bind(12, parents.str()).bind(13, client_ids.str());
-  rows.bind(14, ats.str());
-  rows.bind(15, r[0].str()).bind(16, r[1].str()).bind(17, r[2].str()).bind(18, r[3].str()).bind(19, c_expect.str());
+  rows.bind_array(1, c_apps).bind_array(2, c_ids).bind_array(3, c_counts).bind_array(4, c_ats);
+  rows.bind_array(5, apps).bind_array(6, chans).bind_array(7, seqs).bind_array(8, users).bind_array(9, texts);
+  rows.bind_array(10, attachments).bind_array(11, mentions).bind_array(12, parents).bind_array(13, client_ids);
+  rows.bind_array(14, ats);
+  rows.bind_array(15, r[0]).bind_array(16, r[1]).bind_array(17, r[2]).bind_array(18, r[3]).bind_array(19, c_expect);
   std::optional<Stmt> flags, mentioned;
   if (!mention_to.empty()) {
     flags.emplace(c.prepare(
@@ -288,14 +258,14 @@ void write_rows_and_commit(Connection& c, std::vector<QueuedSend>& batch,
         "SELECT a, u, ch, s, 1, t FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) "
         "AS k(a, u, ch, s, t) ON CONFLICT (app_id, user_id, channel_id, seq) "
         "DO UPDATE SET flags = message_flags.flags | 1"));
-    flags->bind(1, f_apps.str()).bind(2, f_users.str()).bind(3, f_channels.str()).bind(4, f_seqs.str());
-    flags->bind(5, f_ats.str());
+    flags->bind_array(1, f_apps).bind_array(2, f_users).bind_array(3, f_channels).bind_array(4, f_seqs);
+    flags->bind_array(5, f_ats);
     auto m = member_arrays(mention_to);
     mentioned.emplace(c.prepare(
         "UPDATE members m SET last_mention_seq = GREATEST(m.last_mention_seq, k.seq) "
         "FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS k(app_id, channel_id, user_id, seq) "
         "WHERE m.app_id = k.app_id AND m.channel_id = k.channel_id AND m.user_id = k.user_id"));
-    mentioned->bind(1, m[0].str()).bind(2, m[1].str()).bind(3, m[2].str()).bind(4, m[3].str());
+    mentioned->bind_array(1, m[0]).bind_array(2, m[1]).bind_array(3, m[2]).bind_array(4, m[3]);
   }
   Pipeline flight(c);
   flight.send(rows);

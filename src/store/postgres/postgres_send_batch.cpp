@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <array>
-#include <map>
+#include <forward_list>
+#include <functional>
+#include <memory>
+#include <numeric>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <unordered_map>
+#include <utility>
 
 #include "store/chat_rows.hpp"
 #include "store/postgres/pg_db.hpp"
@@ -19,9 +22,34 @@ namespace {
 constexpr auto kText = ArrayParam::Type::text;
 constexpr auto kInt8 = ArrayParam::Type::int8;
 
-using ChannelKey = std::pair<std::string, std::string>;                          // app, channel
-using MemberKey = std::tuple<std::string, std::string, std::string>;             // app, channel, user
-using CopyKey = std::tuple<std::string, std::string, std::string, std::string>;  // + client_msg_id
+// Keys are views of strings that outlive the batch's bookkeeping: the batch's own, the rows read,
+// or copies the Reader keeps. They compare byte-wise, as the tables' COLLATE "C" keys do.
+struct ChannelKey {
+  std::string_view app, channel;
+  auto operator<=>(const ChannelKey&) const = default;
+};
+struct MemberKey {
+  std::string_view app, channel, user;
+  auto operator<=>(const MemberKey&) const = default;
+};
+struct CopyKey {
+  std::string_view app, channel, user, client_msg_id;
+  bool operator==(const CopyKey&) const = default;
+};
+
+struct KeyHash {
+  static std::size_t mix(std::size_t h, std::string_view part) {
+    return h ^ (std::hash<std::string_view>{}(part) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
+  }
+  std::size_t operator()(const ChannelKey& k) const { return mix(mix(0, k.app), k.channel); }
+  std::size_t operator()(const MemberKey& k) const { return mix(mix(mix(0, k.app), k.channel), k.user); }
+  std::size_t operator()(const CopyKey& k) const {
+    return mix(mix(mix(mix(0, k.app), k.channel), k.user), k.client_msg_id);
+  }
+};
+
+template <class Key, class Value>
+using HashMap = std::unordered_map<Key, Value, KeyHash>;
 
 bool has_nul(const NewMessage& m) {
   auto nul = [](std::string_view s) { return s.find('\0') != std::string_view::npos; };
@@ -39,13 +67,28 @@ class Reader final : public SendReader {
       "m.") " FROM members m JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(app_id, channel_id, user_id) "
             "ON m.app_id = k.app_id AND m.channel_id = k.channel_id AND m.user_id = k.user_id";
 
-  void bind_prefetch(Stmt& st, const std::vector<MemberKey>& keys) {
+  // Each send's sender and lookups in its channel. The keys are copied (the rules may change a
+  // send): into one buffer, reserved up front so that the views into it stay valid.
+  void bind_prefetch(Stmt& st, const std::vector<QueuedSend>& batch) {
+    std::size_t bytes = 0;
+    for (const auto& s : batch) {
+      bytes += s.app_id.size() + s.channel_id.size() + s.message.user_id.size();
+      for (const auto& u : s.lookups) bytes += s.app_id.size() + s.channel_id.size() + u.size();
+    }
+    keys_ = std::make_unique<char[]>(bytes);
+    members_.reserve(batch.size());
     ArrayParam apps(kText), channels(kText), users(kText);
-    for (const auto& [a, ch, u] : keys) {
-      apps.add(a);
-      channels.add(ch);
-      users.add(u);
-      members_.try_emplace(MemberKey{a, ch, u});
+    auto want = [&](const std::string& a, const std::string& ch, const std::string& u) {
+      if (members_.contains(MemberKey{a, ch, u})) return;
+      MemberKey k{keep(a), keep(ch), keep(u)};
+      members_.emplace(k, std::nullopt);
+      apps.add(k.app);
+      channels.add(k.channel);
+      users.add(k.user);
+    };
+    for (const auto& s : batch) {
+      want(s.app_id, s.channel_id, s.message.user_id);
+      for (const auto& u : s.lookups) want(s.app_id, s.channel_id, u);
     }
     st.bind_array(1, apps).bind_array(2, channels).bind_array(3, users);
   }
@@ -53,14 +96,18 @@ class Reader final : public SendReader {
   void read_prefetch(Stmt& st) {
     while (st.step()) {
       MemberRecord m = read_member(st);
-      members_[MemberKey{m.app_id, m.channel_id, m.user_id}] = std::move(m);
+      if (auto it = members_.find(MemberKey{m.app_id, m.channel_id, m.user_id}); it != members_.end()) {
+        it->second = std::move(m);
+      }
     }
   }
 
   Result<std::optional<MemberRecord>> member(const std::string& app_id, const std::string& channel_id,
                                              const std::string& user_id) override {
-    auto [it, fresh] = members_.try_emplace(MemberKey{app_id, channel_id, user_id});
-    if (fresh) {
+    auto it = members_.find(MemberKey{app_id, channel_id, user_id});
+    if (it == members_.end()) {
+      const auto& k = on_demand_.emplace_front(std::array<std::string, 3>{app_id, channel_id, user_id});
+      it = members_.emplace(MemberKey{k[0], k[1], k[2]}, std::nullopt).first;
       auto st =
           c_.prepare("SELECT " MEMBER_COLS("") " FROM members WHERE app_id = $1 AND channel_id = $2 AND user_id = $3");
       st.bind(1, app_id).bind(2, channel_id).bind(3, user_id);
@@ -79,8 +126,18 @@ class Reader final : public SendReader {
   }
 
  private:
+  std::string_view keep(std::string_view v) {
+    char* at = keys_.get() + used_;
+    std::copy(v.begin(), v.end(), at);
+    used_ += v.size();
+    return {at, v.size()};
+  }
+
   Connection& c_;
-  std::map<MemberKey, std::optional<MemberRecord>> members_;
+  std::unique_ptr<char[]> keys_;  // the prefetched keys' bytes, sized for them all
+  std::size_t used_ = 0;
+  std::forward_list<std::array<std::string, 3>> on_demand_;  // keys of members read on demand
+  HashMap<MemberKey, std::optional<MemberRecord>> members_;
 };
 
 // The batch's channel rows, locked in (app, id) order so two batches never wait on each other
@@ -89,24 +146,55 @@ constexpr const char* kLockChannelsSql = "SELECT " CHANNEL_COLS(
     "c.") " FROM channels c JOIN unnest($1::text[], $2::text[]) AS k(app_id, id) "
           "ON c.app_id = k.app_id AND c.id = k.id ORDER BY c.app_id, c.id FOR NO KEY UPDATE OF c";
 
-void bind_lock_channels(Stmt& st, const std::vector<QueuedSend>& batch) {
-  std::map<ChannelKey, bool> keys;
-  for (const auto& s : batch) keys.emplace(ChannelKey{s.app_id, s.channel_id}, true);
+// The batch's channels in (app, id) order, each send's index among them, and their rows once
+// locked (none where the channel does not exist). The keys view the sends' strings: they serve
+// until the rows are read, before any rule runs.
+struct Channels {
+  std::vector<ChannelKey> keys;
+  std::vector<std::size_t> of_send;
+  std::vector<std::optional<ChannelRecord>> rows;
+};
+
+Channels batch_channels(const std::vector<QueuedSend>& batch) {
+  HashMap<ChannelKey, std::size_t> seen_at;
+  std::vector<ChannelKey> seen;
+  Channels out;
+  out.of_send.reserve(batch.size());
+  for (const auto& s : batch) {
+    auto [it, fresh] = seen_at.try_emplace(ChannelKey{s.app_id, s.channel_id}, seen.size());
+    if (fresh) seen.push_back(it->first);
+    out.of_send.push_back(it->second);
+  }
+  std::vector<std::size_t> sorted(seen.size());
+  std::iota(sorted.begin(), sorted.end(), std::size_t{0});
+  std::sort(sorted.begin(), sorted.end(), [&](std::size_t a, std::size_t b) { return seen[a] < seen[b]; });
+  std::vector<std::size_t> rank(seen.size());
+  for (std::size_t r = 0; r < sorted.size(); ++r) {
+    rank[sorted[r]] = r;
+    out.keys.push_back(seen[sorted[r]]);
+  }
+  for (auto& c : out.of_send) c = rank[c];
+  out.rows.resize(out.keys.size());
+  return out;
+}
+
+void bind_lock_channels(Stmt& st, const Channels& channels) {
   ArrayParam apps(kText), ids(kText);
-  for (const auto& [k, unused] : keys) {
-    apps.add(k.first);
-    ids.add(k.second);
+  for (const auto& k : channels.keys) {
+    apps.add(k.app);
+    ids.add(k.channel);
   }
   st.bind_array(1, apps).bind_array(2, ids);
 }
 
-std::map<ChannelKey, ChannelRecord> read_channels(Stmt& st) {
-  std::map<ChannelKey, ChannelRecord> out;
+void read_channels(Stmt& st, Channels& channels) {
   while (st.step()) {
     ChannelRecord ch = read_channel(st);
-    out.emplace(ChannelKey{ch.app_id, ch.id}, std::move(ch));
+    auto it = std::lower_bound(channels.keys.begin(), channels.keys.end(), ChannelKey{ch.app_id, ch.id});
+    if (it != channels.keys.end() && *it == ChannelKey{ch.app_id, ch.id}) {
+      channels.rows[static_cast<std::size_t>(it - channels.keys.begin())] = std::move(ch);
+    }
   }
-  return out;
 }
 
 // Messages stored earlier under the client_msg_ids of the batch (idempotent retries). Runs under
@@ -132,12 +220,19 @@ bool bind_stored_copies(Stmt& st, const std::vector<QueuedSend>& batch) {
   return any;
 }
 
-std::map<CopyKey, MessageRecord> read_copies(Stmt& st) {
-  std::map<CopyKey, MessageRecord> out;
-  while (st.step()) {
-    MessageRecord m = read_message(st);
-    CopyKey k{m.app_id, m.channel_id, m.user_id, *m.client_msg_id};
-    out.emplace(std::move(k), std::move(m));
+// The copies found, indexed by their keys (views of the records, which the vector never moves
+// once read).
+struct Copies {
+  std::vector<MessageRecord> rows;
+  HashMap<CopyKey, std::size_t> index;
+};
+
+Copies read_copies(Stmt& st) {
+  Copies out;
+  while (st.step()) out.rows.push_back(read_message(st));
+  for (std::size_t i = 0; i < out.rows.size(); ++i) {
+    const MessageRecord& m = out.rows[i];
+    out.index.emplace(CopyKey{m.app_id, m.channel_id, m.user_id, *m.client_msg_id}, i);
   }
   return out;
 }
@@ -159,32 +254,61 @@ std::optional<MessageRecord> add_reply(Connection& c, const QueuedSend& s) {
 
 // Gives each channel's accepted sends (in batch order) the seqs after its last_seq, as read
 // under the row lock this transaction holds; write_rows moves last_seq past them.
-void assign_seqs(std::vector<QueuedSend>& batch, const std::map<ChannelKey, ChannelRecord>& channels,
-                 const std::map<ChannelKey, std::vector<std::size_t>>& accepted) {
-  for (const auto& [k, idx] : accepted) {
-    std::int64_t seq = channels.at(k).last_seq;
-    for (auto i : idx) batch[i].result->message.seq = ++seq;
+void assign_seqs(std::vector<QueuedSend>& batch, const Channels& channels,
+                 const std::vector<std::vector<std::size_t>>& accepted) {
+  for (std::size_t c = 0; c < accepted.size(); ++c) {
+    std::int64_t seq = accepted[c].empty() ? 0 : channels.rows[c]->last_seq;
+    for (auto i : accepted[c]) batch[i].result->message.seq = ++seq;
   }
+}
+
+// Each member's highest seq, in key order (the order the member rows are updated in).
+using MemberSeqs = std::vector<std::pair<MemberKey, std::int64_t>>;
+
+MemberSeqs highest_per_member(MemberSeqs all) {
+  std::sort(all.begin(), all.end());
+  MemberSeqs out;
+  for (const auto& e : all) {
+    if (!out.empty() && out.back().first == e.first) {
+      out.back().second = e.second;  // sorted by seq within a key: the last is the highest
+    } else {
+      out.push_back(e);
+    }
+  }
+  return out;
+}
+
+std::array<ArrayParam, 4> member_arrays(const MemberSeqs& to) {
+  std::array<ArrayParam, 4> a{ArrayParam(kText), ArrayParam(kText), ArrayParam(kText), ArrayParam(kInt8)};
+  for (const auto& [k, seq] : to) {
+    a[0].add(k.app);
+    a[1].add(k.channel);
+    a[2].add(k.user);
+    a[3].add(seq);
+  }
+  return a;
 }
 
 // One statement moves every channel's last_seq with UPDATE … RETURNING (checked against the
 // seqs handed out), inserts the messages and moves the senders' read positions; mention flags
 // follow in their own statements (they may touch a sender's member row again). They and the
 // COMMIT go out in one pipeline flight.
-void write_rows_and_commit(Connection& c, std::vector<QueuedSend>& batch,
-                           const std::map<ChannelKey, ChannelRecord>& channels,
-                           const std::map<ChannelKey, std::vector<std::size_t>>& accepted,
+void write_rows_and_commit(Connection& c, std::vector<QueuedSend>& batch, const Channels& channels,
+                           const std::vector<std::vector<std::size_t>>& accepted,
                            const std::vector<std::size_t>& order) {
   if (order.empty()) {
     c.exec("COMMIT");
     return;
   }
   ArrayParam c_apps(kText), c_ids(kText), c_counts(kInt8), c_ats(kInt8), c_expect(kInt8);
-  for (const auto& [k, idx] : accepted) {
-    c_apps.add(k.first);
-    c_ids.add(k.second);
+  for (std::size_t ci = 0; ci < accepted.size(); ++ci) {
+    const auto& idx = accepted[ci];
+    if (idx.empty()) continue;
+    const ChannelRecord& ch = *channels.rows[ci];
+    c_apps.add(ch.app_id);
+    c_ids.add(ch.id);
     c_counts.add(static_cast<std::int64_t>(idx.size()));
-    c_expect.add(channels.at(k).last_seq + static_cast<std::int64_t>(idx.size()));
+    c_expect.add(ch.last_seq + static_cast<std::int64_t>(idx.size()));
     TimeMs at = 0;
     for (auto i : idx) at = std::max(at, batch[i].message.created_at);
     c_ats.add(at);
@@ -192,7 +316,8 @@ void write_rows_and_commit(Connection& c, std::vector<QueuedSend>& batch,
   ArrayParam apps(kText), chans(kText), seqs(kInt8), users(kText), texts(kText), attachments(kText), mentions(kText);
   ArrayParam parents(kInt8), client_ids(kText), ats(kInt8);
   ArrayParam f_apps(kText), f_users(kText), f_channels(kText), f_seqs(kInt8), f_ats(kInt8);
-  std::map<MemberKey, std::int64_t> read_to, mention_to;
+  MemberSeqs read_to, mention_to;
+  read_to.reserve(order.size());
   for (auto i : order) {
     const QueuedSend& s = batch[i];
     const MessageRecord& m = s.result->message;
@@ -206,29 +331,17 @@ void write_rows_and_commit(Connection& c, std::vector<QueuedSend>& batch,
     parents.add(m.parent_seq);
     client_ids.add(m.client_msg_id);
     ats.add(m.created_at);
-    auto& r = read_to[MemberKey{s.app_id, s.channel_id, m.user_id}];
-    r = std::max(r, m.seq);
+    read_to.emplace_back(MemberKey{s.app_id, s.channel_id, m.user_id}, m.seq);
     for (const auto& who : s.message.mentions) {
       f_apps.add(s.app_id);
       f_users.add(who);
       f_channels.add(s.channel_id);
       f_seqs.add(m.seq);
       f_ats.add(m.created_at);
-      auto& t = mention_to[MemberKey{s.app_id, s.channel_id, who}];
-      t = std::max(t, m.seq);
+      mention_to.emplace_back(MemberKey{s.app_id, s.channel_id, who}, m.seq);
     }
   }
-  auto member_arrays = [](const std::map<MemberKey, std::int64_t>& to) {
-    std::array<ArrayParam, 4> a{ArrayParam(kText), ArrayParam(kText), ArrayParam(kText), ArrayParam(kInt8)};
-    for (const auto& [k, seq] : to) {
-      a[0].add(std::get<0>(k));
-      a[1].add(std::get<1>(k));
-      a[2].add(std::get<2>(k));
-      a[3].add(seq);
-    }
-    return a;
-  };
-  auto r = member_arrays(read_to);
+  auto r = member_arrays(highest_per_member(std::move(read_to)));
   // The seqs handed out must be exactly where each channel's last_seq lands (the row lock held
   // since lock_channels guarantees it). The check is in the statement, so that a mismatch (a
   // bug) fails it — and the COMMIT queued behind it — rather than being found after the commit:
@@ -260,7 +373,7 @@ void write_rows_and_commit(Connection& c, std::vector<QueuedSend>& batch,
         "DO UPDATE SET flags = message_flags.flags | 1"));
     flags->bind_array(1, f_apps).bind_array(2, f_users).bind_array(3, f_channels).bind_array(4, f_seqs);
     flags->bind_array(5, f_ats);
-    auto m = member_arrays(mention_to);
+    auto m = member_arrays(highest_per_member(std::move(mention_to)));
     mentioned.emplace(c.prepare(
         "UPDATE members m SET last_mention_seq = GREATEST(m.last_mention_seq, k.seq) "
         "FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS k(app_id, channel_id, user_id, seq) "
@@ -274,7 +387,8 @@ void write_rows_and_commit(Connection& c, std::vector<QueuedSend>& batch,
   flight.send("COMMIT");
   flight.sync();
   flight.receive(rows);
-  if (!rows.step() || rows.int64(0) != static_cast<std::int64_t>(accepted.size())) {
+  auto channels_written = std::count_if(accepted.begin(), accepted.end(), [](const auto& a) { return !a.empty(); });
+  if (!rows.step() || rows.int64(0) != static_cast<std::int64_t>(channels_written)) {
     throw PgError("", false, "send batch: unexpected channel count");  // the statement checked it
   }
   if (flags) flight.receive(*flags);
@@ -332,20 +446,13 @@ class RollbackUnlessCommitted {
 void run_batch(Connection& c, std::vector<QueuedSend>& batch, const SendRule& rule) {
   RollbackUnlessCommitted tx(c);
   Reader reader(c);
-  std::map<ChannelKey, ChannelRecord> channels;
-  std::map<CopyKey, MessageRecord> copies;
+  Channels channels = batch_channels(batch);
+  Copies copies;
   {
-    std::vector<MemberKey> wanted;
-    for (const auto& s : batch) {
-      wanted.emplace_back(s.app_id, s.channel_id, s.message.user_id);
-      for (const auto& u : s.lookups) wanted.emplace_back(s.app_id, s.channel_id, u);
-    }
-    std::sort(wanted.begin(), wanted.end());
-    wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
     auto locks = c.prepare(kLockChannelsSql);
-    bind_lock_channels(locks, batch);
+    bind_lock_channels(locks, channels);
     auto members = c.prepare(Reader::kPrefetchSql);
-    reader.bind_prefetch(members, wanted);
+    reader.bind_prefetch(members, batch);
     auto earlier = c.prepare(kStoredCopiesSql);
     bool any_ids = bind_stored_copies(earlier, batch);
     Pipeline flight(c);
@@ -358,7 +465,7 @@ void run_batch(Connection& c, std::vector<QueuedSend>& batch, const SendRule& ru
     flight.receive("BEGIN");
     flight.receive(kBatchSettingsSql);
     flight.receive(locks);
-    channels = read_channels(locks);
+    read_channels(locks, channels);
     flight.receive(members);
     reader.read_prefetch(members);
     if (any_ids) {
@@ -366,18 +473,18 @@ void run_batch(Connection& c, std::vector<QueuedSend>& batch, const SendRule& ru
       copies = read_copies(earlier);
     }
   }
-  std::map<ChannelKey, std::vector<std::size_t>> accepted;
-  std::vector<std::size_t> order;  // accepted sends in batch order
-  std::map<CopyKey, std::size_t> first_copy;
-  std::vector<std::pair<std::size_t, std::size_t>> repeats;  // (send, earlier send it repeats)
+  std::vector<std::vector<std::size_t>> accepted(channels.rows.size());  // per channel, in batch order
+  std::vector<std::size_t> order;                                        // accepted sends in batch order
+  HashMap<CopyKey, std::size_t> first_copy;                              // views of the accepted sends' own strings
+  std::vector<std::pair<std::size_t, std::size_t>> repeats;              // (send, earlier send it repeats)
   for (std::size_t i = 0; i < batch.size(); ++i) {
     QueuedSend& s = batch[i];
-    auto ch = channels.find(ChannelKey{s.app_id, s.channel_id});
-    if (ch == channels.end()) {
+    std::size_t ci = channels.of_send[i];
+    if (!channels.rows[ci]) {
       s.result = not_found("channel");
       continue;
     }
-    if (Status ok = rule(i, ch->second, s, reader); !ok) {
+    if (Status ok = rule(i, *channels.rows[ci], s, reader); !ok) {
       s.result = std::move(ok).error();
       continue;
     }
@@ -388,8 +495,8 @@ void run_batch(Connection& c, std::vector<QueuedSend>& batch, const SendRule& ru
     std::optional<CopyKey> key;
     if (s.message.client_msg_id) {
       key = CopyKey{s.app_id, s.channel_id, s.message.user_id, *s.message.client_msg_id};
-      if (auto it = copies.find(*key); it != copies.end()) {
-        s.result = SendResult{it->second, true, std::nullopt};
+      if (auto it = copies.index.find(*key); it != copies.index.end()) {
+        s.result = SendResult{copies.rows[it->second], true, std::nullopt};
         continue;
       }
       if (auto it = first_copy.find(*key); it != first_copy.end()) {
@@ -407,9 +514,9 @@ void run_batch(Connection& c, std::vector<QueuedSend>& batch, const SendRule& ru
     }
     out.message = unsaved(s);
     s.result = std::move(out);
-    accepted[ch->first].push_back(i);
+    accepted[ci].push_back(i);
     order.push_back(i);
-    if (key) first_copy.emplace(std::move(*key), i);
+    if (key) first_copy.emplace(*key, i);
   }
   if (!order.empty()) assign_seqs(batch, channels, accepted);
   write_rows_and_commit(c, batch, channels, accepted, order);

@@ -111,43 +111,43 @@ constexpr std::uint32_t kTextOid = 25;
 constexpr std::uint32_t kInt8Oid = 20;
 
 void put_be32(char* at, std::uint32_t v) {
-  for (int i = 3; i >= 0; --i, v >>= 8) at[i] = static_cast<char>(v & 0xff);
-}
-
-void append_be32(std::string& out, std::uint32_t v) {
-  char b[4];
-  put_be32(b, v);
-  out.append(b, 4);
+  at[0] = static_cast<char>(v >> 24);
+  at[1] = static_cast<char>(v >> 16);
+  at[2] = static_cast<char>(v >> 8);
+  at[3] = static_cast<char>(v);
 }
 }  // namespace
 
 ArrayParam::ArrayParam(Type type) : type_(type), out_(kArrayHeader, '\0') {}
 
-void ArrayParam::element_length(std::int32_t n) {
+char* ArrayParam::element(std::int32_t length, std::size_t bytes) {
   ++count_;
-  append_be32(out_, static_cast<std::uint32_t>(n));
+  std::size_t at = out_.size();
+  out_.resize(at + 4 + bytes);
+  char* p = out_.data() + at;
+  put_be32(p, static_cast<std::uint32_t>(length));
+  return p + 4;
 }
 
 ArrayParam& ArrayParam::add(std::string_view v) {
   if (v.find('\0') != std::string_view::npos) {
     throw PgError("22021", false, "a text parameter holds a NUL character");
   }
-  element_length(static_cast<std::int32_t>(v.size()));
-  out_.append(v);
+  std::copy(v.begin(), v.end(), element(static_cast<std::int32_t>(v.size()), v.size()));
   return *this;
 }
 
 ArrayParam& ArrayParam::add(std::int64_t v) {
-  element_length(8);
+  char* p = element(8, 8);
   auto u = static_cast<std::uint64_t>(v);
-  append_be32(out_, static_cast<std::uint32_t>(u >> 32));
-  append_be32(out_, static_cast<std::uint32_t>(u));
+  put_be32(p, static_cast<std::uint32_t>(u >> 32));
+  put_be32(p + 4, static_cast<std::uint32_t>(u));
   return *this;
 }
 
 ArrayParam& ArrayParam::add_null() {
   nulls_ = true;
-  element_length(-1);
+  element(-1, 0);
   return *this;
 }
 

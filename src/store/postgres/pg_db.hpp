@@ -69,7 +69,8 @@ class ArrayParam {
   friend class Stmt;
   /// The array's bytes; the builder is empty afterwards.
   std::string take();
-  void element_length(std::int32_t n);
+  /// Appends an element's length word and room for `bytes` bytes; returns where they go.
+  char* element(std::int32_t length, std::size_t bytes);
 
   Type type_;
   std::string out_;  // the header (its count and null flag filled in by take()), then the elements

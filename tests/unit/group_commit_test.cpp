@@ -293,6 +293,35 @@ TEST_P(GroupCommitTest, RepliesAndMentionsInABatchUpdateTheirRows) {
   EXPECT_EQ((*sender)->last_read_seq, 4);
 }
 
+// A retried reply, in a batch with a new one: answered with the stored copy, counted once on
+// its parent. (PostgreSQL finds the copy through the failed insert and runs the batch again.)
+TEST_P(GroupCommitTest, ARetriedReplyIsCountedOnceOnItsParent) {
+  const std::string& ch = channels_[0];
+  auto parent = chat_->send(caller(1), ch, text("parent"));
+  ASSERT_TRUE(parent);
+  chat::OutgoingMessage first = text("reply", "r1");
+  first.parent_seq = parent->message.seq;
+  auto stored = chat_->send(caller(2), ch, std::move(first));
+  ASSERT_TRUE(stored) << stored.error().message;
+  Outcomes out(2);
+  chat::OutgoingMessage retry = text("reply", "r1");
+  retry.parent_seq = parent->message.seq;
+  chat_->send_async(caller(2), ch, std::move(retry), out.slot(0));
+  chat::OutgoingMessage other = text("another reply", "r2");
+  other.parent_seq = parent->message.seq;
+  chat_->send_async(caller(3), ch, std::move(other), out.slot(1));
+  out.wait();
+  for (auto& r : out.results) ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(out.results[0]->duplicate);
+  EXPECT_EQ(out.results[0]->message.seq, stored->message.seq);
+  EXPECT_FALSE(out.results[1]->duplicate);
+  EXPECT_EQ(out.results[1]->message.seq, stored->message.seq + 1);
+  auto p = store_->chat().get_message("app_a", ch, parent->message.seq);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->reply_count, 2);
+  EXPECT_EQ(history(ch).size(), 3u);
+}
+
 // The send path may keep channel and member rows from batch to batch (SQLite does); whatever
 // another connection commits in between must be seen by the next batch.
 TEST_P(GroupCommitTest, ABatchSeesMembershipAndChannelChangesCommittedSinceTheLastOne) {

@@ -418,7 +418,7 @@ class PostgresChatStore final : public ChatStore {
   }
 
   void send_batch(std::vector<QueuedSend>& batch, const SendRule& rule) override {
-    postgres::send_batch(pool_, batch, rule);
+    postgres::send_batch(pool_, batch, rule, copy_lookups_);
   }
 
   Result<MessageRecord> get_message(const std::string& app_id, const std::string& channel_id,
@@ -746,6 +746,7 @@ class PostgresChatStore final : public ChatStore {
 
  private:
   Pool& pool_;
+  CopyLookups copy_lookups_;  // whether send batches look for earlier copies first
 };
 
 }  // namespace

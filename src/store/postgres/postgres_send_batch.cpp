@@ -443,7 +443,7 @@ class RollbackUnlessCommitted {
 // and one per reply): the first flight begins, locks the channels, reads the senders' and
 // mentioned members and the earlier copies; the rules run; the second flight writes every row
 // and commits.
-void run_batch(Connection& c, std::vector<QueuedSend>& batch, const SendRule& rule) {
+void run_batch(Connection& c, std::vector<QueuedSend>& batch, const SendRule& rule, bool look_up_copies) {
   RollbackUnlessCommitted tx(c);
   Reader reader(c);
   Channels channels = batch_channels(batch);
@@ -454,7 +454,7 @@ void run_batch(Connection& c, std::vector<QueuedSend>& batch, const SendRule& ru
     auto members = c.prepare(Reader::kPrefetchSql);
     reader.bind_prefetch(members, batch);
     auto earlier = c.prepare(kStoredCopiesSql);
-    bool any_ids = bind_stored_copies(earlier, batch);
+    bool any_ids = look_up_copies && bind_stored_copies(earlier, batch);
     Pipeline flight(c);
     flight.send("BEGIN");
     flight.send(kBatchSettingsSql);
@@ -531,13 +531,29 @@ void run_batch(Connection& c, std::vector<QueuedSend>& batch, const SendRule& ru
 
 }  // namespace
 
-void send_batch(Pool& pool, std::vector<QueuedSend>& batch, const SendRule& rule) {
+bool CopyLookups::wanted() const {
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch());
+  return now.count() < until_.load(std::memory_order_relaxed);
+}
+
+void CopyLookups::conflict_seen() {
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch());
+  until_.store((now + window_).count(), std::memory_order_relaxed);
+}
+
+void send_batch(Pool& pool, std::vector<QueuedSend>& batch, const SendRule& rule, CopyLookups& lookups) {
+  bool look_up = lookups.wanted();
   for (int attempt = 0;; ++attempt) {
     try {
       auto lease = pool.acquire();
-      run_batch(*lease, batch, rule);
+      run_batch(*lease, batch, rule, look_up);
       return;
     } catch (const PgError& e) {
+      if (e.sqlstate() == "23505" && !look_up) {  // an earlier copy (see CopyLookups): again, looking
+        lookups.conflict_seen();
+        look_up = true;
+        continue;
+      }
       if (e.retryable() && attempt < 2) continue;
       Error err = to_error(e);
       for (auto& s : batch) s.result = err;

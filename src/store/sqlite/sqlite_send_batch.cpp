@@ -44,7 +44,7 @@ V& find_or_add(KeyedBy<V>& map, std::string_view key, Make&& make) {
 
 // The channel and member rows of earlier batches, valid while `data_version` is the database's.
 struct SendCache {
-  static constexpr std::size_t kMaxEntries = 100000;  // past this many, the next batch starts afresh
+  static constexpr std::size_t kMaxEntries = 20000;  // past this many rows, the next batch starts afresh
 
   std::int64_t data_version = -1;                // PRAGMA data_version the rows were read under; -1: none
   KeyedBy<std::optional<MemberRecord>> members;  // nullopt: not a member

@@ -483,7 +483,12 @@ Status ChatService::check_send(PendingSend& p, const store::ChannelRecord& chann
 }
 
 namespace {
-std::string channel_key(const std::string& app_id, const std::string& channel_id) { return app_id + '\n' + channel_id; }
+std::string channel_key(std::string_view app_id, std::string_view channel_id) {
+  std::string key;
+  key.reserve(app_id.size() + 1 + channel_id.size());
+  key.append(app_id).append(1, '\n').append(channel_id);
+  return key;
+}
 }  // namespace
 
 void ChatService::wait_published(const std::string& app_id, const std::string& channel_id) {
@@ -498,9 +503,17 @@ void ChatService::wait_published(const std::string& app_id, const std::string& c
 // the commit until their events are out (see wait_published).
 void ChatService::commit_sends(std::vector<PendingSend>& batch, GroupCommitter<CommittedBatch>& publisher) {
   CommittedBatch done;
-  for (const auto& p : batch) done.keys.push_back(channel_key(p.who.app_id(), p.channel_id));
-  std::sort(done.keys.begin(), done.keys.end());
-  done.keys.erase(std::unique(done.keys.begin(), done.keys.end()), done.keys.end());
+  {
+    // The batch's distinct channels, found without a string per send.
+    using Ref = std::pair<std::string_view, std::string_view>;  // app, channel
+    std::vector<Ref> refs;
+    refs.reserve(batch.size());
+    for (const auto& p : batch) refs.emplace_back(p.who.app_id(), p.channel_id);
+    std::sort(refs.begin(), refs.end());
+    refs.erase(std::unique(refs.begin(), refs.end()), refs.end());
+    done.keys.reserve(refs.size());
+    for (const auto& [app, channel] : refs) done.keys.push_back(channel_key(app, channel));
+  }
   {
     std::lock_guard lock(unpublished_mu_);
     for (const auto& k : done.keys) ++unpublished_[k];
@@ -511,7 +524,7 @@ void ChatService::commit_sends(std::vector<PendingSend>& batch, GroupCommitter<C
     PendingSend& p = batch[i];
     store::QueuedSend& q = done.queued[i];
     q.app_id = p.who.app_id();
-    q.channel_id = p.channel_id;
+    q.channel_id = std::move(p.channel_id);  // only the queued send needs it from here
     q.message.user_id = p.who.user_id;
     q.message.text = std::move(p.msg.text);
     q.message.attachments_json = std::move(p.msg.attachments_json);

@@ -39,7 +39,8 @@ bool PgError::unavailable() const {
          sqlstate_.starts_with("57P") || sqlstate_ == "55P03";
 }
 
-Error to_error(const PgError& e) {
+Error PgError::to_error() const {
+  const PgError& e = *this;
   if (e.constraint()) return Error{Errc::conflict, "conflicts with existing data"};
   if (e.retryable()) return Error{Errc::unavailable, "database is busy; retry"};
   if (e.unavailable()) {
@@ -430,38 +431,6 @@ Transaction::~Transaction() {
 void Transaction::commit() {
   done_ = true;
   c_.exec("COMMIT");
-}
-
-// ---- Pool ------------------------------------------------------------------------------------
-
-Pool::Pool(const std::string& url, int size) {
-  for (int i = 0; i < size; ++i) {
-    all_.push_back(std::make_unique<Connection>(url));
-    free_.push_back(all_.back().get());
-  }
-}
-
-Pool::Lease Pool::acquire() {
-  std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return !free_.empty(); });
-  Connection* c = free_.back();
-  free_.pop_back();
-  lock.unlock();
-  try {
-    c->ready();
-  } catch (...) {
-    release(c);
-    throw;
-  }
-  return Lease(*this, c);
-}
-
-void Pool::release(Connection* c) {
-  {
-    std::lock_guard lock(mu_);
-    free_.push_back(c);
-  }
-  cv_.notify_one();
 }
 
 }  // namespace parley::store::postgres

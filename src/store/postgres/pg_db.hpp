@@ -5,10 +5,8 @@
 // transactions, and a bounded connection pool whose connections are used by one thread at a
 // time. A connection that broke (server restart, network) is reset when it is next leased.
 // Failures throw PgError; the store converts them to Error values at its boundary.
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -18,26 +16,32 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "store/sql/db.hpp"
+#include "store/sql/pool.hpp"
 
 struct pg_conn;
 struct pg_result;
 
 namespace parley::store::postgres {
 
-class PgError : public std::runtime_error {
+class PgError : public sql::DbError {
  public:
   /// `sqlstate` is the five-character SQLSTATE, empty when the server sent none.
   PgError(std::string sqlstate, bool connection_lost, const std::string& what)
-      : std::runtime_error(what), sqlstate_(std::move(sqlstate)), connection_lost_(connection_lost) {}
+      : sql::DbError(what), sqlstate_(std::move(sqlstate)), connection_lost_(connection_lost) {}
   const std::string& sqlstate() const { return sqlstate_; }
   /// The connection is gone (or could not be made): the database is unreachable for now.
   bool connection_lost() const { return connection_lost_; }
   /// Integrity constraint violations (class 23: unique, foreign key, check, not null).
-  bool constraint() const { return sqlstate_.starts_with("23"); }
+  bool constraint() const override { return sqlstate_.starts_with("23"); }
   /// Serialization failure or deadlock: the same call may succeed when retried.
   bool retryable() const { return sqlstate_ == "40001" || sqlstate_ == "40P01"; }
   /// The server cannot serve now: connection failures, timeouts, shutdown, resource limits.
   bool unavailable() const;
+  /// Constraint violations -> conflict; deadlock, serialization failure, timeouts and lost
+  /// connections -> unavailable (retryable); text the database cannot store (a NUL character)
+  /// -> validation_failed; anything else -> internal (logged with the server's message).
+  Error to_error() const override;
 
  private:
   std::string sqlstate_;
@@ -227,52 +231,16 @@ class Transaction {
   bool done_ = false;
 };
 
-/// A fixed set of connections handed out one caller at a time. Thread-safe.
-class Pool {
+/// A fixed set of connections handed out one caller at a time; a connection that broke is
+/// reconnected when it is next leased (Connection::ready). Thread-safe.
+class Pool : public sql::ConnectionPool<Connection> {
  public:
   /// Opens `size` connections; throws PgError when the first cannot be made.
-  Pool(const std::string& url, int size);
-
-  class Lease {
-   public:
-    Lease(Pool& p, Connection* c) : pool_(p), conn_(c) {}
-    Lease(const Lease&) = delete;
-    ~Lease() { pool_.release(conn_); }
-    Connection& operator*() { return *conn_; }
-    Connection* operator->() { return conn_; }
-
-   private:
-    Pool& pool_;
-    Connection* conn_;
-  };
-
-  /// Waits for a free connection and makes it ready (reconnecting if needed).
-  Lease acquire();
-
- private:
-  void release(Connection* c);
-
-  std::vector<std::unique_ptr<Connection>> all_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<Connection*> free_;  // guarded by mu_
+  Pool(const std::string& url, int size) {
+    for (int i = 0; i < size; ++i) add(std::make_unique<Connection>(url));
+  }
 };
 
-/// Maps a PostgreSQL failure to an Error value: constraint violations -> conflict; deadlock,
-/// serialization failure, timeouts and lost connections -> unavailable (retryable); text the
-/// database cannot store (a NUL character) -> validation_failed; anything else -> internal
-/// (logged with the server's message).
-Error to_error(const PgError& e);
-
-/// Runs `fn` with a pooled connection and turns PostgreSQL failures into Error values.
-template <class Fn>
-auto with_conn(Pool& pool, Fn&& fn) -> decltype(fn(std::declval<Connection&>())) {
-  try {
-    auto lease = pool.acquire();
-    return fn(*lease);
-  } catch (const PgError& e) {
-    return to_error(e);
-  }
-}
+using sql::with_conn;
 
 }  // namespace parley::store::postgres

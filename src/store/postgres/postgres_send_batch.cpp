@@ -555,7 +555,7 @@ void send_batch(Pool& pool, std::vector<QueuedSend>& batch, const SendRule& rule
         continue;
       }
       if (e.retryable() && attempt < 2) continue;
-      Error err = to_error(e);
+      Error err = e.to_error();
       for (auto& s : batch) s.result = err;
       return;
     }

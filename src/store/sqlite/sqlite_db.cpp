@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include "store/sqlite/sqlite_checkpointer.hpp"
+#include "store/sqlite/sqlite_dialect.hpp"
 #include "store/sqlite/wal_write_vfs.hpp"
 
 namespace parley::store::sqlite {
@@ -19,7 +20,8 @@ namespace {
 }
 }  // namespace
 
-Error to_error(const SqliteError& e) {
+Error SqliteError::to_error() const {
+  const SqliteError& e = *this;
   if (e.busy()) return Error{Errc::unavailable, "database is busy; retry"};
   if (e.constraint()) return Error{Errc::conflict, "conflicts with existing data"};
   spdlog::error("sqlite: {}", e.what());
@@ -139,7 +141,9 @@ Stmt Connection::prepare(std::string_view sql) {
   auto it = cache_.find(sql);
   if (it == cache_.end()) {
     sqlite3_stmt* st = nullptr;
-    int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &st, nullptr);
+    std::string text = from_postgres_dialect(sql);
+    int rc =
+        sqlite3_prepare_v3(db_, text.data(), static_cast<int>(text.size()), SQLITE_PREPARE_PERSISTENT, &st, nullptr);
     if (rc != SQLITE_OK) fail(db_, rc, "prepare");
     it = cache_.emplace(std::string(sql), st).first;
   }
@@ -157,7 +161,9 @@ Stmt Connection::prepare_literal(const char* sql) {
 
 std::int64_t Connection::changes() const { return sqlite3_changes64(db_); }
 
-Transaction::Transaction(Connection& c) : c_(c) { c_.prepare_literal("BEGIN IMMEDIATE").run(); }
+Transaction::Transaction(Connection& c, Kind kind) : c_(c) {
+  c_.prepare_literal(kind == Kind::write ? "BEGIN IMMEDIATE" : "BEGIN").run();
+}
 
 Transaction::~Transaction() {
   if (!done_) {
@@ -176,35 +182,15 @@ void Transaction::commit() {
 Pool::Pool(const std::string& path, int size)
     : path_(path),
       checkpointer_(std::make_unique<Checkpointer>(path, kPassiveCheckpointFrames, kRestartCheckpointFrames)) {
-  for (int i = 0; i < size; ++i) {
-    all_.push_back(std::make_unique<Connection>(path));
-    checkpointer_->watch(*all_.back());
-    free_.push_back(all_.back().get());
-  }
+  for (int i = 0; i < size; ++i) checkpointer_->watch(conns_.add(std::make_unique<Connection>(path)));
 }
 
-Pool::~Pool() = default;
+Pool::~Pool() = default;  // the connections close before the checkpointer (declaration order)
 
 std::unique_ptr<Connection> Pool::open_dedicated() {
   auto c = std::make_unique<Connection>(path_);
   checkpointer_->watch(*c);
   return c;
-}  // the connections close before the checkpointer (declaration order)
-
-Pool::Lease Pool::acquire() {
-  std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return !free_.empty(); });
-  Connection* c = free_.back();
-  free_.pop_back();
-  return Lease(*this, c);
-}
-
-void Pool::release(Connection* c) {
-  {
-    std::lock_guard lock(mu_);
-    free_.push_back(c);
-  }
-  cv_.notify_one();
 }
 
 }  // namespace parley::store::sqlite

@@ -3,11 +3,9 @@
 // borrowed statements that reset themselves, transactions, and a bounded connection pool.
 // A connection is used by one thread at a time (the pool hands it out exclusively).
 // Failures throw SqliteError; the store converts them to Error values at its boundary.
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -16,6 +14,8 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "store/sql/db.hpp"
+#include "store/sql/pool.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -24,12 +24,13 @@ namespace parley::store::sqlite {
 
 class Checkpointer;
 
-class SqliteError : public std::runtime_error {
+class SqliteError : public sql::DbError {
  public:
-  SqliteError(int code, const std::string& what) : std::runtime_error(what), code_(code) {}
+  SqliteError(int code, const std::string& what) : sql::DbError(what), code_(code) {}
   int code() const { return code_; }
   bool busy() const;
-  bool constraint() const;
+  bool constraint() const override;
+  Error to_error() const override;
 
  private:
   int code_;
@@ -48,6 +49,7 @@ class Stmt {
   Stmt& bind(int idx, std::string_view v);
   Stmt& bind(int idx, const std::string& v) { return bind(idx, std::string_view(v)); }
   Stmt& bind(int idx, const char* v) { return bind(idx, std::string_view(v)); }
+  Stmt& bind_bool(int idx, bool v) { return bind(idx, static_cast<std::int64_t>(v ? 1 : 0)); }
   /// Binds text without copying it: `v` must stay unchanged until this Stmt is destroyed.
   Stmt& bind_static(int idx, std::string_view v);
   Stmt& bind_static(int idx, const std::string& v) { return bind_static(idx, std::string_view(v)); }
@@ -89,7 +91,8 @@ class Connection {
 
   /// Runs SQL text with no parameters (schema scripts, pragmas, transaction control).
   void exec(const std::string& sql);
-  /// A cached prepared statement for `sql` (prepared on first use).
+  /// A cached prepared statement for `sql` (prepared on first use). `sql` may be written in
+  /// PostgreSQL's dialect ($1 parameters, ::type casts, …): see sqlite_dialect.hpp.
   Stmt prepare(std::string_view sql);
   /// The same for SQL in a string literal, found by its address rather than by hashing and
   /// comparing its text (for hot paths). `sql` must have static storage duration.
@@ -97,6 +100,8 @@ class Connection {
   /// Rows changed by the last statement.
   std::int64_t changes() const;
   sqlite3* handle() const { return db_; }
+  /// Called before each pool lease; a SQLite connection is always ready.
+  void ready() {}
 
  private:
   // Looked up by string_view: a cache hit allocates nothing.
@@ -109,10 +114,12 @@ class Connection {
   std::unordered_map<const char*, sqlite3_stmt*> literals_;  // statements of cache_, by literal
 };
 
-/// BEGIN IMMEDIATE on construction; ROLLBACK unless commit() was called.
+/// BEGIN IMMEDIATE (takes the write lock) on construction, or BEGIN for a read snapshot;
+/// ROLLBACK unless commit() was called.
 class Transaction {
  public:
-  explicit Transaction(Connection& c);
+  enum class Kind { write, read_snapshot };
+  explicit Transaction(Connection& c, Kind kind = Kind::write);
   ~Transaction();
   void commit();
 
@@ -130,52 +137,24 @@ class Pool {
   static constexpr int kPassiveCheckpointFrames = 2000;
   static constexpr int kRestartCheckpointFrames = 40000;
 
+  using Connection = sqlite::Connection;
+  using Lease = sql::ConnectionPool<Connection>::Lease;
+
   Pool(const std::string& path, int size);
   ~Pool();
 
-  class Lease {
-   public:
-    Lease(Pool& p, Connection* c) : pool_(p), conn_(c) {}
-    Lease(const Lease&) = delete;
-    ~Lease() { pool_.release(conn_); }
-    Connection& operator*() { return *conn_; }
-    Connection* operator->() { return conn_; }
-
-   private:
-    Pool& pool_;
-    Connection* conn_;
-  };
-
-  Lease acquire();
+  Lease acquire() { return conns_.acquire(); }
   const Checkpointer& checkpointer() const { return *checkpointer_; }
   /// A connection of its own for one writer, outside the pool; the checkpointer watches it as
   /// it watches the pool's. Destroy it before the pool.
   std::unique_ptr<Connection> open_dedicated();
 
  private:
-  void release(Connection* c);
-
   std::string path_;
   std::unique_ptr<Checkpointer> checkpointer_;  // outlives the connections it watches
-  std::vector<std::unique_ptr<Connection>> all_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<Connection*> free_;  // guarded by mu_
+  sql::ConnectionPool<Connection> conns_;
 };
 
-/// Maps a SQLite failure to an Error value: busy -> unavailable, constraint -> conflict,
-/// anything else -> internal (logged).
-Error to_error(const SqliteError& e);
-
-/// Runs `fn` with a pooled connection and turns SQLite failures into Error values.
-template <class Fn>
-auto with_conn(Pool& pool, Fn&& fn) -> decltype(fn(std::declval<Connection&>())) {
-  try {
-    auto lease = pool.acquire();
-    return fn(*lease);
-  } catch (const SqliteError& e) {
-    return to_error(e);
-  }
-}
+using sql::with_conn;
 
 }  // namespace parley::store::sqlite

@@ -305,7 +305,7 @@ void SendWriter::send_batch(std::vector<QueuedSend>& batch, const SendRule& rule
     write_batch(*conn_, *cache_, batch, rule);
   } catch (const SqliteError& e) {
     cache_->clear();  // rolled back: the cached rows may hold what the batch wrote
-    Error err = to_error(e);
+    Error err = e.to_error();
     for (auto& s : batch) s.result = err;
   } catch (...) {
     cache_->clear();

@@ -257,7 +257,7 @@ struct HttpServer::Impl {
                 if (auto open_ws = ws.lock()) open_ws->shutdown(false);
               }
             },
-            [this, tracked, id] { untrack(id, *tracked); });
+            [this, tracked, id = id] { untrack(id, *tracked); });
         co_return;
       }
       if (!parsed) {
@@ -308,7 +308,7 @@ struct HttpServer::Impl {
           open_ws.push_back(std::move(ws));
           continue;
         }
-        asio::post(c->exec, [c, force] {
+        asio::post(c->exec, [c = c, force] {
           if (!c->alive) return;
           if (c->stream && (force || c->idle)) {
             beast::error_code ignored;

@@ -375,7 +375,10 @@ awaitable<void> Session::resume(const json::object& cmd, const std::string& id) 
   resuming_ = true;
   int max = s_.cfg.resume_max_messages;
   std::map<std::string, std::int64_t> replayed;  // channel -> highest seq the client now has
-  for (const auto& [channel, last] : want) {
+  for (const auto& entry : want) {
+    // (Not a structured binding: clang 14 cannot capture one in the lambdas below.)
+    const std::string& channel = entry.first;
+    const std::int64_t last = entry.second;
     auto page = co_await api::on_db(s_, [&] { return s_.chat.history(who, channel, last, std::nullopt, max); });
     if (!page) {
       error(id, Error(page.error()).with("channel_id", channel));

@@ -105,7 +105,7 @@ struct ApiServer::Impl {
         web(find_web_dir(c.web_dir)),
         server(
             server_options(c), [this](net::Request& r) { return handle(r); },
-            [](int status, std::string code, std::string message) {
+            [](int status, const std::string& code, const std::string& message) {
               Errc c = status == 413   ? Errc::payload_too_large
                        : status == 431 ? Errc::headers_too_large
                                        : Errc::invalid_request;

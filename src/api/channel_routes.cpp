@@ -14,7 +14,6 @@
 
 namespace parley::api {
 
-using chat::messages_json;
 using chat::to_json;
 
 namespace {
@@ -64,7 +63,7 @@ std::optional<std::vector<std::string>> read_ids(ObjectReader& r, const json::ob
 }
 
 // Opaque composite cursors: a JSON array inside the server's cursor envelope.
-std::string array_cursor(json::array a) { return json::serialize(a); }
+std::string array_cursor(const json::array& a) { return json::serialize(a); }
 std::optional<json::array> read_array_cursor(const std::string& s) {
   boost::system::error_code ec;
   auto v = json::parse(s, ec);

@@ -15,7 +15,7 @@ namespace {
 
 // Runs `fn(cfg)` with resolved configuration and quiet logs.
 template <class Fn>
-auto with_config(std::shared_ptr<ConfigLoader> loader, Fn fn) {
+auto with_config(const std::shared_ptr<ConfigLoader>& loader, Fn fn) {
   return [loader, fn] {
     Config cfg = loader->resolve();
     log::init("warn");

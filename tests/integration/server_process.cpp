@@ -9,6 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -25,6 +27,10 @@ extern char** environ;
 namespace parley::test {
 
 namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+// The exit code scripts/test-sanitizers.sh gives the sanitizers (exitcode=66 in *SAN_OPTIONS).
+constexpr int kSanitizerExitCode = 66;
 
 namespace {
 
@@ -311,6 +317,14 @@ ServerProcess::ServerProcess(Options opts) {
 }
 
 ServerProcess::~ServerProcess() {
+  // Under a sanitizer (scripts/test-sanitizers.sh sets PARLEY_TEST_SANITIZER), the server stops
+  // with SIGTERM so that what the sanitizer found surfaces as its exit code (66) and report.
+  if (std::getenv("PARLEY_TEST_SANITIZER") && child_ && child_->running()) {
+    auto code = stop(20s);
+    if (code && *code == kSanitizerExitCode) {
+      ADD_FAILURE() << "the sanitizer reported an error in parley serve:\n" << child_->err();
+    }
+  }
   child_.reset();  // SIGKILL if still running, before the data folder goes away
 }
 

@@ -26,10 +26,12 @@ constexpr auto kInt8 = ArrayParam::Type::int8;
 // or copies the Reader keeps. They compare byte-wise, as the tables' COLLATE "C" keys do.
 struct ChannelKey {
   std::string_view app, channel;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   auto operator<=>(const ChannelKey&) const = default;
 };
 struct MemberKey {
   std::string_view app, channel, user;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   auto operator<=>(const MemberKey&) const = default;
 };
 struct CopyKey {

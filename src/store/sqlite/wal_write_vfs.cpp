@@ -213,7 +213,7 @@ int v_open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* file, int flag
   f->base.pMethods = &kMethods;
   if (rc == SQLITE_OK && (flags & SQLITE_OPEN_WAL) && name) {
     f->wal = true;
-    f->pending.reserve(256 * 1024);
+    f->pending.reserve(std::size_t{256} * 1024);
     sqlite3_file* db = sqlite3_database_file_object(name);
     if (db && db->pMethods == &kMethods) {
       f->peer = as_file(db);

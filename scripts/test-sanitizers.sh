@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Builds Parley with clang under ThreadSanitizer and under AddressSanitizer+UBSan (build-tsan/,
+# build-asan/), then runs the unit tests and the chat, realtime and WebSocket protocol
+# integration tests (the real parley binary, sanitized too) in each. A sanitizer report makes
+# the process exit with code 66 (the integration harness stops the server with SIGTERM and fails
+# the test on that code) or, in a test binary, fails its ctest. On SQLite only.
+#   usage: scripts/test-sanitizers.sh [thread|address]...   (default: both)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+kinds=("$@")
+[ ${#kinds[@]} -eq 0 ] && kinds=(thread address)
+
+export PARLEY_TEST_SANITIZER=1
+export TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1"
+export ASAN_OPTIONS="halt_on_error=1 exitcode=66 detect_leaks=1 strict_string_checks=1"
+export UBSAN_OPTIONS="halt_on_error=1 exitcode=66 print_stacktrace=1"
+integration='^integration\.(Chat|ChatRules|ChatInput|ChatCrossTenant|ChatRulesCrossTenant|Realtime[A-Za-z]*|WsProtocol)Test\.'
+
+for kind in "${kinds[@]}"; do
+  case "$kind" in
+    thread) dir=build-tsan ;;
+    address) dir=build-asan ;;
+    *) echo "test-sanitizers: unknown sanitizer '$kind' (thread or address)" >&2; exit 2 ;;
+  esac
+  echo "== $kind sanitizer: build ($dir)"
+  if [ ! -f "$dir/build.ninja" ]; then
+    CC=clang CXX=clang++ cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DPARLEY_SANITIZE="$kind" >/dev/null
+  fi
+  mapfile -t targets < <(ninja -C "$dir" -t targets all | sed -n 's/^\([a-z_]*_unit_test\): .*/\1/p' | sort -u)
+  ninja -C "$dir" -j "$(nproc)" parley "${targets[@]}" chat_test chat_rules_test realtime_test ws_protocol_test
+  echo "== $kind sanitizer: tests"
+  ctest --test-dir "$dir" --output-on-failure -j "$(nproc)" -L unit
+  ctest --test-dir "$dir" --output-on-failure -j "$(nproc)" -R "$integration"
+done

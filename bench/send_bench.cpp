@@ -32,9 +32,9 @@
 #include <thread>
 #include <vector>
 
-#include "api/send_message.hpp"
 #include "chat/chat_service.hpp"
 #include "core/crypto.hpp"
+#include "services/send_message.hpp"
 #include "store/migrations.hpp"
 #include "store/postgres/pg_db.hpp"
 #include "store/postgres/pg_url.hpp"
@@ -304,7 +304,8 @@ int main(int argc, char** argv) {
                     o.sender_ordered_ids ? "c" + std::to_string(s) + "-" + std::to_string(n) : time_ordered_id(rng);
               }
               auto t0 = Clock::now();
-              auto r = co_await api::send_message(chat, who, channels[static_cast<std::size_t>(c)], std::move(msg));
+              auto r =
+                  co_await services::send_message(chat, who, channels[static_cast<std::size_t>(c)], std::move(msg));
               auto t1 = Clock::now();
               if (!r) {
                 if (log.errors++ == 0) log.first_error = r.error().message;

@@ -4,7 +4,7 @@
 # annotations (core/thread_annotations.hpp: GUARDED_BY, REQUIRES, …) are checked by the
 # compiler. Uses the flags of the main build (build/compile_commands.json; scripts/build.sh
 # makes it). No objects are written, so it takes a fraction of a build.
-#   usage: scripts/check-thread-safety.sh [build-dir]
+#   usage: scripts/check-thread-safety.sh [build-dir] [path-substring]  (e.g. build src/realtime/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -13,14 +13,15 @@ if [ -z "$clangxx" ]; then
   echo "check-thread-safety: clang++ not found (apt-get install clang)" >&2
   exit 1
 fi
-python3 - "$build/compile_commands.json" "$clangxx" <<'PY' | xargs -0 -n 1 -P "$(nproc)" bash -c
+python3 - "$build/compile_commands.json" "$clangxx" "${2:-}" <<'PY' | xargs -0 -n 1 -P "$(nproc)" bash -c
 import json, shlex, sys
 entries = json.load(open(sys.argv[1]))
 clang = sys.argv[2]
+only = sys.argv[3]
 seen = set()
 for e in entries:
     f = e["file"]
-    if f in seen or "/src/" not in f or "/build/" in f:
+    if f in seen or "/src/" not in f or "/build/" in f or only not in f:
         continue
     seen.add(f)
     args = shlex.split(e["command"])[1:]

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The quick-start test command: installs what is missing, builds, checks formatting and runs
+# The quick-start test command: installs what is missing, builds, checks formatting and the
+# layer graph (scripts/check-layers.sh), and runs
 # every test (unit and integration; the integration tests start the real parley binary), runs
 # the integration suite and the unit tests labelled postgres again against a throwaway
 # PostgreSQL (scripts/with-postgres.sh), then
@@ -10,6 +11,8 @@ scripts/install-deps.sh
 scripts/build.sh
 echo "== format"
 scripts/check-format.sh
+echo "== layers"
+scripts/check-layers.sh
 echo "== tests (SQLite)"
 ctest --test-dir build --output-on-failure -j "$(nproc)" "$@"
 echo "== integration tests on PostgreSQL"

@@ -2,10 +2,10 @@
 #include <boost/json/array.hpp>
 
 #include "api/errors.hpp"
-#include "api/offload.hpp"
 #include "api/routes.hpp"
 #include "api/serialize.hpp"
 #include "core/json_reader.hpp"
+#include "services/on_db.hpp"
 
 namespace parley::api {
 
@@ -19,9 +19,8 @@ constexpr std::size_t kMaxAppName = 100;
 constexpr std::size_t kMaxSettingsBytes = 8192;
 
 R create_app(Ctx& c) {
-  auto body = c.body();
-  if (!body) co_return std::move(body).error();
-  ObjectReader r(*body);
+  PARLEY_CO_ASSIGN_OR_RETURN(auto body, c.body());
+  ObjectReader r(body);
   auto name = r.string("name", true, 1, kMaxAppName);
   auto settings = r.object("settings", false, kMaxSettingsBytes);
   PARLEY_CO_TRY(r.finish());
@@ -34,33 +33,29 @@ R create_app(Ctx& c) {
 }
 
 R list_apps(Ctx& c) {
-  auto limit = c.limit();
-  if (!limit) co_return std::move(limit).error();
-  auto cursor = c.cursor();
-  if (!cursor) co_return std::move(cursor).error();
-  auto apps = co_await on_db(c.s, [&] { return c.s.tenancy.list_apps(*cursor, *limit + 1); });
-  if (!apps) co_return std::move(apps).error();
+  PARLEY_CO_ASSIGN_OR_RETURN(auto limit, c.limit());
+  PARLEY_CO_ASSIGN_OR_RETURN(auto cursor, c.cursor());
+  PARLEY_CO_ASSIGN_OR_RETURN(auto apps, co_await on_db(c.s, [&] { return c.s.tenancy.list_apps(cursor, limit + 1); }));
   co_return json_response(
       200, page_of(
-               *apps, *limit, [](const auto& a) { return to_json(a); }, [](const auto& a) { return a.id; }));
+               apps, limit, [](const auto& a) { return to_json(a); }, [](const auto& a) { return a.id; }));
 }
 
 R get_app(Ctx& c) {
-  auto app = co_await on_db(c.s, [&] { return c.s.store.get_app(c.param("app_id")); });
-  if (!app) co_return std::move(app).error();
-  co_return json_response(200, json::object{{"app", to_json(*app)}});
+  PARLEY_CO_ASSIGN_OR_RETURN(auto app, co_await on_db(c.s, [&] { return c.s.store.get_app(c.param("app_id")); }));
+  co_return json_response(200, json::object{{"app", to_json(app)}});
 }
 
 R update_app(Ctx& c) {
-  auto body = c.body();
-  if (!body) co_return std::move(body).error();
-  ObjectReader r(*body);
+  PARLEY_CO_ASSIGN_OR_RETURN(auto body, c.body());
+  ObjectReader r(body);
   auto name = r.string("name", false, 1, kMaxAppName);
   auto settings = r.object("settings", false, kMaxSettingsBytes);
   PARLEY_CO_TRY(r.finish());
-  auto app = co_await on_db(c.s, [&] { return c.s.tenancy.update_app(c.param("app_id"), name, settings, c.actor()); });
-  if (!app) co_return std::move(app).error();
-  co_return json_response(200, json::object{{"app", to_json(*app)}});
+  PARLEY_CO_ASSIGN_OR_RETURN(auto app, co_await on_db(c.s, [&] {
+                               return c.s.tenancy.update_app(c.param("app_id"), name, settings, c.actor());
+                             }));
+  co_return json_response(200, json::object{{"app", to_json(app)}});
 }
 
 R delete_app(Ctx& c) {
@@ -69,26 +64,23 @@ R delete_app(Ctx& c) {
 }
 
 R list_keys(Ctx& c) {
-  auto keys = co_await on_db(c.s, [&] { return c.s.tenancy.list_keys(c.param("app_id")); });
-  if (!keys) co_return std::move(keys).error();
+  PARLEY_CO_ASSIGN_OR_RETURN(auto keys, co_await on_db(c.s, [&] { return c.s.tenancy.list_keys(c.param("app_id")); }));
   json::array items;
-  for (const auto& k : *keys) items.push_back(to_json(k));
+  for (const auto& k : keys) items.push_back(to_json(k));
   co_return json_response(200, json::object{{"items", std::move(items)}});
 }
 
 R create_key(Ctx& c) {
-  auto body = c.body(true);
-  if (!body) co_return std::move(body).error();
-  PARLEY_CO_TRY(ObjectReader(*body).finish());
-  auto key = co_await on_db(c.s, [&] { return c.s.tenancy.create_key(c.param("app_id"), c.actor()); });
-  if (!key) co_return std::move(key).error();
-  co_return json_response(201, json::object{{"key", to_json(key->key)}, {"api_secret", key->secret}});
+  PARLEY_CO_ASSIGN_OR_RETURN(auto body, c.body(true));
+  PARLEY_CO_TRY(ObjectReader(body).finish());
+  PARLEY_CO_ASSIGN_OR_RETURN(auto key,
+                             co_await on_db(c.s, [&] { return c.s.tenancy.create_key(c.param("app_id"), c.actor()); }));
+  co_return json_response(201, json::object{{"key", to_json(key.key)}, {"api_secret", key.secret}});
 }
 
 R rotate_key(Ctx& c) {
-  auto body = c.body(true);
-  if (!body) co_return std::move(body).error();
-  PARLEY_CO_TRY(ObjectReader(*body).finish());
+  PARLEY_CO_ASSIGN_OR_RETURN(auto body, c.body(true));
+  PARLEY_CO_TRY(ObjectReader(body).finish());
   auto t =
       co_await on_db(c.s, [&] { return c.s.tenancy.request_rotation(c.param("app_id"), c.param("key"), c.actor()); });
   if (!t) co_return std::move(t).error();
@@ -97,15 +89,15 @@ R rotate_key(Ctx& c) {
 }
 
 R confirm_rotation(Ctx& c) {
-  auto body = c.body();
-  if (!body) co_return std::move(body).error();
-  ObjectReader r(*body);
+  PARLEY_CO_ASSIGN_OR_RETURN(auto body, c.body());
+  ObjectReader r(body);
   auto token = r.string("confirm_token", true, 1, 256);
   PARLEY_CO_TRY(r.finish());
-  auto key = co_await on_db(
-      c.s, [&] { return c.s.tenancy.confirm_rotation(c.param("app_id"), c.param("key"), *token, c.actor()); });
-  if (!key) co_return std::move(key).error();
-  co_return json_response(200, json::object{{"key", to_json(key->key)}, {"api_secret", key->secret}});
+  PARLEY_CO_ASSIGN_OR_RETURN(auto key, co_await on_db(c.s, [&] {
+                               return c.s.tenancy.confirm_rotation(c.param("app_id"), c.param("key"), *token,
+                                                                   c.actor());
+                             }));
+  co_return json_response(200, json::object{{"key", to_json(key.key)}, {"api_secret", key.secret}});
 }
 
 R revoke_key(Ctx& c) {
@@ -115,24 +107,22 @@ R revoke_key(Ctx& c) {
 }
 
 R audit(Ctx& c) {
-  auto limit = c.limit();
-  if (!limit) co_return std::move(limit).error();
-  auto cursor = c.cursor();
-  if (!cursor) co_return std::move(cursor).error();
+  PARLEY_CO_ASSIGN_OR_RETURN(auto limit, c.limit());
+  PARLEY_CO_ASSIGN_OR_RETURN(auto cursor, c.cursor());
   std::int64_t before = 0;
-  if (!cursor->empty()) {
+  if (!cursor.empty()) {
     try {
-      before = std::stoll(*cursor);
+      before = std::stoll(cursor);
     } catch (const std::exception&) {
       co_return Error{Errc::invalid_request, "query parameter 'cursor' is not a cursor this server issued"};
     }
   }
   std::optional<std::string> app_id;
   if (auto a = c.req.param("app_id")) app_id = std::string(*a);
-  auto entries = co_await on_db(c.s, [&] { return c.s.tenancy.audit(app_id, before, *limit + 1); });
-  if (!entries) co_return std::move(entries).error();
+  PARLEY_CO_ASSIGN_OR_RETURN(auto entries,
+                             co_await on_db(c.s, [&] { return c.s.tenancy.audit(app_id, before, limit + 1); }));
   co_return json_response(200, page_of(
-                                   *entries, *limit, [](const auto& e) { return to_json(e); },
+                                   entries, limit, [](const auto& e) { return to_json(e); },
                                    [](const auto& e) { return std::to_string(e.id); }));
 }
 

@@ -2,10 +2,10 @@
 #include <boost/json/object.hpp>
 
 #include "api/errors.hpp"
-#include "api/offload.hpp"
 #include "api/routes.hpp"
 #include "api/serialize.hpp"
 #include "core/json_reader.hpp"
+#include "services/on_db.hpp"
 #include "users/user_fields.hpp"
 
 namespace parley::api {
@@ -23,41 +23,34 @@ Result<std::string> valid_user_id(std::optional<std::string> id, ObjectReader& r
 }
 
 R mint(Ctx& c) {
-  auto body = c.body();
-  if (!body) co_return std::move(body).error();
-  ObjectReader r(*body);
+  PARLEY_CO_ASSIGN_OR_RETURN(auto body, c.body());
+  ObjectReader r(body);
   auto user_id = r.string("user_id", true, 0, 1024);
   store::UserPatch profile;
   users::read_profile_fields(r, profile);
   auto ttl = r.integer("ttl_seconds", false, 60, 86400);
-  auto id = valid_user_id(user_id, r);
-  if (!id) co_return std::move(id).error();
-  auto pair = co_await on_db(c.s, [&] { return c.s.tokens.mint(*c.app, *id, profile, ttl); });
-  if (!pair) co_return std::move(pair).error();
-  co_return json_response(200, to_json(*pair));
+  PARLEY_CO_ASSIGN_OR_RETURN(auto id, valid_user_id(user_id, r));
+  PARLEY_CO_ASSIGN_OR_RETURN(auto pair, co_await on_db(c.s, [&] { return c.s.tokens.mint(*c.app, id, profile, ttl); }));
+  co_return json_response(200, to_json(pair));
 }
 
 Result<std::string> read_refresh_token(const Ctx& c) {
-  auto body = c.body();
-  if (!body) return std::move(body).error();
-  ObjectReader r(*body);
+  PARLEY_ASSIGN_OR_RETURN(auto body, c.body());
+  ObjectReader r(body);
   auto token = r.string("refresh_token", true, 1, 256);
   PARLEY_TRY(r.finish());
   return std::move(*token);
 }
 
 R refresh(Ctx& c) {
-  auto token = read_refresh_token(c);
-  if (!token) co_return std::move(token).error();
-  auto pair = co_await on_db(c.s, [&] { return c.s.tokens.refresh(*token); });
-  if (!pair) co_return std::move(pair).error();
-  co_return json_response(200, to_json(*pair));
+  PARLEY_CO_ASSIGN_OR_RETURN(auto token, read_refresh_token(c));
+  PARLEY_CO_ASSIGN_OR_RETURN(auto pair, co_await on_db(c.s, [&] { return c.s.tokens.refresh(token); }));
+  co_return json_response(200, to_json(pair));
 }
 
 R logout(Ctx& c) {
-  auto token = read_refresh_token(c);
-  if (!token) co_return std::move(token).error();
-  PARLEY_CO_TRY(co_await on_db(c.s, [&] { return c.s.tokens.logout(*token); }));
+  PARLEY_CO_ASSIGN_OR_RETURN(auto token, read_refresh_token(c));
+  PARLEY_CO_TRY(co_await on_db(c.s, [&] { return c.s.tokens.logout(token); }));
   co_return no_content();
 }
 

@@ -4,12 +4,12 @@
 #include <boost/json/serialize.hpp>
 
 #include "api/errors.hpp"
-#include "api/offload.hpp"
 #include "api/params.hpp"
 #include "api/routes.hpp"
 #include "api/serialize.hpp"
 #include "chat/chat_json.hpp"
 #include "core/json_reader.hpp"
+#include "services/on_db.hpp"
 #include "users/user_fields.hpp"
 
 namespace parley::api {
@@ -80,16 +80,15 @@ Error bad_cursor() {
 }
 
 R create_channel(Ctx& c) {
-  auto body = c.body();
-  if (!body) co_return std::move(body).error();
-  ObjectReader r(*body);
+  PARLEY_CO_ASSIGN_OR_RETURN(auto body, c.body());
+  ObjectReader r(body);
   chat::NewChannel spec;
   auto type = r.string("type", true, 1, 16);
   auto name = r.string("name", true, 1, kMaxChannelName);
   auto topic = r.string("topic", false, 0, kMaxTopic);
   store::UserPatch look;  // image_url and custom share the profile rules
   users::read_image_and_custom(r, look);
-  auto members = read_ids(r, *body, "members", false, 0);
+  auto members = read_ids(r, body, "members", false, 0);
   PARLEY_CO_TRY(r.finish());
   if (*type != "group" && *type != "public") {
     co_return violates("type", "must be 'group' or 'public' (use POST /v1/channels/dm for direct messages)");
@@ -100,29 +99,23 @@ R create_channel(Ctx& c) {
   spec.image_url = look.image_url.value_or("");
   spec.custom_json = look.custom_json.value_or("{}");
   spec.members = members.value_or(std::vector<std::string>{});
-  auto v = co_await on_db(c.s, [&] { return c.s.chat.create_channel(c.caller(), spec); });
-  if (!v) co_return std::move(v).error();
-  co_return channel_response(201, *v);
+  PARLEY_CO_ASSIGN_OR_RETURN(auto v, co_await on_db(c.s, [&] { return c.s.chat.create_channel(c.caller(), spec); }));
+  co_return channel_response(201, v);
 }
 
 R ensure_dm(Ctx& c) {
-  auto body = c.body();
-  if (!body) co_return std::move(body).error();
-  ObjectReader r(*body);
+  PARLEY_CO_ASSIGN_OR_RETURN(auto body, c.body());
+  ObjectReader r(body);
   auto other = r.string("user_id", true, 1, 64);
   PARLEY_CO_TRY(r.finish());
-  auto res = co_await on_db(c.s, [&] { return c.s.chat.ensure_dm(c.caller(), *other); });
-  if (!res) co_return std::move(res).error();
-  co_return channel_response(res->second ? 201 : 200, res->first, res->second);
+  PARLEY_CO_ASSIGN_OR_RETURN(auto res, co_await on_db(c.s, [&] { return c.s.chat.ensure_dm(c.caller(), *other); }));
+  co_return channel_response(res.second ? 201 : 200, res.first, res.second);
 }
 
 R list_channels(Ctx& c) {
-  auto limit = c.limit();
-  if (!limit) co_return std::move(limit).error();
-  auto cursor = c.cursor();
-  if (!cursor) co_return std::move(cursor).error();
-  auto hidden = bool_param(c, "include_hidden");
-  if (!hidden) co_return std::move(hidden).error();
+  PARLEY_CO_ASSIGN_OR_RETURN(auto limit, c.limit());
+  PARLEY_CO_ASSIGN_OR_RETURN(auto cursor, c.cursor());
+  PARLEY_CO_ASSIGN_OR_RETURN(auto hidden, bool_param(c, "include_hidden"));
   std::optional<std::string> type;
   if (auto t = c.req.param("type")) {
     if (*t != "dm" && *t != "group" && *t != "public") {
@@ -131,62 +124,59 @@ R list_channels(Ctx& c) {
     type = std::string(*t);
   }
   std::optional<store::ActivityCursor> after;
-  if (!cursor->empty()) {
-    auto a = read_array_cursor(*cursor);
+  if (!cursor.empty()) {
+    auto a = read_array_cursor(cursor);
     if (!a || a->size() != 2 || !(*a)[0].is_int64() || !(*a)[1].is_string()) co_return bad_cursor();
     after = store::ActivityCursor{(*a)[0].as_int64(), std::string((*a)[1].as_string())};
   }
-  auto views = co_await on_db(
-      c.s, [&] { return c.s.chat.list_channels(c.caller(), type, hidden->value_or(false), after, *limit + 1); });
-  if (!views) co_return std::move(views).error();
+  PARLEY_CO_ASSIGN_OR_RETURN(auto views, co_await on_db(c.s, [&] {
+                               return c.s.chat.list_channels(c.caller(), type, hidden.value_or(false), after,
+                                                             limit + 1);
+                             }));
   co_return json_response(200,
                           page_of(
-                              *views, *limit, [](const auto& v) { return to_json(v); },
+                              views, limit, [](const auto& v) { return to_json(v); },
                               [](const auto& v) {
                                 return array_cursor({json::value(v.channel.activity_at), json::value(v.channel.id)});
                               }));
 }
 
 R list_public(Ctx& c) {
-  auto limit = c.limit();
-  if (!limit) co_return std::move(limit).error();
-  auto cursor = c.cursor();
-  if (!cursor) co_return std::move(cursor).error();
+  PARLEY_CO_ASSIGN_OR_RETURN(auto limit, c.limit());
+  PARLEY_CO_ASSIGN_OR_RETURN(auto cursor, c.cursor());
   std::string q(c.req.param("q").value_or(""));
   if (q.size() > kMaxChannelName) co_return Error{Errc::validation_failed, "query parameter 'q' is too long"};
   std::optional<std::pair<std::string, std::string>> after;
-  if (!cursor->empty()) {
-    auto a = read_array_cursor(*cursor);
+  if (!cursor.empty()) {
+    auto a = read_array_cursor(cursor);
     if (!a || a->size() != 2 || !(*a)[0].is_string() || !(*a)[1].is_string()) co_return bad_cursor();
     after = std::pair{std::string((*a)[0].as_string()), std::string((*a)[1].as_string())};
   }
-  auto chans = co_await on_db(c.s, [&] { return c.s.chat.list_public(c.caller(), q, after, *limit + 1); });
-  if (!chans) co_return std::move(chans).error();
+  PARLEY_CO_ASSIGN_OR_RETURN(
+      auto chans, co_await on_db(c.s, [&] { return c.s.chat.list_public(c.caller(), q, after, limit + 1); }));
   co_return json_response(200, page_of(
-                                   *chans, *limit, [](const auto& ch) { return to_json(ch); },
+                                   chans, limit, [](const auto& ch) { return to_json(ch); },
                                    [](const auto& ch) {
                                      return array_cursor({json::value(lower_name(ch.name)), json::value(ch.id)});
                                    }));
 }
 
 R unread(Ctx& c) {
-  auto t = co_await on_db(c.s, [&] { return c.s.chat.unread(c.caller()); });
-  if (!t) co_return std::move(t).error();
-  co_return json_response(200, json::object{{"unread_count", t->unread_count},
-                                            {"unread_mentions", t->unread_mentions},
-                                            {"channels_with_unread", t->channels_with_unread}});
+  PARLEY_CO_ASSIGN_OR_RETURN(auto t, co_await on_db(c.s, [&] { return c.s.chat.unread(c.caller()); }));
+  co_return json_response(200, json::object{{"unread_count", t.unread_count},
+                                            {"unread_mentions", t.unread_mentions},
+                                            {"channels_with_unread", t.channels_with_unread}});
 }
 
 R get_channel(Ctx& c) {
-  auto v = co_await on_db(c.s, [&] { return c.s.chat.get_channel(c.caller(), c.param("channel_id")); });
-  if (!v) co_return std::move(v).error();
-  co_return channel_response(200, *v);
+  PARLEY_CO_ASSIGN_OR_RETURN(
+      auto v, co_await on_db(c.s, [&] { return c.s.chat.get_channel(c.caller(), c.param("channel_id")); }));
+  co_return channel_response(200, v);
 }
 
 R update_channel(Ctx& c) {
-  auto body = c.body();
-  if (!body) co_return std::move(body).error();
-  ObjectReader r(*body);
+  PARLEY_CO_ASSIGN_OR_RETURN(auto body, c.body());
+  ObjectReader r(body);
   chat::ChannelPatch patch;
   patch.topic = r.string("topic", false, 0, kMaxTopic);
   patch.name = r.string("name", false, 1, kMaxChannelName);
@@ -195,15 +185,15 @@ R update_channel(Ctx& c) {
   PARLEY_CO_TRY(r.finish());
   patch.image_url = look.image_url;
   patch.custom_json = look.custom_json;
-  auto v = co_await on_db(c.s, [&] { return c.s.chat.update_channel(c.caller(), c.param("channel_id"), patch); });
-  if (!v) co_return std::move(v).error();
-  co_return channel_response(200, *v);
+  PARLEY_CO_ASSIGN_OR_RETURN(
+      auto v, co_await on_db(c.s, [&] { return c.s.chat.update_channel(c.caller(), c.param("channel_id"), patch); }));
+  co_return channel_response(200, v);
 }
 
 R set_archived(Ctx& c, bool archived) {
-  auto v = co_await on_db(c.s, [&] { return c.s.chat.set_archived(c.caller(), c.param("channel_id"), archived); });
-  if (!v) co_return std::move(v).error();
-  co_return channel_response(200, *v);
+  PARLEY_CO_ASSIGN_OR_RETURN(
+      auto v, co_await on_db(c.s, [&] { return c.s.chat.set_archived(c.caller(), c.param("channel_id"), archived); }));
+  co_return channel_response(200, v);
 }
 R archive(Ctx& c) { return set_archived(c, true); }
 R unarchive(Ctx& c) { return set_archived(c, false); }
@@ -214,31 +204,29 @@ R delete_channel(Ctx& c) {
 }
 
 R list_members(Ctx& c) {
-  auto limit = c.limit();
-  if (!limit) co_return std::move(limit).error();
-  auto cursor = c.cursor();
-  if (!cursor) co_return std::move(cursor).error();
-  auto members = co_await on_db(
-      c.s, [&] { return c.s.chat.list_members(c.caller(), c.param("channel_id"), *cursor, *limit + 1); });
-  if (!members) co_return std::move(members).error();
+  PARLEY_CO_ASSIGN_OR_RETURN(auto limit, c.limit());
+  PARLEY_CO_ASSIGN_OR_RETURN(auto cursor, c.cursor());
+  PARLEY_CO_ASSIGN_OR_RETURN(auto members, co_await on_db(c.s, [&] {
+                               return c.s.chat.list_members(c.caller(), c.param("channel_id"), cursor, limit + 1);
+                             }));
   co_return json_response(
       200, page_of(
-               *members, *limit, [](const auto& m) { return to_json(m); }, [](const auto& m) { return m.user_id; }));
+               members, limit, [](const auto& m) { return to_json(m); }, [](const auto& m) { return m.user_id; }));
 }
 
 R add_members(Ctx& c) {
-  auto body = c.body();
-  if (!body) co_return std::move(body).error();
-  ObjectReader r(*body);
-  auto ids = read_ids(r, *body, "user_ids", true, 1);
+  PARLEY_CO_ASSIGN_OR_RETURN(auto body, c.body());
+  ObjectReader r(body);
+  auto ids = read_ids(r, body, "user_ids", true, 1);
   auto role = r.string("role", false, 1, 16);
   PARLEY_CO_TRY(r.finish());
   if (role && !chat::valid_role(*role)) co_return violates("role", "must be member, moderator or admin");
-  auto added = co_await on_db(
-      c.s, [&] { return c.s.chat.add_members(c.caller(), c.param("channel_id"), *ids, role.value_or("member")); });
-  if (!added) co_return std::move(added).error();
+  PARLEY_CO_ASSIGN_OR_RETURN(auto added, co_await on_db(c.s, [&] {
+                               return c.s.chat.add_members(c.caller(), c.param("channel_id"), *ids,
+                                                           role.value_or("member"));
+                             }));
   json::array list;
-  for (const auto& id : *added) list.emplace_back(id);
+  for (const auto& id : added) list.emplace_back(id);
   co_return json_response(200, json::object{{"added", std::move(list)}});
 }
 
@@ -249,22 +237,21 @@ R remove_member(Ctx& c) {
 }
 
 R set_role(Ctx& c) {
-  auto body = c.body();
-  if (!body) co_return std::move(body).error();
-  ObjectReader r(*body);
+  PARLEY_CO_ASSIGN_OR_RETURN(auto body, c.body());
+  ObjectReader r(body);
   auto role = r.string("role", true, 1, 16);
   PARLEY_CO_TRY(r.finish());
   if (!chat::valid_role(*role)) co_return violates("role", "must be member, moderator or admin");
-  auto m = co_await on_db(
-      c.s, [&] { return c.s.chat.set_role(c.caller(), c.param("channel_id"), c.param("user_id"), *role); });
-  if (!m) co_return std::move(m).error();
-  co_return json_response(200, json::object{{"member", to_json(*m)}});
+  PARLEY_CO_ASSIGN_OR_RETURN(auto m, co_await on_db(c.s, [&] {
+                               return c.s.chat.set_role(c.caller(), c.param("channel_id"), c.param("user_id"), *role);
+                             }));
+  co_return json_response(200, json::object{{"member", to_json(m)}});
 }
 
 R join(Ctx& c) {
-  auto m = co_await on_db(c.s, [&] { return c.s.chat.join(c.caller(), c.param("channel_id")); });
-  if (!m) co_return std::move(m).error();
-  co_return json_response(200, json::object{{"member", to_json(*m)}});
+  PARLEY_CO_ASSIGN_OR_RETURN(auto m,
+                             co_await on_db(c.s, [&] { return c.s.chat.join(c.caller(), c.param("channel_id")); }));
+  co_return json_response(200, json::object{{"member", to_json(m)}});
 }
 
 R leave(Ctx& c) {
@@ -273,17 +260,17 @@ R leave(Ctx& c) {
 }
 
 R update_membership(Ctx& c) {
-  auto body = c.body();
-  if (!body) co_return std::move(body).error();
-  ObjectReader r(*body);
+  PARLEY_CO_ASSIGN_OR_RETURN(auto body, c.body());
+  ObjectReader r(body);
   chat::MembershipPatch patch;
   patch.muted = r.boolean("muted", false);
   patch.starred = r.boolean("starred", false);
   patch.hidden = r.boolean("hidden", false);
   PARLEY_CO_TRY(r.finish());
-  auto m = co_await on_db(c.s, [&] { return c.s.chat.update_membership(c.caller(), c.param("channel_id"), patch); });
-  if (!m) co_return std::move(m).error();
-  co_return json_response(200, json::object{{"member", to_json(*m)}});
+  PARLEY_CO_ASSIGN_OR_RETURN(auto m, co_await on_db(c.s, [&] {
+                               return c.s.chat.update_membership(c.caller(), c.param("channel_id"), patch);
+                             }));
+  co_return json_response(200, json::object{{"member", to_json(m)}});
 }
 
 R block(Ctx& c, bool on) {
@@ -294,10 +281,9 @@ R put_block(Ctx& c) { return block(c, true); }
 R delete_block(Ctx& c) { return block(c, false); }
 
 R list_blocks(Ctx& c) {
-  auto list = co_await on_db(c.s, [&] { return c.s.chat.blocks(c.caller()); });
-  if (!list) co_return std::move(list).error();
+  PARLEY_CO_ASSIGN_OR_RETURN(auto list, co_await on_db(c.s, [&] { return c.s.chat.blocks(c.caller()); }));
   json::array items;
-  for (const auto& [id, at] : *list) items.push_back(json::object{{"user_id", id}, {"created_at", format_time(at)}});
+  for (const auto& [id, at] : list) items.push_back(json::object{{"user_id", id}, {"created_at", format_time(at)}});
   co_return json_response(200, json::object{{"items", std::move(items)}});
 }
 

@@ -1,47 +1,18 @@
 #pragma once
-// What a route handler sees: the services (shared, thread-safe) and the request context
-// (one per request, used on the connection's strand only).
+// What a route handler sees: the services (services/services.hpp; shared, thread-safe) and the
+// request context (one per request, used on the connection's strand only).
 #include <map>
 #include <optional>
 #include <string>
 
 #include <boost/json/object.hpp>
 
-#include "auth/rate_limiter.hpp"
-#include "auth/token_service.hpp"
-#include "chat/chat_service.hpp"
-#include "config/config.hpp"
-#include "metrics/metrics.hpp"
 #include "net/http_types.hpp"
-#include "store/store.hpp"
-#include "tenancy/tenancy_service.hpp"
-#include "users/user_service.hpp"
-
-namespace boost::asio {
-class thread_pool;
-}
+#include "services/services.hpp"
 
 namespace parley::api {
 
-/// Long-lived services shared by every request. Thread-safe.
-struct Services {
-  const Config& cfg;
-  store::Store& store;
-  boost::asio::thread_pool& db_pool;
-  metrics::Metrics& metrics;
-  tenancy::TenancyService& tenancy;
-  auth::TokenService& tokens;
-  users::UserService& users;
-  chat::ChatService& chat;
-  auth::RateLimiter ip_limits;
-  auth::RateLimiter user_limits;
-  std::function<bool()> ready;  // false while starting or draining
-  std::function<bool(const std::string& app_id, const std::string& user_id)> online;  // realtime presence
-  /// Closes a user's realtime connections (code: 4001 tokens revoked, 4003 deactivated).
-  std::function<void(const std::string& app_id, const std::string& user_id, std::uint16_t code)> disconnect;
-  /// The demo app when the server runs with --demo and it exists (set before serving); else empty.
-  std::string demo_app_id;
-};
+using services::Services;
 
 /// Credentials a route accepts; the pipeline resolves them before the handler runs.
 enum class Access { none, admin, app, user, user_or_app };

@@ -2,10 +2,10 @@
 // the server runs with --demo and the demo app exists, and only for alice, bob and carol of
 // that app. Turn --demo off in production (the README says so).
 #include "api/errors.hpp"
-#include "api/offload.hpp"
 #include "api/routes.hpp"
 #include "api/serialize.hpp"
 #include "core/json_reader.hpp"
+#include "services/on_db.hpp"
 
 namespace parley::api {
 

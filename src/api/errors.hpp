@@ -7,6 +7,9 @@
 
 namespace parley::api {
 
+/// The HTTP status for an error code (400 invalid_request, 404 not_found, 429 rate_limited, …).
+int http_status(Errc code);
+
 net::Response json_response(int status, const boost::json::value& body);
 net::Response error_response(const Error& e);
 net::Response no_content();

@@ -3,8 +3,8 @@
 #include <chrono>
 
 #include "api/errors.hpp"
-#include "api/offload.hpp"
 #include "api/routes.hpp"
+#include "services/on_db.hpp"
 
 namespace parley::api {
 

@@ -6,14 +6,14 @@
 #include <limits>
 
 #include "api/errors.hpp"
-#include "api/message_fields.hpp"
-#include "api/offload.hpp"
 #include "api/params.hpp"
 #include "api/routes.hpp"
-#include "api/send_message.hpp"
 #include "api/serialize.hpp"
 #include "chat/chat_json.hpp"
 #include "core/json_reader.hpp"
+#include "services/message_fields.hpp"
+#include "services/on_db.hpp"
+#include "services/send_message.hpp"
 
 namespace parley::api {
 
@@ -37,99 +37,85 @@ net::Response message_response(int status, const chat::MessagePage& p, std::opti
 }
 
 R send(Ctx& c) {
-  auto body = c.body();
-  if (!body) co_return std::move(body).error();
-  ObjectReader r(*body);
+  PARLEY_CO_ASSIGN_OR_RETURN(auto body, c.body());
+  ObjectReader r(body);
   chat::OutgoingMessage msg;
-  read_outgoing_message(r, *body, msg);
+  services::read_outgoing_message(r, body, msg);
   PARLEY_CO_TRY(r.finish());
-  auto sent = co_await send_message(c.s.chat, c.caller(), c.param("channel_id"), std::move(msg));
-  if (!sent) co_return std::move(sent).error();
+  PARLEY_CO_ASSIGN_OR_RETURN(
+      auto sent, co_await services::send_message(c.s.chat, c.caller(), c.param("channel_id"), std::move(msg)));
   chat::MessagePage p;
-  p.items.push_back(std::move(sent->message));
-  co_return message_response(sent->duplicate ? 200 : 201, p, sent->duplicate);
+  p.items.push_back(std::move(sent.message));
+  co_return message_response(sent.duplicate ? 200 : 201, p, sent.duplicate);
 }
 
 R history(Ctx& c) {
-  auto limit = c.limit();
-  if (!limit) co_return std::move(limit).error();
-  auto after = int_param(c, "after_seq", 0, kMaxSeq);
-  if (!after) co_return std::move(after).error();
-  auto before = int_param(c, "before_seq", 1, kMaxSeq);
-  if (!before) co_return std::move(before).error();
-  auto preview = bool_param(c, "preview");
-  if (!preview) co_return std::move(preview).error();
-  if (*after && *before) co_return Error{Errc::invalid_request, "give after_seq or before_seq, not both"};
+  PARLEY_CO_ASSIGN_OR_RETURN(auto limit, c.limit());
+  PARLEY_CO_ASSIGN_OR_RETURN(auto after, int_param(c, "after_seq", 0, kMaxSeq));
+  PARLEY_CO_ASSIGN_OR_RETURN(auto before, int_param(c, "before_seq", 1, kMaxSeq));
+  PARLEY_CO_ASSIGN_OR_RETURN(auto preview, bool_param(c, "preview"));
+  if (after && before) co_return Error{Errc::invalid_request, "give after_seq or before_seq, not both"};
   auto p =
-      co_await on_db(c.s, [&] { return c.s.chat.history(c.caller(), c.param("channel_id"), *after, *before, *limit); });
+      co_await on_db(c.s, [&] { return c.s.chat.history(c.caller(), c.param("channel_id"), after, before, limit); });
   if (!p) co_return std::move(p).error();
   co_return json_response(
-      200, json::object{{"items", messages_json(*p, preview->value_or(false))}, {"has_more", p->has_more}});
+      200, json::object{{"items", messages_json(*p, preview.value_or(false))}, {"has_more", p->has_more}});
 }
 
 R get_message(Ctx& c) {
-  auto seq = seq_param(c);
-  if (!seq) co_return std::move(seq).error();
-  auto p = co_await on_db(c.s, [&] { return c.s.chat.get_message(c.caller(), c.param("channel_id"), *seq); });
-  if (!p) co_return std::move(p).error();
-  co_return message_response(200, *p);
+  PARLEY_CO_ASSIGN_OR_RETURN(auto seq, seq_param(c));
+  PARLEY_CO_ASSIGN_OR_RETURN(
+      auto p, co_await on_db(c.s, [&] { return c.s.chat.get_message(c.caller(), c.param("channel_id"), seq); }));
+  co_return message_response(200, p);
 }
 
 R edit(Ctx& c) {
-  auto seq = seq_param(c);
-  if (!seq) co_return std::move(seq).error();
-  auto body = c.body();
-  if (!body) co_return std::move(body).error();
-  ObjectReader r(*body);
+  PARLEY_CO_ASSIGN_OR_RETURN(auto seq, seq_param(c));
+  PARLEY_CO_ASSIGN_OR_RETURN(auto body, c.body());
+  ObjectReader r(body);
   auto text = r.string("text", true, 0, 1 << 20);
   std::size_t count = 0;
-  auto attachments = read_attachments(r, *body, count);
+  auto attachments = services::read_attachments(r, body, count);
   PARLEY_CO_TRY(r.finish());
   auto p =
-      co_await on_db(c.s, [&] { return c.s.chat.edit(c.caller(), c.param("channel_id"), *seq, *text, attachments); });
+      co_await on_db(c.s, [&] { return c.s.chat.edit(c.caller(), c.param("channel_id"), seq, *text, attachments); });
   if (!p) co_return std::move(p).error();
   co_return message_response(200, *p);
 }
 
 R delete_message(Ctx& c) {
-  auto seq = seq_param(c);
-  if (!seq) co_return std::move(seq).error();
-  PARLEY_CO_TRY(co_await on_db(c.s, [&] { return c.s.chat.delete_message(c.caller(), c.param("channel_id"), *seq); }));
+  PARLEY_CO_ASSIGN_OR_RETURN(auto seq, seq_param(c));
+  PARLEY_CO_TRY(co_await on_db(c.s, [&] { return c.s.chat.delete_message(c.caller(), c.param("channel_id"), seq); }));
   co_return no_content();
 }
 
 R purge(Ctx& c) {
-  auto seq = seq_param(c);
-  if (!seq) co_return std::move(seq).error();
-  PARLEY_CO_TRY(co_await on_db(c.s, [&] { return c.s.chat.purge(c.app_id(), c.param("channel_id"), *seq); }));
+  PARLEY_CO_ASSIGN_OR_RETURN(auto seq, seq_param(c));
+  PARLEY_CO_TRY(co_await on_db(c.s, [&] { return c.s.chat.purge(c.app_id(), c.param("channel_id"), seq); }));
   co_return no_content();
 }
 
 R replies(Ctx& c) {
-  auto seq = seq_param(c);
-  if (!seq) co_return std::move(seq).error();
-  auto limit = c.limit();
-  if (!limit) co_return std::move(limit).error();
-  auto after = int_param(c, "after_seq", 0, kMaxSeq);
-  if (!after) co_return std::move(after).error();
-  auto p = co_await on_db(
-      c.s, [&] { return c.s.chat.replies(c.caller(), c.param("channel_id"), *seq, after->value_or(0), *limit); });
-  if (!p) co_return std::move(p).error();
-  co_return json_response(200, json::object{{"items", messages_json(*p, false)}, {"has_more", p->has_more}});
+  PARLEY_CO_ASSIGN_OR_RETURN(auto seq, seq_param(c));
+  PARLEY_CO_ASSIGN_OR_RETURN(auto limit, c.limit());
+  PARLEY_CO_ASSIGN_OR_RETURN(auto after, int_param(c, "after_seq", 0, kMaxSeq));
+  PARLEY_CO_ASSIGN_OR_RETURN(auto p, co_await on_db(c.s, [&] {
+                               return c.s.chat.replies(c.caller(), c.param("channel_id"), seq, after.value_or(0),
+                                                       limit);
+                             }));
+  co_return json_response(200, json::object{{"items", messages_json(p, false)}, {"has_more", p.has_more}});
 }
 
 R react(Ctx& c, const std::string& type, bool on) {
-  auto seq = seq_param(c);
-  if (!seq) co_return std::move(seq).error();
-  auto p = co_await on_db(c.s, [&] { return c.s.chat.react(c.caller(), c.param("channel_id"), *seq, type, on); });
-  if (!p) co_return std::move(p).error();
-  co_return message_response(200, *p);
+  PARLEY_CO_ASSIGN_OR_RETURN(auto seq, seq_param(c));
+  PARLEY_CO_ASSIGN_OR_RETURN(
+      auto p, co_await on_db(c.s, [&] { return c.s.chat.react(c.caller(), c.param("channel_id"), seq, type, on); }));
+  co_return message_response(200, p);
 }
 
 R add_reaction(Ctx& c) {
-  auto body = c.body();
-  if (!body) co_return std::move(body).error();
-  ObjectReader r(*body);
+  PARLEY_CO_ASSIGN_OR_RETURN(auto body, c.body());
+  ObjectReader r(body);
   auto type = r.string("type", true, 1, kMaxReactionType);
   PARLEY_CO_TRY(r.finish());
   co_return co_await react(c, *type, true);
@@ -142,59 +128,53 @@ R remove_reaction(Ctx& c) {
 }
 
 R seen_by(Ctx& c) {
-  auto seq = seq_param(c);
-  if (!seq) co_return std::move(seq).error();
-  auto ids = co_await on_db(c.s, [&] { return c.s.chat.seen_by(c.caller(), c.param("channel_id"), *seq); });
-  if (!ids) co_return std::move(ids).error();
+  PARLEY_CO_ASSIGN_OR_RETURN(auto seq, seq_param(c));
+  PARLEY_CO_ASSIGN_OR_RETURN(
+      auto ids, co_await on_db(c.s, [&] { return c.s.chat.seen_by(c.caller(), c.param("channel_id"), seq); }));
   json::array list;
-  for (const auto& id : *ids) list.emplace_back(id);
+  for (const auto& id : ids) list.emplace_back(id);
   co_return json_response(200, json::object{{"user_ids", std::move(list)}});
 }
 
 R mark_read(Ctx& c) {
-  auto body = c.body(true);
-  if (!body) co_return std::move(body).error();
-  ObjectReader r(*body);
+  PARLEY_CO_ASSIGN_OR_RETURN(auto body, c.body(true));
+  ObjectReader r(body);
   auto seq = r.integer("seq", false, 0, kMaxSeq);
   PARLEY_CO_TRY(r.finish());
-  auto res = co_await on_db(c.s, [&] { return c.s.chat.mark_read(c.caller(), c.param("channel_id"), seq); });
-  if (!res) co_return std::move(res).error();
-  co_return json_response(200, json::object{{"last_read_seq", res->first}, {"unread_count", res->second}});
+  PARLEY_CO_ASSIGN_OR_RETURN(
+      auto res, co_await on_db(c.s, [&] { return c.s.chat.mark_read(c.caller(), c.param("channel_id"), seq); }));
+  co_return json_response(200, json::object{{"last_read_seq", res.first}, {"unread_count", res.second}});
 }
 
 R pin(Ctx& c, bool on) {
-  auto seq = seq_param(c);
-  if (!seq) co_return std::move(seq).error();
-  PARLEY_CO_TRY(co_await on_db(c.s, [&] { return c.s.chat.pin(c.caller(), c.param("channel_id"), *seq, on); }));
+  PARLEY_CO_ASSIGN_OR_RETURN(auto seq, seq_param(c));
+  PARLEY_CO_TRY(co_await on_db(c.s, [&] { return c.s.chat.pin(c.caller(), c.param("channel_id"), seq, on); }));
   co_return no_content();
 }
 R put_pin(Ctx& c) { return pin(c, true); }
 R delete_pin(Ctx& c) { return pin(c, false); }
 
 R list_pins(Ctx& c) {
-  auto p = co_await on_db(c.s, [&] { return c.s.chat.pins(c.caller(), c.param("channel_id")); });
-  if (!p) co_return std::move(p).error();
-  co_return json_response(200, json::object{{"items", messages_json(*p, false)}});
+  PARLEY_CO_ASSIGN_OR_RETURN(auto p,
+                             co_await on_db(c.s, [&] { return c.s.chat.pins(c.caller(), c.param("channel_id")); }));
+  co_return json_response(200, json::object{{"items", messages_json(p, false)}});
 }
 
 R save(Ctx& c, bool on) {
-  auto seq = seq_param(c);
-  if (!seq) co_return std::move(seq).error();
-  PARLEY_CO_TRY(co_await on_db(c.s, [&] { return c.s.chat.save(c.caller(), c.param("channel_id"), *seq, on); }));
+  PARLEY_CO_ASSIGN_OR_RETURN(auto seq, seq_param(c));
+  PARLEY_CO_TRY(co_await on_db(c.s, [&] { return c.s.chat.save(c.caller(), c.param("channel_id"), seq, on); }));
   co_return no_content();
 }
 R put_saved(Ctx& c) { return save(c, true); }
 R delete_saved(Ctx& c) { return save(c, false); }
 
 R flagged(Ctx& c, store::MessageFlag flag, bool unread_only) {
-  auto limit = c.limit();
-  if (!limit) co_return std::move(limit).error();
-  auto cursor = c.cursor();
-  if (!cursor) co_return std::move(cursor).error();
+  PARLEY_CO_ASSIGN_OR_RETURN(auto limit, c.limit());
+  PARLEY_CO_ASSIGN_OR_RETURN(auto cursor, c.cursor());
   std::optional<store::FlagCursor> after;
-  if (!cursor->empty()) {
+  if (!cursor.empty()) {
     boost::system::error_code ec;
-    auto v = json::parse(*cursor, ec);
+    auto v = json::parse(cursor, ec);
     if (ec || !v.is_array() || v.as_array().size() != 3 || !v.as_array()[0].is_int64() ||
         !v.as_array()[1].is_string() || !v.as_array()[2].is_int64()) {
       Error e{Errc::invalid_request, "query parameter 'cursor' is not a cursor this server issued"};
@@ -203,11 +183,12 @@ R flagged(Ctx& c, store::MessageFlag flag, bool unread_only) {
     const auto& a = v.as_array();
     after = store::FlagCursor{a[0].as_int64(), std::string(a[1].as_string()), a[2].as_int64()};
   }
-  auto rows = co_await on_db(c.s, [&] { return c.s.chat.flagged(c.caller(), flag, unread_only, after, *limit + 1); });
-  if (!rows) co_return std::move(rows).error();
+  PARLEY_CO_ASSIGN_OR_RETURN(auto rows, co_await on_db(c.s, [&] {
+                               return c.s.chat.flagged(c.caller(), flag, unread_only, after, limit + 1);
+                             }));
   co_return json_response(
       200, page_of(
-               *rows, *limit, [](const auto& row) { return to_json(row.message, {}, false); },
+               rows, limit, [](const auto& row) { return to_json(row.message, {}, false); },
                [](const auto& row) {
                  return json::serialize(json::array{json::value(row.flagged_at), json::value(row.message.channel_id),
                                                     json::value(row.message.seq)});
@@ -217,15 +198,13 @@ R flagged(Ctx& c, store::MessageFlag flag, bool unread_only) {
 R list_saved(Ctx& c) { return flagged(c, store::MessageFlag::saved, false); }
 
 R list_mentions(Ctx& c) {
-  auto unread_only = bool_param(c, "unread_only");
-  if (!unread_only) co_return std::move(unread_only).error();
-  co_return co_await flagged(c, store::MessageFlag::mentioned, unread_only->value_or(true));
+  PARLEY_CO_ASSIGN_OR_RETURN(auto unread_only, bool_param(c, "unread_only"));
+  co_return co_await flagged(c, store::MessageFlag::mentioned, unread_only.value_or(true));
 }
 
 R sync(Ctx& c) {
-  auto body = c.body();
-  if (!body) co_return std::move(body).error();
-  ObjectReader r(*body);
+  PARLEY_CO_ASSIGN_OR_RETURN(auto body, c.body());
+  ObjectReader r(body);
   chat::SyncRequest req;
   auto channels = r.object("channels", true, 1 << 20);
   auto since = r.string("since", false, 1, 64);
@@ -251,21 +230,20 @@ R sync(Ctx& c) {
     if (version < 0) co_return violates("since", "is not a cursor this server issued");
     req.since = version;
   }
-  auto res = co_await on_db(c.s, [&] { return c.s.chat.sync(c.caller(), req); });
-  if (!res) co_return std::move(res).error();
+  PARLEY_CO_ASSIGN_OR_RETURN(auto res, co_await on_db(c.s, [&] { return c.s.chat.sync(c.caller(), req); }));
   json::object chans;
-  for (const auto& [id, p] : res->channels) {
+  for (const auto& [id, p] : res.channels) {
     chans[id] = json::object{{"messages", messages_json(p, false)}, {"has_more", p.has_more}};
   }
   json::array added, updated, removed;
-  for (const auto& v : res->changes.added) added.push_back(to_json(v));
-  for (const auto& v : res->changes.updated) updated.push_back(to_json(v));
-  for (const auto& id : res->changes.removed) removed.emplace_back(id);
+  for (const auto& v : res.changes.added) added.push_back(to_json(v));
+  for (const auto& v : res.changes.updated) updated.push_back(to_json(v));
+  for (const auto& id : res.changes.removed) removed.emplace_back(id);
   co_return json_response(200, json::object{{"channels", std::move(chans)},
                                             {"changes", json::object{{"added", std::move(added)},
                                                                      {"updated", std::move(updated)},
                                                                      {"removed", std::move(removed)}}},
-                                            {"cursor", make_cursor(std::to_string(res->changes.cursor))}});
+                                            {"cursor", make_cursor(std::to_string(res.changes.cursor))}});
 }
 
 }  // namespace

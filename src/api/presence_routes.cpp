@@ -3,9 +3,9 @@
 #include <boost/json/array.hpp>
 
 #include "api/errors.hpp"
-#include "api/offload.hpp"
 #include "api/routes.hpp"
 #include "core/json_reader.hpp"
+#include "services/on_db.hpp"
 
 namespace parley::api {
 

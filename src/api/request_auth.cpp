@@ -1,7 +1,7 @@
 #include "api/request_auth.hpp"
 
-#include "api/offload.hpp"
 #include "core/crypto.hpp"
+#include "services/on_db.hpp"
 
 namespace parley::api {
 

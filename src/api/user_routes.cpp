@@ -2,10 +2,10 @@
 #include <boost/json/array.hpp>
 
 #include "api/errors.hpp"
-#include "api/offload.hpp"
 #include "api/routes.hpp"
 #include "api/serialize.hpp"
 #include "core/json_reader.hpp"
+#include "services/on_db.hpp"
 #include "users/user_fields.hpp"
 
 namespace parley::api {
@@ -23,28 +23,25 @@ net::Response user_response(const store::UserRecord& u) {
 R get_me(Ctx& c) { co_return user_response(c.user->user); }
 
 R update_me(Ctx& c) {
-  auto body = c.body();
-  if (!body) co_return std::move(body).error();
-  ObjectReader r(*body);
+  PARLEY_CO_ASSIGN_OR_RETURN(auto body, c.body());
+  ObjectReader r(body);
   store::UserPatch patch;
   users::read_profile_fields(r, patch);
   PARLEY_CO_TRY(r.finish());
-  auto u = co_await on_db(c.s, [&] { return c.s.users.update(c.app_id(), c.user->user.id, patch); });
-  if (!u) co_return std::move(u).error();
-  co_return user_response(*u);
+  PARLEY_CO_ASSIGN_OR_RETURN(auto u,
+                             co_await on_db(c.s, [&] { return c.s.users.update(c.app_id(), c.user->user.id, patch); }));
+  co_return user_response(u);
 }
 
 R get_user(Ctx& c) {
-  auto u = co_await on_db(c.s, [&] { return c.s.users.get(c.app_id(), c.param("user_id")); });
-  if (!u) co_return std::move(u).error();
-  co_return user_response(*u);
+  PARLEY_CO_ASSIGN_OR_RETURN(auto u,
+                             co_await on_db(c.s, [&] { return c.s.users.get(c.app_id(), c.param("user_id")); }));
+  co_return user_response(u);
 }
 
 R list_users(Ctx& c) {
-  auto limit = c.limit();
-  if (!limit) co_return std::move(limit).error();
-  auto cursor = c.cursor();
-  if (!cursor) co_return std::move(cursor).error();
+  PARLEY_CO_ASSIGN_OR_RETURN(auto limit, c.limit());
+  PARLEY_CO_ASSIGN_OR_RETURN(auto cursor, c.cursor());
   std::string q(c.req.param("q").value_or(""));
   if (q.size() > 100) co_return Error{Errc::validation_failed, "query parameter 'q' is longer than 100 bytes"};
   bool include_deactivated = false;
@@ -58,18 +55,18 @@ R list_users(Ctx& c) {
     }
   }
   auto users =
-      co_await on_db(c.s, [&] { return c.s.users.list(c.app_id(), q, *cursor, *limit + 1, include_deactivated); });
+      co_await on_db(c.s, [&] { return c.s.users.list(c.app_id(), q, cursor, limit + 1, include_deactivated); });
   if (!users) co_return std::move(users).error();
   co_return json_response(
       200, page_of(
-               *users, *limit, [](const auto& u) { return to_json(u); }, [](const auto& u) { return u.id; }));
+               *users, limit, [](const auto& u) { return to_json(u); }, [](const auto& u) { return u.id; }));
 }
 
 R set_active(Ctx& c, bool active) {
-  auto u = co_await on_db(c.s, [&] { return c.s.users.set_active(c.app_id(), c.param("user_id"), active); });
-  if (!u) co_return std::move(u).error();
-  if (!active && c.s.disconnect) c.s.disconnect(c.app_id(), u->id, 4003);
-  co_return user_response(*u);
+  PARLEY_CO_ASSIGN_OR_RETURN(
+      auto u, co_await on_db(c.s, [&] { return c.s.users.set_active(c.app_id(), c.param("user_id"), active); }));
+  if (!active && c.s.disconnect) c.s.disconnect(c.app_id(), u.id, 4003);
+  co_return user_response(u);
 }
 
 R deactivate(Ctx& c) { return set_active(c, false); }

@@ -7,14 +7,9 @@
 
 namespace parley::auth {
 
-double steady_seconds() {
-  using namespace std::chrono;
-  return duration<double>(steady_clock::now().time_since_epoch()).count();
-}
-
 std::optional<int> RateLimiter::take(const std::string& key, double rate, double burst, double now) {
   Shard& s = shards_[std::hash<std::string>{}(key) % kShards];
-  std::lock_guard lock(s.mu);
+  MutexLock lock(s.mu);
   auto it = s.buckets.find(key);
   if (it == s.buckets.end()) {
     if (s.buckets.size() >= max_per_shard_) evict(s, now, rate, burst);
@@ -34,7 +29,7 @@ std::optional<int> RateLimiter::take(const std::string& key, double rate, double
 std::size_t RateLimiter::size() {
   std::size_t n = 0;
   for (auto& s : shards_) {
-    std::lock_guard lock(s.mu);
+    MutexLock lock(s.mu);
     n += s.buckets.size();
   }
   return n;

@@ -4,10 +4,11 @@
 // Thread-safe.
 #include <array>
 #include <cstddef>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
+
+#include "core/thread_annotations.hpp"
 
 namespace parley::auth {
 
@@ -17,7 +18,7 @@ class RateLimiter {
   explicit RateLimiter(std::size_t max_keys = 100000) : max_per_shard_(max_keys / kShards + 1) {}
 
   /// Takes one token from `key`'s bucket. Returns nullopt when allowed, else the whole seconds
-  /// to wait (at least 1). `now` is steady time in seconds.
+  /// to wait (at least 1). `now` is steady time in seconds (parley::steady_seconds()).
   std::optional<int> take(const std::string& key, double rate_per_sec, double burst, double now);
   /// Buckets currently kept (for tests and metrics).
   std::size_t size();
@@ -29,16 +30,13 @@ class RateLimiter {
     double updated;
   };
   struct Shard {
-    std::mutex mu;
-    std::unordered_map<std::string, Bucket> buckets;  // guarded by mu
+    Mutex mu;
+    std::unordered_map<std::string, Bucket> buckets GUARDED_BY(mu);
   };
-  void evict(Shard& s, double now, double rate, double burst);
+  void evict(Shard& s, double now, double rate, double burst) REQUIRES(s.mu);
 
   std::size_t max_per_shard_;
   std::array<Shard, kShards> shards_;
 };
-
-/// Seconds on a steady clock, for RateLimiter::take.
-double steady_seconds();
 
 }  // namespace parley::auth

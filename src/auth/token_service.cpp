@@ -29,9 +29,8 @@ TokenPair TokenService::sign(const store::AppRecord& app, const store::UserRecor
 Result<TokenPair> TokenService::mint(const store::AppRecord& app, const std::string& user_id,
                                      const store::UserPatch& profile, std::optional<int> ttl_seconds) {
   TimeMs now = now_ms();
-  auto user = store_.upsert_user(app.id, user_id, profile, now);
-  if (!user) return std::move(user).error();
-  if (user->deactivated_at) return Error{Errc::forbidden, "user is deactivated"};
+  PARLEY_ASSIGN_OR_RETURN(auto user, store_.upsert_user(app.id, user_id, profile, now));
+  if (user.deactivated_at) return Error{Errc::forbidden, "user is deactivated"};
   store::SessionRecord s;
   s.id = crypto::random_id("ses_", 20);
   s.app_id = app.id;
@@ -41,22 +40,21 @@ Result<TokenPair> TokenService::mint(const store::AppRecord& app, const std::str
   std::string refresh = crypto::random_token("rt_", 32);
   store::RefreshTokenRecord t{crypto::sha256(refresh), s.id, now, std::nullopt};
   PARLEY_TRY(store_.create_session(s, t));
-  return sign(app, *user, s.id, std::move(refresh), s.expires_at, ttl_seconds);
+  return sign(app, user, s.id, std::move(refresh), s.expires_at, ttl_seconds);
 }
 
 Result<TokenPair> TokenService::refresh(const std::string& refresh_token) {
   TimeMs now = now_ms();
   std::string next = crypto::random_token("rt_", 32);
   store::RefreshTokenRecord rec{crypto::sha256(next), "", now, std::nullopt};
-  auto r = store_.rotate_refresh(crypto::sha256(refresh_token), rec, now);
-  if (!r) return std::move(r).error();
-  switch (r->outcome) {
+  PARLEY_ASSIGN_OR_RETURN(auto r, store_.rotate_refresh(crypto::sha256(refresh_token), rec, now));
+  switch (r.outcome) {
     case store::RefreshOutcome::unknown: return Error{Errc::unauthorized, "refresh token is not valid"};
     case store::RefreshOutcome::reused:
       return Error{Errc::refresh_token_reused, "refresh token was already used; the session is revoked"};
     case store::RefreshOutcome::rotated: break;
   }
-  const store::SessionRecord& s = *r->session;
+  const store::SessionRecord& s = *r.session;
   if (s.revoked_at) return Error{Errc::token_revoked, "session was revoked; sign in again"};
   if (s.expires_at <= now) return Error{Errc::unauthorized, "refresh token has expired; sign in again"};
   auto app = tenancy_.get_app(s.app_id);
@@ -78,27 +76,25 @@ Status TokenService::revoke_user(const std::string& app_id, const std::string& u
 }
 
 Result<Principal> TokenService::authenticate(std::string_view access_token) {
-  auto app_id = peek_app_id(access_token);
-  if (!app_id) return std::move(app_id).error();
-  auto app = tenancy_.get_app(*app_id);
+  PARLEY_ASSIGN_OR_RETURN(auto app_id, peek_app_id(access_token));
+  auto app = tenancy_.get_app(app_id);
   if (!app) {
     if (app.error().code == Errc::not_found) return Error{Errc::unauthorized, "access token's app does not exist"};
     return std::move(app).error();
   }
-  auto claims = verify_access_token(access_token, (*app)->jwt_secret, now_ms() / 1000);
-  if (!claims) return std::move(claims).error();
-  auto user = store_.get_user(claims->app_id, claims->user_id);
+  PARLEY_ASSIGN_OR_RETURN(auto claims, verify_access_token(access_token, (*app)->jwt_secret, now_ms() / 1000));
+  auto user = store_.get_user(claims.app_id, claims.user_id);
   if (!user) {
     if (user.error().code == Errc::not_found) return Error{Errc::unauthorized, "access token's user does not exist"};
     return std::move(user).error();
   }
   if (user->deactivated_at) return Error{Errc::forbidden, "user is deactivated"};
-  if (user->token_gen != claims->gen) return Error{Errc::token_revoked, "access token was revoked"};
+  if (user->token_gen != claims.gen) return Error{Errc::token_revoked, "access token was revoked"};
   // Logging out, or a replayed refresh token, revokes the session: its access tokens stop too.
-  auto revoked = store_.session_revoked(claims->session_id);
+  auto revoked = store_.session_revoked(claims.session_id);
   if (!revoked) return std::move(revoked).error();
   if (*revoked) return Error{Errc::token_revoked, "the session of this access token was revoked"};
-  return Principal{std::move(*app), std::move(*user), std::move(*claims)};
+  return Principal{std::move(*app), std::move(*user), std::move(claims)};
 }
 
 }  // namespace parley::auth

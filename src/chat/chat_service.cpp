@@ -798,4 +798,12 @@ Result<SyncResult> ChatService::sync(const Caller& who, const SyncRequest& req) 
   return out;
 }
 
+Result<std::vector<std::string>> ChatService::member_channel_ids(const Caller& who) {
+  return chat_.member_channel_ids(who.app_id(), who.user_id);
+}
+
+Result<std::optional<store::MemberRecord>> ChatService::membership(const Caller& who, const std::string& channel_id) {
+  return chat_.get_member(who.app_id(), channel_id, who.user_id);
+}
+
 }  // namespace parley::chat

@@ -158,6 +158,11 @@ class ChatService {
 
   Result<SyncResult> sync(const Caller& who, const SyncRequest& req);
 
+  /// The ids of the channels the caller is a member of (what a realtime session hears).
+  Result<std::vector<std::string>> member_channel_ids(const Caller& who);
+  /// The caller's membership of a channel; nullopt when not a member (or no such channel).
+  Result<std::optional<store::MemberRecord>> membership(const Caller& who, const std::string& channel_id);
+
  private:
   struct PendingSend;
   struct CommittedBatch;

@@ -4,7 +4,7 @@
 
 #include <iostream>
 
-#include "api/app_server.hpp"
+#include "api/pipeline.hpp"
 #include "cli/commands.hpp"
 #include "config/options.hpp"
 

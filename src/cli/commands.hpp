@@ -10,8 +10,8 @@ namespace CLI {
 class App;
 }
 
-namespace parley::api {
-class ApiServer;
+namespace parley::server {
+class Server;
 }
 
 namespace parley::cli {
@@ -26,6 +26,6 @@ std::unique_ptr<store::Store> open_ready_store(const Config& cfg, bool apply);
 
 /// Creates the demo app and users when the database has no apps; prints their credentials
 /// (and fresh tokens) on every start while the demo app exists.
-void ensure_demo(const Config& cfg, store::Store& store, api::ApiServer& server);
+void ensure_demo(const Config& cfg, store::Store& store, server::Server& server);
 
 }  // namespace parley::cli

@@ -8,10 +8,10 @@
 #include <iostream>
 #include <sstream>
 
-#include "api/app_server.hpp"
 #include "auth/token_service.hpp"
 #include "chat/chat_service.hpp"
 #include "cli/commands.hpp"
+#include "server/server.hpp"
 #include "tenancy/tenancy_service.hpp"
 
 namespace parley::cli {
@@ -29,7 +29,7 @@ constexpr DemoUser kUsers[] = {{"alice", "Alice"}, {"bob", "Bob"}, {"carol", "Ca
 
 }  // namespace
 
-void ensure_demo(const Config& cfg, store::Store& store, api::ApiServer& server) {
+void ensure_demo(const Config& cfg, store::Store& store, server::Server& server) {
   namespace json = boost::json;
   auto path = std::filesystem::path(cfg.data_dir) / kDemoFile;
   json::object creds;

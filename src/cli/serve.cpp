@@ -6,9 +6,9 @@
 
 #include <iostream>
 
-#include "api/app_server.hpp"
 #include "cli/commands.hpp"
 #include "core/log.hpp"
+#include "server/server.hpp"
 #include "store/migrations.hpp"
 #include "tenancy/tenancy_service.hpp"
 
@@ -54,7 +54,7 @@ void add_serve_command(CLI::App& root) {
     log::init(cfg.log_level);
     raise_fd_limit();
     auto store = open_ready_store(cfg, cfg.auto_migrate);
-    api::ApiServer server(cfg, *store);
+    server::Server server(cfg, *store);
     auto generated = server.tenancy().init_admin_key(cfg.admin_key);
     if (!generated) throw std::runtime_error("cannot set up the admin key: " + generated.error().message);
     if (*generated) {

@@ -26,28 +26,4 @@ std::string_view errc_name(Errc code) {
   return "internal";
 }
 
-int errc_http_status(Errc code) {
-  switch (code) {
-    case Errc::invalid_json:
-    case Errc::invalid_request: return 400;
-    case Errc::unauthorized:
-    case Errc::token_expired:
-    case Errc::token_revoked:
-    case Errc::refresh_token_reused: return 401;
-    case Errc::forbidden: return 403;
-    case Errc::not_found: return 404;
-    case Errc::method_not_allowed: return 405;
-    case Errc::conflict: return 409;
-    case Errc::gone: return 410;
-    case Errc::payload_too_large: return 413;
-    case Errc::unsupported_media_type: return 415;
-    case Errc::validation_failed: return 422;
-    case Errc::rate_limited: return 429;
-    case Errc::headers_too_large: return 431;
-    case Errc::internal: return 500;
-    case Errc::unavailable: return 503;
-  }
-  return 500;
-}
-
 }  // namespace parley

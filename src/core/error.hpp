@@ -32,8 +32,6 @@ enum class Errc {
 
 /// The stable wire name of a code ("not_found"), used in JSON error bodies.
 std::string_view errc_name(Errc code);
-/// The HTTP status an error code maps to.
-int errc_http_status(Errc code);
 
 struct Error {
   Errc code = Errc::internal;
@@ -91,15 +89,31 @@ inline Status ok_status() { return Unit{}; }
 }  // namespace parley
 
 /// Returns the error of a Result expression from the enclosing function.
-#define PARLEY_TRY(expr)                                         \
+#define PARLEY_TRY(...)                                          \
   do {                                                           \
-    auto&& parley_try_r_ = (expr);                               \
+    auto&& parley_try_r_ = (__VA_ARGS__);                        \
     if (!parley_try_r_) return std::move(parley_try_r_).error(); \
   } while (0)
 
 /// PARLEY_TRY for coroutines: co_returns the error of a Result expression.
-#define PARLEY_CO_TRY(expr)                                         \
+#define PARLEY_CO_TRY(...)                                          \
   do {                                                              \
-    auto&& parley_try_r_ = (expr);                                  \
+    auto&& parley_try_r_ = (__VA_ARGS__);                           \
     if (!parley_try_r_) co_return std::move(parley_try_r_).error(); \
   } while (0)
+
+#define PARLEY_CONCAT_INNER_(a, b) a##b
+#define PARLEY_CONCAT_(a, b) PARLEY_CONCAT_INNER_(a, b)
+#define PARLEY_ASSIGN_OR_RETURN_IMPL_(tmp, decl, ret, ...) \
+  auto tmp = (__VA_ARGS__);                                \
+  if (!tmp) ret std::move(tmp).error();                    \
+  decl = std::move(*tmp)
+
+/// Declares `decl` from the value of a Result expression, or returns its error from the
+/// enclosing function:  PARLEY_ASSIGN_OR_RETURN(auto app, store.get_app(id));
+#define PARLEY_ASSIGN_OR_RETURN(decl, ...) \
+  PARLEY_ASSIGN_OR_RETURN_IMPL_(PARLEY_CONCAT_(parley_result_, __LINE__), decl, return, __VA_ARGS__)
+
+/// PARLEY_ASSIGN_OR_RETURN for coroutines (co_returns the error).
+#define PARLEY_CO_ASSIGN_OR_RETURN(decl, ...) \
+  PARLEY_ASSIGN_OR_RETURN_IMPL_(PARLEY_CONCAT_(parley_result_, __LINE__), decl, co_return, __VA_ARGS__)

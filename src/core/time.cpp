@@ -11,6 +11,11 @@ TimeMs now_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+double steady_seconds() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
 std::string format_time(TimeMs ms) {
   std::time_t secs = static_cast<std::time_t>(ms / 1000);
   int millis = static_cast<int>(ms % 1000);

@@ -25,24 +25,24 @@ void Histogram::render(std::string& out, std::string_view name, std::string_view
 }
 
 void Metrics::observe_request(std::string_view route, std::string_view method, int status, double seconds) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   ++requests_[{std::string(route), std::string(method), status}];
   latency_[std::string(route)].observe(seconds);
 }
 
 void Metrics::observe_db(double seconds) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   db_latency_.observe(seconds);
 }
 
 void Metrics::set_gauge_source(std::string name, std::string help, std::function<double()> fn) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   gauges_[std::move(name)] = {std::move(help), std::move(fn)};
 }
 
 std::string Metrics::render() const {
   std::string out;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   out += "# HELP parley_http_requests_total HTTP requests by route pattern, method and status.\n";
   out += "# TYPE parley_http_requests_total counter\n";
   for (const auto& [key, n] : requests_) {
@@ -58,7 +58,7 @@ std::string Metrics::render() const {
   out += "# HELP parley_db_call_duration_seconds Time of one store call on a database thread.\n";
   out += "# TYPE parley_db_call_duration_seconds histogram\n";
   db_latency_.render(out, "parley_db_call_duration_seconds", "");
-  for (const auto& [name, g] : gauges_) {
+  for (const auto& [name, g] : gauges_) {  // under mu_: a gauge source must not call back into Metrics
     out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n{} {}\n", name, g.first, name, name, g.second());
   }
   return out;

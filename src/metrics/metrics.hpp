@@ -5,10 +5,11 @@
 #include <atomic>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <tuple>
+
+#include "core/thread_annotations.hpp"
 
 namespace parley::metrics {
 
@@ -34,11 +35,11 @@ class Metrics {
   std::string render() const;
 
  private:
-  mutable std::mutex mu_;
-  std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;    // guarded by mu_
-  std::map<std::string, Histogram> latency_;                                       // guarded by mu_
-  Histogram db_latency_;                                                           // guarded by mu_
-  std::map<std::string, std::pair<std::string, std::function<double()>>> gauges_;  // guarded by mu_
+  mutable Mutex mu_;
+  std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_ GUARDED_BY(mu_);
+  std::map<std::string, Histogram> latency_ GUARDED_BY(mu_);
+  Histogram db_latency_ GUARDED_BY(mu_);
+  std::map<std::string, std::pair<std::string, std::function<double()>>> gauges_ GUARDED_BY(mu_);
 };
 
 }  // namespace parley::metrics

@@ -2,9 +2,8 @@
 
 #include <boost/json/serialize.hpp>
 
-#include "api/errors.hpp"
-#include "api/offload.hpp"
 #include "realtime/session.hpp"
+#include "services/on_db.hpp"
 
 namespace parley::realtime {
 
@@ -34,21 +33,21 @@ namespace {
 
 using AcceptResult = std::variant<std::shared_ptr<net::WsListener>, net::Response>;
 
-boost::asio::awaitable<AcceptResult> accept(api::Services& services, Hub& hub, net::Request& req,
+boost::asio::awaitable<AcceptResult> accept(services::Services& services, Hub& hub, Refuse refuse, net::Request& req,
                                             std::shared_ptr<net::WsPeer> peer) {
   if (!services.ready()) {
-    co_return api::error_response(Error{Errc::unavailable, "not ready: starting or shutting down"});
+    co_return refuse(Error{Errc::unavailable, "not ready: starting or shutting down"});
   }
   if (auto wait = services.ip_limits.take(req.remote_ip, services.cfg.rate_limit_ip_per_sec,
-                                          services.cfg.rate_limit_ip_burst, auth::steady_seconds())) {
+                                          services.cfg.rate_limit_ip_burst, steady_seconds())) {
     Error e{Errc::rate_limited, "too many requests; retry later"};
-    co_return api::error_response(e.with("retry_after_seconds", std::to_string(*wait)));
+    co_return refuse(e.with("retry_after_seconds", std::to_string(*wait)));
   }
   std::optional<auth::Principal> principal;
   if (auto token = req.param("token")) {
     std::string t(*token);
-    auto p = co_await api::on_db(services, [&] { return services.tokens.authenticate(t); });
-    if (!p) co_return api::error_response(p.error());
+    auto p = co_await services::on_db(services, [&] { return services.tokens.authenticate(t); });
+    if (!p) co_return refuse(p.error());
     principal = std::move(*p);
   }
   auto resume = req.param("resume");
@@ -61,9 +60,9 @@ boost::asio::awaitable<AcceptResult> accept(api::Services& services, Hub& hub, n
 
 }  // namespace
 
-net::WsAccept make_accept(api::Services& services, Hub& hub) {
-  return [&services, &hub](net::Request& req, std::shared_ptr<net::WsPeer> peer) {
-    return accept(services, hub, req, std::move(peer));
+net::WsAccept make_accept(services::Services& services, Hub& hub, Refuse refuse) {
+  return [&services, &hub, refuse = std::move(refuse)](net::Request& req, std::shared_ptr<net::WsPeer> peer) {
+    return accept(services, hub, refuse, req, std::move(peer));
   };
 }
 

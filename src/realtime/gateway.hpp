@@ -3,11 +3,13 @@
 // WebSocket upgrades at /v1/ws (token in the query, or an "auth" first frame).
 #include <memory>
 
-#include "api/context.hpp"
+#include <functional>
+
 #include "bus/bus.hpp"
 #include "chat/events.hpp"
 #include "net/websocket.hpp"
 #include "realtime/hub.hpp"
+#include "services/services.hpp"
 
 namespace parley::realtime {
 
@@ -21,7 +23,12 @@ class Publisher final : public chat::EventSink {
   bus::Bus& bus_;
 };
 
+/// The HTTP answer to an upgrade the gateway refuses (not ready, rate limited, bad token): the
+/// REST front end's error response, passed in by the composition root so that the realtime
+/// front end does not depend on the REST one.
+using Refuse = std::function<net::Response(const Error&)>;
+
 /// The upgrade handler for net::HttpServer::enable_websocket.
-net::WsAccept make_accept(api::Services& services, Hub& hub);
+net::WsAccept make_accept(services::Services& services, Hub& hub, Refuse refuse);
 
 }  // namespace parley::realtime

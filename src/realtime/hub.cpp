@@ -24,7 +24,7 @@ std::string key(const std::string& a, const std::string& b) { return a + '\x1f' 
 
 Hub::Hub(boost::asio::any_io_executor exec, bus::Bus& bus, HubOptions opts,
          std::function<void(const std::string&, const std::string&, TimeMs)> on_offline)
-    : exec_(exec), bus_(bus), opts_(opts), on_offline_(std::move(on_offline)), timer_(exec) {}
+    : exec_(std::move(exec)), bus_(bus), opts_(opts), on_offline_(std::move(on_offline)), timer_(exec_) {}
 
 Hub::~Hub() = default;
 
@@ -47,7 +47,7 @@ void Hub::stop() {
 void Hub::attach(const std::shared_ptr<Session>& s, const std::vector<std::string>& channels) {
   bool came_online = false;
   {
-    std::unique_lock lock(mu_);
+    WriterLock lock(mu_);
     all_[s.get()] = s;
     for (const auto& c : channels) {
       by_channel_[key(s->app_id(), c)].insert(s.get());
@@ -62,12 +62,12 @@ void Hub::attach(const std::shared_ptr<Session>& s, const std::vector<std::strin
 }
 
 void Hub::track(const std::shared_ptr<Session>& s) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   all_[s.get()] = s;
 }
 
 void Hub::detach(Session& s) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   if (all_.erase(&s) == 0) return;
   for (const auto& c : s.channels) {
     auto it = by_channel_.find(key(s.app_id(), c));
@@ -94,7 +94,7 @@ void Hub::detach(Session& s) {
 }
 
 void Hub::watch(Session& s, const std::string& channel_id, bool on) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   auto ck = key(s.app_id(), channel_id);
   if (on) {
     by_channel_[ck].insert(&s);
@@ -109,7 +109,7 @@ void Hub::watch(Session& s, const std::string& channel_id, bool on) {
 }
 
 void Hub::watch_presence(Session& s, const std::vector<std::string>& user_ids) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   for (const auto& u : user_ids) {
     presence_watchers_[key(s.app_id(), u)].insert(&s);
     s.presence_watch.insert(u);
@@ -117,19 +117,19 @@ void Hub::watch_presence(Session& s, const std::vector<std::string>& user_ids) {
 }
 
 bool Hub::online(const std::string& app_id, const std::string& user_id) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   auto k = key(app_id, user_id);
   return by_user_.contains(k) || going_offline_.contains(k);
 }
 
 std::size_t Hub::sessions() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   return all_.size();
 }
 
 void Hub::close_user(const std::string& app_id, const std::string& user_id, std::uint16_t code,
                      const std::string& reason) {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   if (auto it = by_user_.find(key(app_id, user_id)); it != by_user_.end()) {
     for (Session* s : it->second) s->kick(code, reason);
   }
@@ -179,7 +179,7 @@ void Hub::deliver(const bus::Envelope& e) {
   const bool unsubscribe = e.type == "member.removed" || e.type == "channel.deleted";
   const std::string ck = e.channel_id.empty() ? std::string() : key(e.app_id, e.channel_id);
   if (subscribe && !ck.empty()) {
-    std::unique_lock lock(mu_);
+    WriterLock lock(mu_);
     for (const auto& u : e.users) {
       auto it = by_user_.find(key(e.app_id, u));
       if (it == by_user_.end()) continue;
@@ -190,7 +190,7 @@ void Hub::deliver(const bus::Envelope& e) {
     }
   }
   {
-    std::shared_lock lock(mu_);
+    ReaderLock lock(mu_);
     if (e.type == "presence.changed") {
       for (const auto& u : e.users) {
         if (auto it = presence_watchers_.find(key(e.app_id, u)); it != presence_watchers_.end()) {
@@ -215,7 +215,7 @@ void Hub::deliver(const bus::Envelope& e) {
     }
   }
   if (unsubscribe && !ck.empty()) {
-    std::unique_lock lock(mu_);
+    WriterLock lock(mu_);
     if (e.type == "channel.deleted") {
       if (auto it = by_channel_.find(ck); it != by_channel_.end()) {
         for (Session* s : it->second) s->channels.erase(e.channel_id);
@@ -240,7 +240,7 @@ void Hub::typing(const std::string& app_id, const std::string& channel_id, const
   std::int64_t now = steady_ms();
   bool publish = false;
   {
-    std::lock_guard lock(typing_mu_);
+    MutexLock lock(typing_mu_);
     std::string k = app_id + '\x1f' + channel_id + '\x1f' + user_id;
     auto it = typing_.find(k);
     if (start) {
@@ -269,7 +269,7 @@ void Hub::tick() {
   };
   std::vector<Stop> stops;
   {
-    std::lock_guard lock(typing_mu_);
+    MutexLock lock(typing_mu_);
     for (auto it = typing_.begin(); it != typing_.end();) {
       if (it->second.expires_ms <= now) {
         auto a = it->first.find('\x1f');
@@ -286,7 +286,7 @@ void Hub::tick() {
   std::vector<std::pair<std::string, std::string>> offline;
   std::vector<std::shared_ptr<Session>> live;
   {
-    std::unique_lock lock(mu_);
+    WriterLock lock(mu_);
     for (auto it = going_offline_.begin(); it != going_offline_.end();) {
       if (it->second <= now) {
         auto sep = it->first.find('\x1f');

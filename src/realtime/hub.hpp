@@ -2,20 +2,22 @@
 // Who listens to what on this node: realtime sessions by user and by channel, presence
 // counts and typing state. Events arrive from the bus (deliver) and go to the sessions that
 // should see them; the frame is shared, never copied or re-encoded per recipient.
-// Thread-safe: one shared_mutex guards the indexes (and Session::channels); fan-out runs
-// under the shared lock and only posts to each session's strand. Nothing is published to the
-// bus while the lock is held.
+// Thread-safe: one shared mutex guards the indexes (and Session::channels); fan-out runs on
+// the publishing thread under the shared lock and hands each session the shared frame
+// (Session::push -> net::WsPeer::send, which queues it or writes it without blocking under the
+// connection's own mutex; with coalescing the flusher threads write). Nothing waits for a
+// strand or the network, and nothing is published to the bus while the lock is held.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <memory>
-#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
 #include "bus/bus.hpp"
+#include "core/thread_annotations.hpp"
 #include "core/time.hpp"
 
 namespace parley::realtime {
@@ -96,16 +98,16 @@ class Hub {
   boost::asio::steady_timer timer_;
   bool stopped_ = false;  // touched on exec_ only
 
-  mutable std::shared_mutex mu_;
-  // Keys are app_id + '\x1f' + channel_id / user_id. All guarded by mu_.
-  std::unordered_map<std::string, SessionSet> by_channel_;
-  std::unordered_map<std::string, SessionSet> by_user_;
-  std::unordered_map<std::string, SessionSet> presence_watchers_;
-  std::unordered_map<std::string, std::int64_t> going_offline_;  // user key -> deadline (steady ms)
-  std::unordered_map<Session*, std::weak_ptr<Session>> all_;
+  mutable SharedMutex mu_;
+  // Keys are app_id + '\x1f' + channel_id / user_id.
+  std::unordered_map<std::string, SessionSet> by_channel_ GUARDED_BY(mu_);
+  std::unordered_map<std::string, SessionSet> by_user_ GUARDED_BY(mu_);
+  std::unordered_map<std::string, SessionSet> presence_watchers_ GUARDED_BY(mu_);
+  std::unordered_map<std::string, std::int64_t> going_offline_ GUARDED_BY(mu_);  // user key -> deadline (steady ms)
+  std::unordered_map<Session*, std::weak_ptr<Session>> all_ GUARDED_BY(mu_);
 
-  std::mutex typing_mu_;
-  std::unordered_map<std::string, Typing> typing_;  // app\x1fchannel\x1fuser; guarded by typing_mu_
+  Mutex typing_mu_;
+  std::unordered_map<std::string, Typing> typing_ GUARDED_BY(typing_mu_);  // app\x1fchannel\x1fuser
 };
 
 /// Steady-clock milliseconds (deadlines, typing, grace periods).

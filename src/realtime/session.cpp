@@ -6,13 +6,13 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-#include "api/message_fields.hpp"
-#include "api/offload.hpp"
-#include "api/send_message.hpp"
 #include "chat/chat_json.hpp"
 #include "core/error_json.hpp"
 #include "core/json_reader.hpp"
 #include "realtime/hub.hpp"
+#include "services/message_fields.hpp"
+#include "services/on_db.hpp"
+#include "services/send_message.hpp"
 
 namespace parley::realtime {
 
@@ -33,7 +33,7 @@ constexpr std::size_t kMaxPresenceWatch = 200;
 constexpr std::size_t kMaxResumeChannels = 500;
 }  // namespace
 
-Session::Session(api::Services& services, Hub& hub, std::shared_ptr<net::WsPeer> peer,
+Session::Session(services::Services& services, Hub& hub, std::shared_ptr<net::WsPeer> peer,
                  std::optional<auth::Principal> principal, bool resume_pending, std::int64_t auth_deadline_ms)
     : peer_(std::move(peer)),
       holding_(resume_pending),
@@ -89,7 +89,9 @@ awaitable<void> Session::start() {
     attached_ = true;
     co_return;
   }
-  auto channels = co_await api::on_db(s_, [&] { return s_.store.chat().member_channel_ids(app_id_, user_id_); });
+  auto channels = co_await services::on_db(s_, [&] {
+    return s_.chat.member_channel_ids(chat::Caller{app_, user_id_});
+  });
   if (!channels) {
     error("", channels.error());
     peer_->close(net::ws_close::going_away, "cannot load channels; reconnect");
@@ -107,7 +109,7 @@ void Session::push(const bus::Envelope& e) {
   }
   // Holding, or just after a resume: decided under the lock, so that held events, events the
   // replay already sent and later live events keep their order and are sent once.
-  std::lock_guard lock(hold_mu_);
+  MutexLock lock(hold_mu_);
   const bool message_new = e.type == "message.new";
   if (holding_.load()) {
     held_.push_back(Held{e.frame, e.channel_id, e.seq, message_new});
@@ -154,7 +156,8 @@ void Session::on_close() {
 
 bool Session::rate_ok() {
   std::int64_t now = steady_ms();
-  tokens_ = std::min<double>(s_.cfg.ws_rate_burst, tokens_ + (now - bucket_ms_) / 1000.0 * s_.cfg.ws_rate_per_sec);
+  tokens_ = std::min<double>(s_.cfg.ws_rate_burst,
+                             tokens_ + static_cast<double>(now - bucket_ms_) / 1000.0 * s_.cfg.ws_rate_per_sec);
   bucket_ms_ = now;
   if (tokens_ >= 1) {
     tokens_ -= 1;
@@ -226,7 +229,7 @@ awaitable<void> Session::authenticate(const json::object& cmd, const std::string
   auto r = command_fields(cmd);
   auto token = r.string("token", true, 1, 4096);
   if (!valid(r, id)) co_return;
-  auto p = co_await api::on_db(s_, [&] { return s_.tokens.authenticate(*token); });
+  auto p = co_await services::on_db(s_, [&] { return s_.tokens.authenticate(*token); });
   if (!p) {
     error(id, p.error());
     if (token_exp_s_.load() == 0) peer_->close(net::ws_close::unauthorized, p.error().message);
@@ -254,13 +257,13 @@ awaitable<void> Session::send_message(const json::object& cmd, const std::string
   auto r = command_fields(cmd);
   auto channel = r.string("channel_id", true, 1, 64);
   chat::OutgoingMessage msg;
-  api::read_outgoing_message(r, cmd, msg);
+  services::read_outgoing_message(r, cmd, msg);
   if (!valid(r, id)) co_return;
   chat::Caller who{app_, user_id_};
   if (sends_in_flight_ >= kMaxSendsInFlight) {
     // Enough of this connection's sends wait for their commit: this one waits too before the
     // next command is read (back-pressure on a client that outruns the database).
-    auto sent = co_await api::send_message(s_.chat, who, *channel, std::move(msg));
+    auto sent = co_await services::send_message(s_.chat, who, *channel, std::move(msg));
     answer_send(id, sent);
     co_return;
   }
@@ -270,7 +273,8 @@ awaitable<void> Session::send_message(const json::object& cmd, const std::string
   ++sends_in_flight_;
   auto ex = co_await boost::asio::this_coro::executor;
   s_.chat.send_async(who, *channel, std::move(msg),
-                     [self = shared_from_this(), ex, id](Result<store::SendResult> sent) mutable {
+                     // `id` is a const reference: an init-capture makes a string the inner lambda can move.
+                     [self = shared_from_this(), ex, id = std::string(id)](Result<store::SendResult> sent) mutable {
                        boost::asio::post(ex, [self = std::move(self), id = std::move(id), sent = std::move(sent)] {
                          --self->sends_in_flight_;
                          self->answer_send(id, sent);
@@ -292,7 +296,7 @@ awaitable<void> Session::mark_read(const json::object& cmd, const std::string& i
   auto seq = r.integer("seq", false, 0, INT64_MAX / 2);
   if (!valid(r, id)) co_return;
   chat::Caller who{app_, user_id_};
-  auto res = co_await api::on_db(s_, [&] { return s_.chat.mark_read(who, *channel, seq); });
+  auto res = co_await services::on_db(s_, [&] { return s_.chat.mark_read(who, *channel, seq); });
   if (!res) {
     error(id, res.error());
     co_return;
@@ -304,7 +308,9 @@ awaitable<void> Session::typing(const json::object& cmd, const std::string& id, 
   auto r = command_fields(cmd);
   auto channel = r.string("channel_id", true, 1, 64);
   if (!valid(r, id)) co_return;
-  auto member = co_await api::on_db(s_, [&] { return s_.store.chat().get_member(app_id_, *channel, user_id_); });
+  auto member = co_await services::on_db(s_, [&] {
+    return s_.chat.membership(chat::Caller{app_, user_id_}, *channel);
+  });
   if (!member || !*member) {
     error(id, member ? not_found("channel") : member.error());
     co_return;
@@ -319,7 +325,7 @@ awaitable<void> Session::watch(const json::object& cmd, const std::string& id, b
   if (!valid(r, id)) co_return;
   if (on) {
     chat::Caller who{app_, user_id_};
-    auto view = co_await api::on_db(s_, [&] { return s_.chat.get_channel(who, *channel); });
+    auto view = co_await services::on_db(s_, [&] { return s_.chat.get_channel(who, *channel); });
     if (!view) {
       error(id, view.error());
       co_return;
@@ -328,7 +334,9 @@ awaitable<void> Session::watch(const json::object& cmd, const std::string& id, b
     ack(id, {{"channel_id", *channel}, {"last_seq", view->channel.last_seq}});
     co_return;
   }
-  auto member = co_await api::on_db(s_, [&] { return s_.store.chat().get_member(app_id_, *channel, user_id_); });
+  auto member = co_await services::on_db(s_, [&] {
+    return s_.chat.membership(chat::Caller{app_, user_id_}, *channel);
+  });
   if (member && !*member) hub_.watch(*this, *channel, false);  // members keep hearing their channels
   ack(id, {{"channel_id", *channel}});
 }
@@ -369,7 +377,7 @@ awaitable<void> Session::resume(const json::object& cmd, const std::string& id) 
   }
   chat::Caller who{app_, user_id_};
   {
-    std::lock_guard lock(hold_mu_);
+    MutexLock lock(hold_mu_);
     holding_.store(true);  // events arriving while we replay wait behind it
   }
   resuming_ = true;
@@ -379,7 +387,7 @@ awaitable<void> Session::resume(const json::object& cmd, const std::string& id) 
     // (Not a structured binding: clang 14 cannot capture one in the lambdas below.)
     const std::string& channel = entry.first;
     const std::int64_t last = entry.second;
-    auto page = co_await api::on_db(s_, [&] { return s_.chat.history(who, channel, last, std::nullopt, max); });
+    auto page = co_await services::on_db(s_, [&] { return s_.chat.history(who, channel, last, std::nullopt, max); });
     if (!page) {
       error(id, Error(page.error()).with("channel_id", channel));
       continue;
@@ -396,7 +404,7 @@ awaitable<void> Session::resume(const json::object& cmd, const std::string& id) 
     }
     if (page->has_more) {
       // Too far behind: the client pages the rest over REST; live events resume after it.
-      auto view = co_await api::on_db(s_, [&] { return s_.chat.get_channel(who, channel); });
+      auto view = co_await services::on_db(s_, [&] { return s_.chat.get_channel(who, channel); });
       std::int64_t until = view ? view->channel.last_seq : top;
       send_json({{"type", "resume.too_far"}, {"channel_id", channel}, {"from_seq", top}, {"until_seq", until}});
       top = until;
@@ -411,7 +419,7 @@ awaitable<void> Session::resume(const json::object& cmd, const std::string& id) 
 }
 
 void Session::go_live(const std::map<std::string, std::int64_t>& replayed) {
-  std::lock_guard lock(hold_mu_);
+  MutexLock lock(hold_mu_);
   // A message can commit before the replay reads it and be published after: its live event
   // arrives held, or even after this, and must not be sent a second time.
   floors_.clear();

@@ -6,16 +6,16 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_set>
 #include <vector>
 
-#include "api/context.hpp"
 #include "bus/bus.hpp"
 #include "core/json_reader.hpp"
+#include "core/thread_annotations.hpp"
 #include "net/websocket.hpp"
+#include "services/services.hpp"
 
 namespace parley::realtime {
 
@@ -25,7 +25,7 @@ class Session final : public net::WsListener, public std::enable_shared_from_thi
  public:
   /// An unauthenticated session waits for an "auth" frame until `auth_deadline_ms`. With
   /// `resume_pending`, live events are held until the client's "resume" command is served.
-  Session(api::Services& services, Hub& hub, std::shared_ptr<net::WsPeer> peer,
+  Session(services::Services& services, Hub& hub, std::shared_ptr<net::WsPeer> peer,
           std::optional<auth::Principal> principal, bool resume_pending, std::int64_t auth_deadline_ms);
 
   /// Sends hello and registers with the hub (authenticated sessions). Call once, after creation.
@@ -90,24 +90,24 @@ class Session final : public net::WsListener, public std::enable_shared_from_thi
   std::atomic<bool> holding_;  // live events held until resume is served
   std::atomic<bool> has_floors_{false};
 
-  api::Services& s_;
+  services::Services& s_;
   Hub& hub_;
   std::string app_id_;
   std::string user_id_;
   tenancy::AppPtr app_;
   std::atomic<std::int64_t> token_exp_s_{0};  // the access token's exp (seconds); 0 = unauthenticated
   std::atomic<std::int64_t> auth_deadline_ms_;
-  /// Under hold_mu_: true when a live message.new on `channel_id` at `seq` was already sent
-  /// by the replay (drops the channel's floor once a later seq arrives).
-  bool replayed_already(const std::string& channel_id, std::int64_t seq);
+  /// True when a live message.new on `channel_id` at `seq` was already sent by the replay
+  /// (drops the channel's floor once a later seq arrives).
+  bool replayed_already(const std::string& channel_id, std::int64_t seq) REQUIRES(hold_mu_);
 
-  std::mutex hold_mu_;                          // guards held_ and floors_
-  std::vector<Held> held_;                      // events that arrived while holding
-  std::map<std::string, std::int64_t> floors_;  // after a resume: channel -> last replayed seq
-  bool attached_ = false;                       // strand only
-  bool resuming_ = false;                       // strand only: a resume command is replaying
-  bool closed_ = false;                         // strand only
-  double tokens_;                               // command rate bucket; strand only
+  Mutex hold_mu_;
+  std::vector<Held> held_ GUARDED_BY(hold_mu_);                      // events that arrived while holding
+  std::map<std::string, std::int64_t> floors_ GUARDED_BY(hold_mu_);  // after a resume: channel -> last replayed seq
+  bool attached_ = false;                                            // strand only
+  bool resuming_ = false;                                            // strand only: a resume command is replaying
+  bool closed_ = false;                                              // strand only
+  double tokens_;                                                    // command rate bucket; strand only
   std::int64_t bucket_ms_;
   int rate_strikes_ = 0;
   /// message.send commands submitted and not yet answered (strand only); up to this many are

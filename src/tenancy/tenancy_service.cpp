@@ -1,10 +1,9 @@
 #include "tenancy/tenancy_service.hpp"
 
 #include <boost/json/serialize.hpp>
-#include <mutex>
 
-#include "auth/rate_limiter.hpp"
 #include "core/crypto.hpp"
+#include "core/time.hpp"
 #include "tenancy/settings.hpp"
 
 namespace parley::tenancy {
@@ -46,12 +45,11 @@ Result<NewKey> TenancyService::make_key(const std::string& app_id) {
 
 Result<CreatedApp> TenancyService::create_app(const std::string& name, const boost::json::object& settings,
                                               const Actor& who) {
-  auto merged = merge_settings("{}", settings);
-  if (!merged) return std::move(merged).error();
+  PARLEY_ASSIGN_OR_RETURN(auto merged, merge_settings("{}", settings));
   store::AppRecord app;
   app.id = crypto::random_id("app_", 20);
   app.name = name;
-  app.settings_json = *merged;
+  app.settings_json = merged;
   app.jwt_secret = crypto::random_bytes(32);
   app.created_at = app.updated_at = now_ms();
   auto key = make_key(app.id);
@@ -61,22 +59,21 @@ Result<CreatedApp> TenancyService::create_app(const std::string& name, const boo
 }
 
 Result<AppPtr> TenancyService::get_app(const std::string& app_id) {
-  double now = auth::steady_seconds();
+  double now = steady_seconds();
   {
-    std::shared_lock lock(cache_mu_);
+    ReaderLock lock(cache_mu_);
     if (auto it = cache_.find(app_id); it != cache_.end() && it->second.expires > now) return it->second.app;
   }
-  auto app = store_.get_app(app_id);
-  if (!app) return std::move(app).error();
-  auto ptr = std::make_shared<const store::AppRecord>(std::move(*app));
-  std::unique_lock lock(cache_mu_);
+  PARLEY_ASSIGN_OR_RETURN(auto app, store_.get_app(app_id));
+  auto ptr = std::make_shared<const store::AppRecord>(std::move(app));
+  WriterLock lock(cache_mu_);
   if (cache_.size() > 10000) cache_.clear();
   cache_[app_id] = {ptr, now + kAppCacheSeconds};
   return ptr;
 }
 
 void TenancyService::forget(const std::string& app_id) {
-  std::unique_lock lock(cache_mu_);
+  WriterLock lock(cache_mu_);
   cache_.erase(app_id);
 }
 
@@ -87,19 +84,17 @@ Result<std::vector<store::AppRecord>> TenancyService::list_apps(const std::strin
 Result<store::AppRecord> TenancyService::update_app(const std::string& app_id, const std::optional<std::string>& name,
                                                     const std::optional<boost::json::object>& settings,
                                                     const Actor& who) {
-  auto app = store_.get_app(app_id);
-  if (!app) return std::move(app).error();
-  if (name) app->name = *name;
+  PARLEY_ASSIGN_OR_RETURN(auto app, store_.get_app(app_id));
+  if (name) app.name = *name;
   if (settings) {
-    auto merged = merge_settings(app->settings_json, *settings);
-    if (!merged) return std::move(merged).error();
-    app->settings_json = *merged;
+    PARLEY_ASSIGN_OR_RETURN(auto merged, merge_settings(app.settings_json, *settings));
+    app.settings_json = merged;
   }
-  app->updated_at = now_ms();
-  PARLEY_TRY(store_.update_app(*app));
+  app.updated_at = now_ms();
+  PARLEY_TRY(store_.update_app(app));
   forget(app_id);
-  PARLEY_TRY(audit_action(who, "app.update", app_id, app_id, json_text({{"name", app->name}})));
-  return std::move(*app);
+  PARLEY_TRY(audit_action(who, "app.update", app_id, app_id, json_text({{"name", app.name}})));
+  return app;
 }
 
 Status TenancyService::delete_app(const std::string& app_id, const Actor& who) {
@@ -129,9 +124,8 @@ Result<std::vector<store::ApiKeyRecord>> TenancyService::list_keys(const std::st
 
 Result<RotationTicket> TenancyService::request_rotation(const std::string& app_id, const std::string& key,
                                                         const Actor& who) {
-  auto k = key_of_app(app_id, key);
-  if (!k) return std::move(k).error();
-  if (k->revoked_at) return Error{Errc::conflict, "api key is revoked; create a new key instead"};
+  PARLEY_ASSIGN_OR_RETURN(auto k, key_of_app(app_id, key));
+  if (k.revoked_at) return Error{Errc::conflict, "api key is revoked; create a new key instead"};
   RotationTicket t;
   t.confirm_token = crypto::random_token("rc_", 24);
   store::KeyRotation r;
@@ -153,9 +147,8 @@ Result<NewKey> TenancyService::confirm_rotation(const std::string& app_id, const
   if (r->used_at) return Error{Errc::gone, "confirm token was already used"};
   TimeMs now = now_ms();
   if (r->expires_at <= now) return Error{Errc::gone, "confirm token has expired; request the rotation again"};
-  auto k = key_of_app(app_id, key);
-  if (!k) return std::move(k).error();
-  if (k->revoked_at) return Error{Errc::conflict, "api key was revoked meanwhile"};
+  PARLEY_ASSIGN_OR_RETURN(auto k, key_of_app(app_id, key));
+  if (k.revoked_at) return Error{Errc::conflict, "api key was revoked meanwhile"};
   auto fresh = make_key(app_id);
   PARLEY_TRY(store_.confirm_rotation(hash, fresh->key, now));
   PARLEY_TRY(audit_action(who, "key.rotate.confirm", app_id, key, json_text({{"new_key", fresh->key.key}})));
@@ -163,8 +156,7 @@ Result<NewKey> TenancyService::confirm_rotation(const std::string& app_id, const
 }
 
 Status TenancyService::revoke_key(const std::string& app_id, const std::string& key, const Actor& who) {
-  auto k = key_of_app(app_id, key);
-  if (!k) return std::move(k).error();
+  PARLEY_TRY(key_of_app(app_id, key));
   PARLEY_TRY(store_.revoke_key(app_id, key, now_ms()));
   return audit_action(who, "key.revoke", app_id, key);
 }

@@ -3,7 +3,6 @@
 // Thread-safe; every call may block on the store, so call it from a database thread.
 #include <memory>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -11,6 +10,7 @@
 #include <boost/json/object.hpp>
 
 #include "config/config.hpp"
+#include "core/thread_annotations.hpp"
 #include "store/store.hpp"
 
 namespace parley::tenancy {
@@ -84,8 +84,8 @@ class TenancyService {
     AppPtr app;
     double expires;
   };
-  mutable std::shared_mutex cache_mu_;
-  std::unordered_map<std::string, Cached> cache_;  // guarded by cache_mu_
+  mutable SharedMutex cache_mu_;
+  std::unordered_map<std::string, Cached> cache_ GUARDED_BY(cache_mu_);
 };
 
 }  // namespace parley::tenancy

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "api/app_server.hpp"
+#include "api/pipeline.hpp"
 #include "api/router.hpp"
 
 namespace parley::api {

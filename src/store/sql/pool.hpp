@@ -4,9 +4,10 @@
 // when ready() throws, the connection goes back and the caller sees the error.
 #include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <utility>
 #include <vector>
+
+#include "core/thread_annotations.hpp"
 
 namespace parley::store::sql {
 
@@ -35,7 +36,7 @@ class ConnectionPool {
 
   /// Adds a connection (while no lease is out: at start).
   Conn& add(std::unique_ptr<Conn> c) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     all_.push_back(std::move(c));
     free_.push_back(all_.back().get());
     return *all_.back();
@@ -43,8 +44,8 @@ class ConnectionPool {
 
   /// Waits for a free connection and makes it ready.
   Lease acquire() {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return !free_.empty(); });
+    MutexLock lock(mu_);
+    while (free_.empty()) lock.wait(cv_);
     Conn* c = free_.back();
     free_.pop_back();
     lock.unlock();
@@ -60,16 +61,16 @@ class ConnectionPool {
  private:
   void release(Conn* c) {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       free_.push_back(c);
     }
     cv_.notify_one();
   }
 
-  std::vector<std::unique_ptr<Conn>> all_;
-  std::mutex mu_;
+  Mutex mu_;
+  std::vector<std::unique_ptr<Conn>> all_ GUARDED_BY(mu_);
   std::condition_variable cv_;
-  std::vector<Conn*> free_;  // guarded by mu_
+  std::vector<Conn*> free_ GUARDED_BY(mu_);
 };
 
 }  // namespace parley::store::sql

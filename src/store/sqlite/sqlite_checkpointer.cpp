@@ -22,7 +22,7 @@ Checkpointer::Checkpointer(const std::string& path, int passive_frames, int rest
 
 Checkpointer::~Checkpointer() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
   cv_.notify_one();
@@ -51,7 +51,7 @@ bool Checkpointer::due(int frames) const { return behind(frames) >= passive_fram
 
 int Checkpointer::checkpoint(sqlite3* db, const char* schema, bool background) {
   // One checkpoint at a time in this process.
-  std::lock_guard one(checkpoint_mu_);
+  MutexLock one(checkpoint_mu_);
   return checkpoint_locked(db, schema, background);
 }
 
@@ -86,14 +86,16 @@ int Checkpointer::on_commit(void* self, sqlite3* db, const char* schema, int fra
     if (frames >= 2 * me.restart_frames_) {
       me.checkpoint(db, schema, false);
     } else if (me.behind(frames) <= me.finish_frames_) {
-      std::unique_lock one(me.checkpoint_mu_, std::try_to_lock);
-      if (one.owns_lock()) me.checkpoint_locked(db, schema, false);
+      if (me.checkpoint_mu_.try_lock()) {
+        me.checkpoint_locked(db, schema, false);
+        me.checkpoint_mu_.unlock();
+      }
     } else if (!me.asked_.exchange(true)) {
-      std::lock_guard lock(me.mu_);
+      MutexLock lock(me.mu_);
       me.cv_.notify_one();
     }
   } else if (me.due(frames) && !me.asked_.exchange(true)) {
-    std::lock_guard lock(me.mu_);  // so the wake-up cannot fall between the thread's check and its wait
+    MutexLock lock(me.mu_);  // so the wake-up cannot fall between the thread's check and its wait
     me.cv_.notify_one();
   }
   return SQLITE_OK;
@@ -102,8 +104,8 @@ int Checkpointer::on_commit(void* self, sqlite3* db, const char* schema, int fra
 void Checkpointer::loop() {
   for (;;) {
     {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || asked_.load(); });
+      MutexLock lock(mu_);
+      while (!stopping_ && !asked_.load()) lock.wait(cv_);
       if (stopping_) return;
     }
     int rc = checkpoint(conn_->handle(), nullptr, true);

@@ -20,9 +20,10 @@
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
+
+#include "core/thread_annotations.hpp"
 
 struct sqlite3;
 
@@ -52,8 +53,8 @@ class Checkpointer {
  private:
   static int on_commit(void* self, sqlite3* db, const char* schema, int frames);
   /// A PASSIVE checkpoint on `db`; records the outcome and returns SQLite's code.
-  int checkpoint(sqlite3* db, const char* schema, bool background);
-  int checkpoint_locked(sqlite3* db, const char* schema, bool background);  // under checkpoint_mu_
+  int checkpoint(sqlite3* db, const char* schema, bool background) EXCLUDES(checkpoint_mu_);
+  int checkpoint_locked(sqlite3* db, const char* schema, bool background) REQUIRES(checkpoint_mu_);
   /// Pages written to the WAL that no checkpoint has copied back yet.
   int behind(int frames) const;
   bool due(int frames) const;
@@ -69,11 +70,11 @@ class Checkpointer {
   std::atomic<bool> asked_{false};    // a wake-up is on its way; cleared by the thread
   std::atomic<std::uint64_t> background_{0}, on_commit_{0}, failed_{0};
   std::atomic<int> longest_{0};
-  std::mutex checkpoint_mu_;  // held while a checkpoint runs
-  std::mutex mu_;
+  Mutex checkpoint_mu_;  // held while a checkpoint runs
+  Mutex mu_;
   std::condition_variable cv_;
-  bool stopping_ = false;  // guarded by mu_
-  std::thread thread_;     // last: starts after every other member exists
+  bool stopping_ GUARDED_BY(mu_) = false;
+  std::thread thread_;  // last: starts after every other member exists
 };
 
 }  // namespace parley::store::sqlite

@@ -300,7 +300,7 @@ SendWriter::SendWriter(Pool& pool) : conn_(pool.open_dedicated()), cache_(std::m
 SendWriter::~SendWriter() = default;
 
 void SendWriter::send_batch(std::vector<QueuedSend>& batch, const SendRule& rule) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   try {
     write_batch(*conn_, *cache_, batch, rule);
   } catch (const SqliteError& e) {

@@ -1,9 +1,9 @@
 #pragma once
 // Group commit on SQLite: the body of SqliteChatStore::send_batch (see store/chat_store.hpp).
 #include <memory>
-#include <mutex>
 #include <vector>
 
+#include "core/thread_annotations.hpp"
 #include "store/chat_store.hpp"
 
 namespace parley::store::sqlite {
@@ -39,9 +39,9 @@ class SendWriter {
   void send_batch(std::vector<QueuedSend>& batch, const SendRule& rule);
 
  private:
-  std::mutex mu_;
-  std::unique_ptr<Connection> conn_;  // guarded by mu_
-  std::unique_ptr<SendCache> cache_;  // guarded by mu_
+  Mutex mu_;
+  std::unique_ptr<Connection> conn_ GUARDED_BY(mu_);
+  std::unique_ptr<SendCache> cache_ GUARDED_BY(mu_);
 };
 
 }  // namespace parley::store::sqlite

@@ -1,9 +1,9 @@
-#include "api/message_fields.hpp"
+#include "services/message_fields.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <limits>
 
-namespace parley::api {
+namespace parley::services {
 
 namespace json = boost::json;
 
@@ -71,4 +71,4 @@ void read_outgoing_message(ObjectReader& r, const json::object& body, chat::Outg
   msg.mentions = mentions.value_or(std::vector<std::string>{});
 }
 
-}  // namespace parley::api
+}  // namespace parley::services

@@ -1,11 +1,11 @@
 #pragma once
-// The HTTP API as one object: services, router, the request pipeline (request id, CORS,
-// routing, rate limits, content type, credentials, errors, metrics, access log) and the
-// network server. Constructed on the main thread; run() blocks until graceful shutdown.
+// The composition root: builds every service once, wires the REST front end (api::Pipeline)
+// and the realtime one (realtime::Hub, gateway, publisher) to them and to the network server,
+// and runs until graceful shutdown. Constructed on the main thread; run() blocks.
 #include <cstdint>
 #include <memory>
+#include <string>
 
-#include "api/router.hpp"
 #include "config/config.hpp"
 #include "store/store.hpp"
 
@@ -19,15 +19,12 @@ namespace parley::chat {
 class ChatService;
 }
 
-namespace parley::api {
+namespace parley::server {
 
-/// Every route the server registers (also printed by `parley routes`).
-Router build_router();
-
-class ApiServer {
+class Server {
  public:
-  ApiServer(const Config& cfg, store::Store& store);
-  ~ApiServer();
+  Server(const Config& cfg, store::Store& store);
+  ~Server();
 
   tenancy::TenancyService& tenancy();
   auth::TokenService& tokens();
@@ -46,4 +43,4 @@ class ApiServer {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace parley::api
+}  // namespace parley::server

@@ -8,9 +8,9 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "api/context.hpp"
+#include "services/services.hpp"
 
-namespace parley::api {
+namespace parley::services {
 
 template <class F>
 boost::asio::awaitable<std::invoke_result_t<F&>> on_db(Services& s, F f) {
@@ -26,4 +26,4 @@ boost::asio::awaitable<std::invoke_result_t<F&>> on_db(Services& s, F f) {
       boost::asio::use_awaitable);
 }
 
-}  // namespace parley::api
+}  // namespace parley::services

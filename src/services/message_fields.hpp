@@ -9,7 +9,7 @@
 #include "chat/chat_service.hpp"
 #include "core/json_reader.hpp"
 
-namespace parley::api {
+namespace parley::services {
 
 /// text, attachments, parent_seq, client_msg_id, mentions; errors are recorded on `r`
 /// (the caller calls finish()).
@@ -18,4 +18,4 @@ void read_outgoing_message(ObjectReader& r, const boost::json::object& body, cha
 /// attachments: at most 10 objects of at most 2 KiB each; returns the serialized array.
 std::optional<std::string> read_attachments(ObjectReader& r, const boost::json::object& body, std::size_t& count);
 
-}  // namespace parley::api
+}  // namespace parley::services

@@ -12,7 +12,7 @@
 
 #include "chat/chat_service.hpp"
 
-namespace parley::api {
+namespace parley::services {
 
 inline boost::asio::awaitable<Result<store::SendResult>> send_message(chat::ChatService& chat, chat::Caller who,
                                                                       std::string channel_id,
@@ -29,4 +29,4 @@ inline boost::asio::awaitable<Result<store::SendResult>> send_message(chat::Chat
       boost::asio::use_awaitable);
 }
 
-}  // namespace parley::api
+}  // namespace parley::services

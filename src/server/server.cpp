@@ -1,0 +1,127 @@
+#include "server/server.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
+#include "api/errors.hpp"
+#include "api/pipeline.hpp"
+#include "auth/token_service.hpp"
+#include "bus/bus.hpp"
+#include "chat/chat_service.hpp"
+#include "metrics/metrics.hpp"
+#include "net/http_server.hpp"
+#include "realtime/gateway.hpp"
+#include "realtime/hub.hpp"
+#include "services/services.hpp"
+#include "tenancy/tenancy_service.hpp"
+#include "users/user_service.hpp"
+
+namespace parley::server {
+
+struct Server::Impl {
+  const Config& cfg;
+  store::Store& store;
+  boost::asio::thread_pool db_pool;
+  metrics::Metrics metrics;
+  tenancy::TenancyService tenancy;
+  auth::TokenService tokens;
+  users::UserService users;
+  chat::ChatService chat;
+  services::Services services;
+  api::Pipeline rest;
+  std::atomic<bool> ready{false};
+  net::HttpServer server;
+  bus::InProcessBus bus;
+  realtime::Publisher publisher{bus};
+  std::unique_ptr<realtime::Hub> hub;
+
+  Impl(const Config& c, store::Store& s)
+      : cfg(c),
+        store(s),
+        db_pool(static_cast<std::size_t>(c.db_threads)),
+        tenancy(s, c),
+        tokens(s, tenancy, c),
+        users(s),
+        chat(s, chat::GroupCommitOptions{c.send_batch_max, c.send_batch_window_us, c.send_committers}),
+        services{c,  s,  db_pool, metrics, tenancy, tokens, users, chat, auth::RateLimiter(), auth::RateLimiter(),
+                 {}, {}, {},      {}},
+        rest(services, api::StaticFiles(api::find_web_dir(c.web_dir))),
+        server(
+            server_options(c), [this](net::Request& r) { return rest.handle(r); },
+            [](int status, const std::string& /*code*/, const std::string& message) {
+              return api::Pipeline::refused(status, message);
+            }) {
+    services.ready = [this] { return ready.load() && !server.draining(); };
+    realtime::HubOptions hub_opts;
+    hub_opts.presence_grace_ms = c.presence_grace_ms;
+    hub_opts.typing_ttl_ms = c.typing_ttl_ms;
+    hub = std::make_unique<realtime::Hub>(
+        server.executor(), bus, hub_opts, [this](const std::string& app, const std::string& user, TimeMs at) {
+          boost::asio::post(db_pool, [this, app, user, at] { (void)store.set_last_seen(app, user, at); });
+        });
+    bus.subscribe([this](const bus::Envelope& e) { hub->deliver(e); });
+    chat.set_event_sink(&publisher);
+    services.online = [this](const std::string& app, const std::string& user) { return hub->online(app, user); };
+    services.disconnect = [this](const std::string& app, const std::string& user, std::uint16_t code) {
+      hub->close_user(app, user, code, code == net::ws_close::forbidden ? "user deactivated" : "tokens revoked");
+    };
+    net::WsOptions ws;
+    ws.max_message_bytes = c.ws_max_message_bytes;
+    ws.max_queue_bytes = c.ws_max_queue_bytes;
+    ws.idle_timeout_ms = c.ws_heartbeat_ms;
+    ws.write_coalesce_us = c.ws_coalesce_us;
+    server.enable_websocket(ws, realtime::make_accept(services, *hub, api::error_response));
+    metrics.set_gauge_source("parley_realtime_sessions", "Open realtime (WebSocket) sessions.",
+                             [this] { return static_cast<double>(hub->sessions()); });
+    metrics.set_gauge_source("parley_http_open_connections", "Open HTTP connections.",
+                             [this] { return static_cast<double>(server.open_connections()); });
+    metrics.set_gauge_source("parley_send_batches", "Message send batches committed (group commit) since start.",
+                             [this] { return static_cast<double>(chat.send_stats().batches); });
+    metrics.set_gauge_source("parley_send_batched_messages", "Message sends taken into batches since start.",
+                             [this] { return static_cast<double>(chat.send_stats().items); });
+    server.on_shutdown([this] { ready.store(false); });
+  }
+
+  static net::ServerOptions server_options(const Config& c) {
+    net::ServerOptions o;
+    o.host = c.host;
+    o.port = static_cast<std::uint16_t>(c.port);
+    o.threads = c.threads > 0 ? c.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    o.max_connections = c.max_connections;
+    o.max_body_bytes = c.max_body_bytes;
+    o.max_header_bytes = c.max_header_bytes;
+    o.header_timeout_ms = c.header_timeout_ms;
+    o.body_timeout_ms = c.body_timeout_ms;
+    o.idle_timeout_ms = c.idle_timeout_ms;
+    o.shutdown_grace_ms = c.shutdown_grace_ms;
+    return o;
+  }
+};
+
+Server::Server(const Config& cfg, store::Store& store) : impl_(std::make_unique<Impl>(cfg, store)) {}
+
+Server::~Server() {
+  impl_->chat.stop_sends();
+  impl_->db_pool.join();
+}
+
+tenancy::TenancyService& Server::tenancy() { return impl_->tenancy; }
+auth::TokenService& Server::tokens() { return impl_->tokens; }
+chat::ChatService& Server::chat() { return impl_->chat; }
+
+std::uint16_t Server::listen() { return impl_->server.listen(); }
+void Server::set_demo_app(const std::string& app_id) { impl_->services.demo_app_id = app_id; }
+
+void Server::run() {
+  impl_->ready.store(true);
+  impl_->hub->start();
+  impl_->server.run();
+  impl_->chat.stop_sends();
+  impl_->db_pool.join();
+}
+
+}  // namespace parley::server

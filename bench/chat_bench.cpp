@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
   auto store = store::open_store(url, 4);
   store::AppRecord app{"app_bench", "Bench", "{}", "k", 1, 1};
   must(Result<Unit>(store->create_app(app, {"pk_bench", "app_bench", "h", 1, std::nullopt})), "app");
-  auto app_ptr = std::make_shared<const store::AppRecord>(app);
+  auto app_ptr = std::make_shared<const tenancy::App>(app);
   for (int i = 0; i < 1000; ++i) must(store->upsert_user(app.id, "u" + std::to_string(i), {}, 1), "user");
   chat::ChatService chat(*store);
   chat::Caller me{app_ptr, "u0"}, other{app_ptr, "u1"};

@@ -255,7 +255,7 @@ int main(int argc, char** argv) {
     auto st = store::open_store(url, o.db_threads);
     store::AppRecord app{"app_bench", "Bench", "{}", "k", 1, 1};
     must(Result<Unit>(st->create_app(app, {"pk_bench", "app_bench", "h", 1, std::nullopt})), "app");
-    auto app_ptr = std::make_shared<const store::AppRecord>(app);
+    auto app_ptr = std::make_shared<const tenancy::App>(app);
     for (int i = 0; i < o.senders; ++i) must(st->upsert_user(app.id, "u" + std::to_string(i), {}, 1), "user");
     chat::ChatService chat(*st, chat::GroupCommitOptions{o.batch_max, o.window_us, o.committers});
     std::vector<std::string> channels;

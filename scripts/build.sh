@@ -3,6 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_type=${PARLEY_BUILD_TYPE:-RelWithDebInfo}
+# Paths relative to the checkout in ccache's keys: a second clone (CI's fresh one) reuses the
+# objects this one compiled.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 if [ ! -f build/build.ninja ]; then
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="$build_type"
 fi

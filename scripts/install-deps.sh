@@ -10,7 +10,7 @@ packages=(
   libtomlplusplus-dev libcli11-dev libjwt-dev libgtest-dev
   libpq-dev postgresql python3
   libexpat1-dev
-  clang-format
+  clang-format clang clang-tidy libclang-rt-14-dev
   chromium
 )
 # The web app and SDK (web/) need Node.js and npm: Debian's when none is installed.

@@ -11,6 +11,7 @@ kinds=("$@")
 [ ${#kinds[@]} -eq 0 ] && kinds=(thread address)
 
 export PARLEY_TEST_SANITIZER=1
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1  # as in scripts/build.sh
 export TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1"
 export ASAN_OPTIONS="halt_on_error=1 exitcode=66 detect_leaks=1 strict_string_checks=1"
 export UBSAN_OPTIONS="halt_on_error=1 exitcode=66 print_stacktrace=1"
@@ -25,7 +26,7 @@ for kind in "${kinds[@]}"; do
   echo "== $kind sanitizer: build ($dir)"
   if [ ! -f "$dir/build.ninja" ]; then
     CC=clang CXX=clang++ cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-      -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DPARLEY_SANITIZE="$kind" >/dev/null
+      -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" -DPARLEY_SANITIZE="$kind" >/dev/null
   fi
   mapfile -t targets < <(ninja -C "$dir" -t targets all | sed -n 's/^\([a-z_]*_unit_test\): .*/\1/p' | sort -u)
   ninja -C "$dir" -j "$(nproc)" parley "${targets[@]}" chat_test chat_rules_test realtime_test ws_protocol_test

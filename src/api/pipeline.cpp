@@ -9,7 +9,6 @@
 #include "api/routes.hpp"
 #include "core/crypto.hpp"
 #include "core/time.hpp"
-#include "tenancy/settings.hpp"
 
 namespace parley::api {
 
@@ -105,7 +104,7 @@ std::optional<Error> Pipeline::ip_limit(const net::Request& req) {
 // Per-user token bucket once a user token is resolved; the app's settings may override it.
 std::optional<Error> Pipeline::user_limit(const Ctx& ctx) {
   if (!ctx.user) return std::nullopt;
-  auto st = tenancy::parse_settings(ctx.app->settings_json);
+  const auto& st = ctx.app->settings;
   double rate = st.rate_limit_user_per_sec.value_or(s_.cfg.rate_limit_user_per_sec);
   double burst = st.rate_limit_user_burst.value_or(s_.cfg.rate_limit_user_burst);
   auto wait = s_.user_limits.take(ctx.app->id + '/' + ctx.user->user.id, rate, burst, steady_seconds());

@@ -59,11 +59,7 @@ void Session::ack(const std::string& id, json::object data) {
 }
 
 void Session::error(const std::string& id, const Error& e) {
-  json::object details;
-  for (const auto& [k, v] : e.details) details[k] = v;
-  send_json({{"type", "error"},
-             {"id", id},
-             {"error", json::object{{"code", errc_name(e.code)}, {"message", e.message}, {"details", details}}}});
+  send_json({{"type", "error"}, {"id", id}, {"error", error_object(e)}});
 }
 
 bool Session::valid(ObjectReader& r, const std::string& id) {

@@ -65,7 +65,7 @@ Result<AppPtr> TenancyService::get_app(const std::string& app_id) {
     if (auto it = cache_.find(app_id); it != cache_.end() && it->second.expires > now) return it->second.app;
   }
   PARLEY_ASSIGN_OR_RETURN(auto app, store_.get_app(app_id));
-  auto ptr = std::make_shared<const store::AppRecord>(std::move(app));
+  auto ptr = std::make_shared<const App>(std::move(app));
   WriterLock lock(cache_mu_);
   if (cache_.size() > 10000) cache_.clear();
   cache_[app_id] = {ptr, now + kAppCacheSeconds};

@@ -12,6 +12,7 @@
 #include "config/config.hpp"
 #include "core/thread_annotations.hpp"
 #include "store/store.hpp"
+#include "tenancy/settings.hpp"
 
 namespace parley::tenancy {
 
@@ -37,7 +38,15 @@ struct RotationTicket {
   TimeMs expires_at = 0;
 };
 
-using AppPtr = std::shared_ptr<const store::AppRecord>;
+/// An app as the services hold it: the stored record and its settings, parsed once when the
+/// record is loaded (not on every request or send).
+struct App : store::AppRecord {
+  explicit App(store::AppRecord record)
+      : store::AppRecord(std::move(record)), settings(parse_settings(settings_json)) {}
+  AppSettings settings;
+};
+
+using AppPtr = std::shared_ptr<const App>;
 
 class TenancyService {
  public:

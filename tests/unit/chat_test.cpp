@@ -44,7 +44,7 @@ class ChatStoreTest : public ::testing::Test {
     store_ = store::open_store(url, 4);
     store::AppRecord app{"app_a", "A", "{}", "k", 1, 1};
     ASSERT_TRUE(store_->create_app(app, {"pk_a", "app_a", "h", 1, std::nullopt}));
-    app_ = std::make_shared<const store::AppRecord>(app);
+    app_ = std::make_shared<const tenancy::App>(app);
     for (const char* u : {"alice", "bob", "carol"}) ASSERT_TRUE(store_->upsert_user("app_a", u, {}, 1));
     chat_ = std::make_unique<chat::ChatService>(*store_);
     chat::NewChannel spec;

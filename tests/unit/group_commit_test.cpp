@@ -70,7 +70,7 @@ class GroupCommitTest : public ::testing::TestWithParam<std::string> {
     store_ = store::open_store(url_, 4);
     store::AppRecord app{"app_a", "A", "{}", "k", 1, 1};
     ASSERT_TRUE(store_->create_app(app, {"pk_a", "app_a", "h", 1, std::nullopt}));
-    app_ = std::make_shared<const store::AppRecord>(app);
+    app_ = std::make_shared<const tenancy::App>(app);
     for (int i = 0; i < kUsers; ++i) ASSERT_TRUE(store_->upsert_user("app_a", user(i), {}, 1));
     ASSERT_TRUE(store_->upsert_user("app_a", "outsider", {}, 1));
     // A window makes batches of concurrent sends certain, not a matter of timing.

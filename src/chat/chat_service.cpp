@@ -1,6 +1,8 @@
 // ChatService outside the send path: channels, members, message reads and writes, read state,
 // pins, saved messages, blocks and sync. Each call reads what its rule needs, asks the rule
-// (chat/permissions.hpp), writes through the store and publishes the change's events.
+// (chat/permissions.hpp), writes through the store and publishes the change's events. A write
+// whose rule depends on channel state, memberships or roles hands the rule to the store as a
+// store::Guard, which judges inside the write's own transaction: nothing changes in between.
 #include "chat/chat_service.hpp"
 
 #include <algorithm>
@@ -125,42 +127,38 @@ Result<store::ChannelView> ChatService::get_channel(const Caller& who, const std
 
 Result<store::ChannelView> ChatService::update_channel(const Caller& who, const std::string& channel_id,
                                                        const ChannelPatch& patch) {
-  auto a = readable(who, channel_id);
-  if (!a) return std::move(a).error();
-  PARLEY_TRY(rules::may_update_channel(a->channel, a->member));
-  store::ChannelRecord ch = a->channel;
-  if (patch.name) ch.name = *patch.name;
-  if (patch.topic) ch.topic = *patch.topic;
-  if (patch.image_url) ch.image_url = *patch.image_url;
-  if (patch.custom_json) ch.custom_json = *patch.custom_json;
-  ch.updated_at = now_ms();
-  auto saved = chat_.update_channel(ch);
+  store::Guard guard{who.user_id,
+                     [](const store::Standing& s) { return rules::may_update_channel(s.channel, s.actor); }};
+  auto saved = chat_.update_channel_checked(guard, who.app_id(), channel_id, [&](store::ChannelRecord& ch) {
+    if (patch.name) ch.name = *patch.name;
+    if (patch.topic) ch.topic = *patch.topic;
+    if (patch.image_url) ch.image_url = *patch.image_url;
+    if (patch.custom_json) ch.custom_json = *patch.custom_json;
+    ch.updated_at = now_ms();
+  });
   if (!saved) return std::move(saved).error();
   emit(event::channel_updated(*saved));
   return chat_.channel_view(who.app_id(), channel_id, who.user_id);
 }
 
 Result<store::ChannelView> ChatService::set_archived(const Caller& who, const std::string& channel_id, bool archived) {
-  auto a = readable(who, channel_id);
-  if (!a) return std::move(a).error();
-  PARLEY_TRY(rules::may_archive(a->channel, a->member));
-  store::ChannelRecord ch = a->channel;
+  store::Guard guard{who.user_id, [](const store::Standing& s) { return rules::may_archive(s.channel, s.actor); }};
   TimeMs now = now_ms();
-  ch.archived_at = archived ? std::optional<TimeMs>(ch.archived_at.value_or(now)) : std::nullopt;
-  ch.updated_at = now;
-  auto saved = chat_.update_channel(ch);
+  auto saved = chat_.update_channel_checked(guard, who.app_id(), channel_id, [&](store::ChannelRecord& ch) {
+    ch.archived_at = archived ? std::optional<TimeMs>(ch.archived_at.value_or(now)) : std::nullopt;
+    ch.updated_at = now;
+  });
   if (!saved) return std::move(saved).error();
   emit(event::channel_updated(*saved));
   return chat_.channel_view(who.app_id(), channel_id, who.user_id);
 }
 
 Status ChatService::delete_channel(const Caller& who, const std::string& channel_id) {
-  auto a = readable(who, channel_id);
-  if (!a) return std::move(a).error();
-  PARLEY_TRY(rules::may_delete_channel(a->channel, a->member));
-  store::ChannelRecord ch = a->channel;
-  ch.deleted_at = ch.updated_at = now_ms();
-  PARLEY_TRY(chat_.update_channel(ch));
+  store::Guard guard{who.user_id,
+                     [](const store::Standing& s) { return rules::may_delete_channel(s.channel, s.actor); }};
+  TimeMs now = now_ms();
+  PARLEY_TRY(chat_.update_channel_checked(guard, who.app_id(), channel_id,
+                                          [&](store::ChannelRecord& ch) { ch.deleted_at = ch.updated_at = now; }));
   emit(event::channel_deleted(who.app_id(), channel_id));
   return ok_status();
 }
@@ -174,6 +172,7 @@ Result<std::vector<store::MemberRecord>> ChatService::list_members(const Caller&
 Result<std::vector<std::string>> ChatService::add_members(const Caller& who, const std::string& channel_id,
                                                           const std::vector<std::string>& user_ids,
                                                           const std::string& role) {
+  // Judged first as well, so that a refusal comes before any unknown user; the write judges again.
   auto a = readable(who, channel_id);
   if (!a) return std::move(a).error();
   PARLEY_TRY(rules::may_add_members(a->channel, a->member));
@@ -186,55 +185,37 @@ Result<std::vector<std::string>> ChatService::add_members(const Caller& who, con
     members.push_back({who.app_id(), channel_id, id, role, now});
   }
   auto settings = tenancy::parse_settings(who.app->settings_json);
-  auto added = chat_.add_members(who.app_id(), channel_id, members, settings.max_channel_members);
+  store::Guard guard{who.user_id, [](const store::Standing& s) { return rules::may_add_members(s.channel, s.actor); }};
+  auto added = chat_.add_members_checked(guard, who.app_id(), channel_id, members, settings.max_channel_members);
   if (added && !added->empty()) emit(event::members_added(who.app_id(), channel_id, *added, role, who.user_id));
   return added;
 }
 
 Status ChatService::remove_member(const Caller& who, const std::string& channel_id, const std::string& user_id) {
-  auto a = readable(who, channel_id);
-  if (!a) return std::move(a).error();
-  PARLEY_TRY(rules::may_write(a->channel, a->member));
-  std::optional<store::MemberRecord> target;
-  if (a->channel.type != "dm" && role_rank(a->member->role) >= role_rank("admin")) {  // else the rule refuses
-    auto t = chat_.get_member(who.app_id(), channel_id, user_id);
-    if (!t) return std::move(t).error();
-    target = std::move(*t);
-  }
-  PARLEY_TRY(rules::may_remove_member(a->channel, a->member, target));
-  PARLEY_TRY(chat_.remove_member(who.app_id(), channel_id, user_id));
+  store::Guard guard{who.user_id,
+                     [](const store::Standing& s) { return rules::may_remove_member(s.channel, s.actor, s.subject); }};
+  PARLEY_TRY(chat_.remove_member_checked(guard, who.app_id(), channel_id, user_id));
   emit(event::member_removed(who.app_id(), channel_id, user_id, who.user_id));
   return ok_status();
 }
 
 Result<store::MemberRecord> ChatService::set_role(const Caller& who, const std::string& channel_id,
                                                   const std::string& user_id, const std::string& role) {
-  auto a = readable(who, channel_id);
-  if (!a) return std::move(a).error();
-  PARLEY_TRY(rules::may_write(a->channel, a->member));
-  std::optional<store::MemberRecord> target;
-  if (role_rank(a->member->role) >= role_rank("admin")) {  // else the rule refuses
-    auto t = chat_.get_member(who.app_id(), channel_id, user_id);
-    if (!t) return std::move(t).error();
-    target = std::move(*t);
-  }
-  PARLEY_TRY(rules::may_set_role(a->channel, a->member, target));
-  store::MemberRecord m = *target;
-  m.role = role;
-  auto saved = chat_.update_member(m);
+  store::Guard guard{who.user_id,
+                     [](const store::Standing& s) { return rules::may_set_role(s.channel, s.actor, s.subject); }};
+  auto saved = chat_.update_member_checked(guard, who.app_id(), channel_id, user_id,
+                                           [&](store::MemberRecord& m) { m.role = role; });
   if (saved) emit(event::member_updated(*saved));
   return saved;
 }
 
 Result<store::MemberRecord> ChatService::join(const Caller& who, const std::string& channel_id) {
-  auto a = readable(who, channel_id);
-  if (!a) return std::move(a).error();
-  PARLEY_TRY(rules::may_join(a->channel, a->member));
-  if (a->member) return *a->member;
   auto settings = tenancy::parse_settings(who.app->settings_json);
   std::vector<store::MemberRecord> me = {{who.app_id(), channel_id, who.user_id, "member", now_ms()}};
-  PARLEY_TRY(chat_.add_members(who.app_id(), channel_id, me, settings.max_channel_members));
-  emit(event::members_added(who.app_id(), channel_id, {who.user_id}, "member", who.user_id));
+  store::Guard guard{who.user_id, [](const store::Standing& s) { return rules::may_join(s.channel, s.actor); }};
+  auto added = chat_.add_members_checked(guard, who.app_id(), channel_id, me, settings.max_channel_members);
+  if (!added) return std::move(added).error();
+  if (!added->empty()) emit(event::members_added(who.app_id(), channel_id, {who.user_id}, "member", who.user_id));
   auto m = chat_.get_member(who.app_id(), channel_id, who.user_id);
   if (!m) return std::move(m).error();
   if (!*m) return Error{Errc::internal, "membership vanished"};
@@ -242,24 +223,21 @@ Result<store::MemberRecord> ChatService::join(const Caller& who, const std::stri
 }
 
 Status ChatService::leave(const Caller& who, const std::string& channel_id) {
-  auto a = readable(who, channel_id);
-  if (!a) return std::move(a).error();
-  PARLEY_TRY(rules::may_leave(a->channel, a->member));
-  PARLEY_TRY(chat_.remove_member(who.app_id(), channel_id, who.user_id));
+  store::Guard guard{who.user_id, [](const store::Standing& s) { return rules::may_leave(s.channel, s.actor); }};
+  PARLEY_TRY(chat_.remove_member_checked(guard, who.app_id(), channel_id, who.user_id));
   emit(event::member_removed(who.app_id(), channel_id, who.user_id, who.user_id));
   return ok_status();
 }
 
 Result<store::MemberRecord> ChatService::update_membership(const Caller& who, const std::string& channel_id,
                                                            const MembershipPatch& patch) {
-  auto a = readable(who, channel_id);
-  if (!a) return std::move(a).error();
-  PARLEY_TRY(rules::may_update_membership(a->channel, a->member));
-  store::MemberRecord m = *a->member;
-  if (patch.muted) m.muted = *patch.muted;
-  if (patch.starred) m.starred = *patch.starred;
-  if (patch.hidden) m.hidden = *patch.hidden;
-  auto saved = chat_.update_member(m);
+  store::Guard guard{who.user_id,
+                     [](const store::Standing& s) { return rules::may_update_membership(s.channel, s.actor); }};
+  auto saved = chat_.update_member_checked(guard, who.app_id(), channel_id, who.user_id, [&](store::MemberRecord& m) {
+    if (patch.muted) m.muted = *patch.muted;
+    if (patch.starred) m.starred = *patch.starred;
+    if (patch.hidden) m.hidden = *patch.hidden;
+  });
   if (saved) emit(event::own_membership_updated(*saved));  // the user's own: only their devices hear of it
   return saved;
 }
@@ -303,40 +281,22 @@ Result<MessagePage> ChatService::get_message(const Caller& who, const std::strin
   return with_own_reactions(who, channel_id, {std::move(*m)}, false);
 }
 
-namespace {
-// A message read for a rule: absent when not found, so that the rule orders the errors.
-Result<std::optional<store::MessageRecord>> maybe_message(store::ChatStore& chat, const std::string& app_id,
-                                                          const std::string& channel_id, std::int64_t seq) {
-  auto m = chat.get_message(app_id, channel_id, seq);
-  if (!m && m.error().code == Errc::not_found) return std::optional<store::MessageRecord>{};
-  if (!m) return std::move(m).error();
-  return std::optional<store::MessageRecord>{std::move(*m)};
-}
-}  // namespace
-
 Result<MessagePage> ChatService::edit(const Caller& who, const std::string& channel_id, std::int64_t seq,
                                       const std::string& text, const std::optional<std::string>& attachments_json) {
-  auto a = readable(who, channel_id);
-  if (!a) return std::move(a).error();
-  PARLEY_TRY(rules::may_write(a->channel, a->member));
-  auto m = maybe_message(chat_, who.app_id(), channel_id, seq);
-  if (!m) return std::move(m).error();
-  auto settings = tenancy::parse_settings(who.app->settings_json);
-  PARLEY_TRY(rules::may_edit(a->channel, a->member, *m, text, attachments_json, settings.max_message_bytes));
-  auto edited = chat_.edit_message(who.app_id(), channel_id, seq, text, attachments_json, now_ms());
+  auto max_bytes = tenancy::parse_settings(who.app->settings_json).max_message_bytes;
+  store::Guard guard{who.user_id, [&](const store::Standing& s) {
+                       return rules::may_edit(s.channel, s.actor, s.message, text, attachments_json, max_bytes);
+                     }};
+  auto edited = chat_.edit_message_checked(guard, who.app_id(), channel_id, seq, text, attachments_json, now_ms());
   if (!edited) return std::move(edited).error();
   emit(event::message("message.updated", *edited));
   return with_own_reactions(who, channel_id, {std::move(*edited)}, false);
 }
 
 Status ChatService::delete_message(const Caller& who, const std::string& channel_id, std::int64_t seq) {
-  auto a = readable(who, channel_id);
-  if (!a) return std::move(a).error();
-  PARLEY_TRY(rules::may_write(a->channel, a->member));
-  auto m = maybe_message(chat_, who.app_id(), channel_id, seq);
-  if (!m) return std::move(m).error();
-  PARLEY_TRY(rules::may_delete_message(a->channel, a->member, *m));
-  auto deleted = chat_.delete_message(who.app_id(), channel_id, seq, now_ms(), false);
+  store::Guard guard{who.user_id,
+                     [](const store::Standing& s) { return rules::may_delete_message(s.channel, s.actor, s.message); }};
+  auto deleted = chat_.delete_message_checked(guard, who.app_id(), channel_id, seq, now_ms());
   if (!deleted) return std::move(deleted).error();
   emit(event::message("message.deleted", *deleted));
   emit_parent_updated(*deleted);
@@ -371,13 +331,9 @@ Result<MessagePage> ChatService::replies(const Caller& who, const std::string& c
 
 Result<MessagePage> ChatService::react(const Caller& who, const std::string& channel_id, std::int64_t seq,
                                        const std::string& type, bool on) {
-  auto a = readable(who, channel_id);
-  if (!a) return std::move(a).error();
-  PARLEY_TRY(rules::may_write(a->channel, a->member));
-  auto m = maybe_message(chat_, who.app_id(), channel_id, seq);
-  if (!m) return std::move(m).error();
-  PARLEY_TRY(rules::may_react(a->channel, a->member, *m));
-  auto updated = chat_.set_reaction(who.app_id(), channel_id, seq, who.user_id, type, on, now_ms());
+  store::Guard guard{who.user_id,
+                     [](const store::Standing& s) { return rules::may_react(s.channel, s.actor, s.message); }};
+  auto updated = chat_.set_reaction_checked(guard, who.app_id(), channel_id, seq, who.user_id, type, on, now_ms());
   if (!updated) return std::move(updated).error();
   emit(event::reaction(on, *updated, type, who.user_id));
   return with_own_reactions(who, channel_id, {std::move(*updated)}, false);
@@ -410,20 +366,16 @@ Result<std::pair<std::int64_t, std::int64_t>> ChatService::mark_read(const Calle
 }
 
 Status ChatService::pin(const Caller& who, const std::string& channel_id, std::int64_t seq, bool on) {
-  auto a = readable(who, channel_id);
-  if (!a) return std::move(a).error();
-  PARLEY_TRY(rules::may_write(a->channel, a->member));
-  std::optional<store::MessageRecord> m;
-  if (role_rank(a->member->role) >= role_rank("moderator")) {  // else the rule refuses
-    auto read = maybe_message(chat_, who.app_id(), channel_id, seq);
-    if (!read) return std::move(read).error();
-    m = std::move(*read);
-  }
-  PARLEY_TRY(rules::may_pin(a->channel, a->member, m, on));
-  auto pinned =
-      chat_.set_pinned(who.app_id(), channel_id, seq, on ? std::optional<TimeMs>(now_ms()) : std::nullopt, kMaxPins);
+  bool was_pinned = false;
+  store::Guard guard{who.user_id, [&](const store::Standing& s) -> Status {
+                       PARLEY_TRY(rules::may_pin(s.channel, s.actor, s.message, on));
+                       was_pinned = s.message->pinned_at.has_value();
+                       return ok_status();
+                     }};
+  auto pinned = chat_.set_pinned_checked(guard, who.app_id(), channel_id, seq,
+                                         on ? std::optional<TimeMs>(now_ms()) : std::nullopt, kMaxPins);
   if (!pinned) return std::move(pinned).error();
-  if (pinned->pinned_at.has_value() != m->pinned_at.has_value()) emit(event::message("message.updated", *pinned));
+  if (pinned->pinned_at.has_value() != was_pinned) emit(event::message("message.updated", *pinned));
   return ok_status();
 }
 

@@ -1,13 +1,15 @@
 #pragma once
 // Channels, members, messages, threads, reactions, mentions, read state, pins, saved
-// messages, blocks and sync, with the permission rules of docs/api.md. Every call acts as
-// one user of one app and is scoped to that app. Thread-safe; calls block on the store, so
-// run them on a database thread — except send_async, which only queues.
+// messages, blocks and sync, with the permission rules of docs/api.md (chat/permissions.hpp).
+// Every call acts as one user of one app and is scoped to that app. Thread-safe; calls block
+// on the store, so run them on a database thread — except send_async, which only queues.
+//
+// The service orchestrates: it reads, asks the rules, writes through the store and publishes
+// the events (chat/event_builder.hpp). Sends go through the group commit (send_commit.cpp).
 #include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -15,6 +17,9 @@
 
 #include "chat/events.hpp"
 #include "chat/group_commit.hpp"
+#include "chat/mentions.hpp"
+#include "chat/permissions.hpp"
+#include "core/thread_annotations.hpp"
 #include "store/store.hpp"
 #include "tenancy/tenancy_service.hpp"
 
@@ -80,7 +85,6 @@ struct SyncResult {
 using SendCallback = std::function<void(Result<store::SendResult>)>;
 
 constexpr int kMaxPins = 50;
-constexpr std::size_t kMaxMentions = 50;
 
 class ChatService {
  public:
@@ -175,12 +179,13 @@ class ChatService {
   /// that replays a message has also held back its live event — no gap, no duplicate.
   void wait_published(const std::string& app_id, const std::string& channel_id);
 
+  /// The channel and the caller's membership of it (absent: not a member).
   struct Access {
     store::ChannelRecord channel;
     std::optional<store::MemberRecord> member;
   };
+  /// Reads the caller's Access; fails as rules::may_read does.
   Result<Access> readable(const Caller& who, const std::string& channel_id);
-  Result<Access> writable(const Caller& who, const std::string& channel_id);
   Result<MessagePage> with_own_reactions(const Caller& who, const std::string& channel_id,
                                          std::vector<store::MessageRecord> items, bool has_more);
   Status require_active_user(const std::string& app_id, const std::string& user_id);
@@ -189,14 +194,14 @@ class ChatService {
 
   store::Store& store_;
   store::ChatStore& chat_;
-  EventSink* events_ = nullptr;
+  EventSink* events_ = nullptr;  // set before serving, read-only after
   // Sends are committed in batches by a committer thread, which hands each committed batch to
   // its own publisher thread: that one publishes the batch's events and then acknowledges its
   // sends, in commit order, while the committer commits the next batch. A channel's message
   // events leave in seq order without a lock.
-  std::mutex unpublished_mu_;
-  std::condition_variable unpublished_cv_;
-  std::unordered_map<std::string, int> unpublished_;  // guarded by unpublished_mu_: channel -> batches
+  Mutex unpublished_mu_;
+  std::condition_variable unpublished_cv_;  // signalled when a batch's channels leave unpublished_
+  std::unordered_map<std::string, int> unpublished_ GUARDED_BY(unpublished_mu_);  // channel -> batches
   // Last: their threads use the members above. A channel always goes to the same committer;
   // committer i hands its batches to publisher i. The committers stop (and hand over what they
   // committed) before the publishers: sends_ is destroyed first.
@@ -204,10 +209,6 @@ class ChatService {
   std::vector<std::unique_ptr<GroupCommitter<PendingSend>>> sends_;
 };
 
-/// Role order: owner > admin > moderator > member.
-int role_rank(const std::string& role);
-bool valid_role(const std::string& role);
-/// `@user_id` tokens in text, in order, without duplicates.
-std::vector<std::string> mentions_in_text(const std::string& text);
+// role_rank and valid_role: chat/permissions.hpp; mentions_in_text: chat/mentions.hpp.
 
 }  // namespace parley::chat

@@ -5,7 +5,8 @@
 // next one queues, so the batch grows with the load and a lone item waits for nobody (leader/
 // follower). With `window_us` > 0 a batch smaller than `batch_max` first waits up to that long
 // for more. stop() (also the destructor) commits what is queued, then joins the thread.
-// Thread-safe.
+// Thread-safe: submit, stop and stats from any thread; `commit` runs on the committer thread
+// only, without the queue's lock held.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -13,10 +14,11 @@
 #include <cstdint>
 #include <functional>
 #include <iterator>
-#include <mutex>
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include "core/thread_annotations.hpp"
 
 namespace parley::chat {
 
@@ -48,7 +50,7 @@ class GroupCommitter {
   /// Queues an item; false (the item untouched) once stop() has begun.
   bool submit(T& item) {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       if (stopping_) return false;
       queue_.push_back(std::move(item));
     }
@@ -59,11 +61,11 @@ class GroupCommitter {
   /// Commits what is queued, then ends the thread. Idempotent.
   void stop() {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       stopping_ = true;
     }
     cv_.notify_one();
-    std::lock_guard join(join_mu_);
+    MutexLock join(join_mu_);
     if (thread_.joinable()) thread_.join();
   }
 
@@ -75,12 +77,14 @@ class GroupCommitter {
     const auto max = static_cast<std::size_t>(options_.batch_max);
     for (;;) {
       {
-        std::unique_lock lock(mu_);
-        cv_.wait(lock, [&] { return !queue_.empty() || stopping_; });
+        MutexLock lock(mu_);
+        while (queue_.empty() && !stopping_) lock.wait(cv_);
         if (queue_.empty()) return;  // stopping, nothing left
         if (options_.window_us > 0 && queue_.size() < max && !stopping_) {
-          cv_.wait_for(lock, std::chrono::microseconds(options_.window_us),
-                       [&] { return queue_.size() >= max || stopping_; });
+          const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(options_.window_us);
+          while (queue_.size() < max && !stopping_) {
+            if (lock.wait_until(cv_, deadline) == std::cv_status::timeout) break;
+          }
         }
         if (queue_.size() <= max) {
           batch.swap(queue_);
@@ -98,16 +102,16 @@ class GroupCommitter {
     }
   }
 
-  GroupCommitOptions options_;
-  std::function<void(std::vector<T>&)> commit_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<T> queue_;   // guarded by mu_
-  bool stopping_ = false;  // guarded by mu_
-  std::mutex join_mu_;     // one joiner at a time
+  GroupCommitOptions options_;                   // fixed at construction
+  std::function<void(std::vector<T>&)> commit_;  // fixed at construction
+  Mutex mu_;
+  std::condition_variable cv_;  // signalled on a submit and on stop
+  std::vector<T> queue_ GUARDED_BY(mu_);
+  bool stopping_ GUARDED_BY(mu_) = false;
+  Mutex join_mu_;  // one joiner at a time
   std::atomic<std::uint64_t> batches_{0};
   std::atomic<std::uint64_t> items_{0};
-  std::thread thread_;  // last: starts after every other member exists
+  std::thread thread_ GUARDED_BY(join_mu_);  // last: starts after every other member exists
 };
 
 }  // namespace parley::chat

@@ -42,6 +42,21 @@ class SendReader {
 using SendRule =
     std::function<Status(std::size_t index, const ChannelRecord& channel, QueuedSend& send, SendReader& reader)>;
 
+/// What a guarded write's permission rule judges, read inside that write's own transaction.
+struct Standing {
+  ChannelRecord channel;
+  std::optional<MemberRecord> actor;     // the acting user's membership
+  std::optional<MemberRecord> subject;   // the membership the write changes, for member writes
+  std::optional<MessageRecord> message;  // the message the write changes, for message writes
+};
+
+/// A permission check a write runs in its transaction: `rule` (chat/permissions) gets the
+/// Standing of `actor_id` and decides; its error is the write's, and nothing is written.
+struct Guard {
+  std::string actor_id;
+  std::function<Status(const Standing&)> rule;
+};
+
 class ChatStore {
  public:
   virtual ~ChatStore() = default;
@@ -94,6 +109,43 @@ class ChatStore {
   /// Members other than `except_user` whose last-read seq reaches `seq`.
   virtual Result<std::vector<std::string>> seen_by(const std::string& app_id, const std::string& channel_id,
                                                    std::int64_t seq, const std::string& except_user) = 0;
+
+  // Guarded writes: the write of the plain method of the same name, done only if `guard.rule`
+  // approves the Standing read in the same transaction after the write's locks (the app row
+  // where the write takes it, then the channel row). Every change a rule depends on (channel
+  // state, memberships, roles) locks that channel row too, so none can slip in between the
+  // check and the write; without a channel row the write fails with not_found("channel").
+  /// Applies `change` to the channel as read in the transaction, then saves it as update_channel.
+  virtual Result<ChannelRecord> update_channel_checked(const Guard& guard, const std::string& app_id,
+                                                       const std::string& channel_id,
+                                                       const std::function<void(ChannelRecord&)>& change) = 0;
+  virtual Result<std::vector<std::string>> add_members_checked(const Guard& guard, const std::string& app_id,
+                                                               const std::string& channel_id,
+                                                               const std::vector<MemberRecord>& members,
+                                                               std::int64_t max_members) = 0;
+  /// The subject is `user_id`.
+  virtual Status remove_member_checked(const Guard& guard, const std::string& app_id, const std::string& channel_id,
+                                       const std::string& user_id) = 0;
+  /// Applies `change` to the membership of `user_id` (the subject) as read in the transaction,
+  /// then saves it as update_member; not_found("member") without one.
+  virtual Result<MemberRecord> update_member_checked(const Guard& guard, const std::string& app_id,
+                                                     const std::string& channel_id, const std::string& user_id,
+                                                     const std::function<void(MemberRecord&)>& change) = 0;
+  /// Message writes: the Standing's message is the one at `seq`, if any.
+  virtual Result<MessageRecord> edit_message_checked(const Guard& guard, const std::string& app_id,
+                                                     const std::string& channel_id, std::int64_t seq,
+                                                     const std::string& text,
+                                                     const std::optional<std::string>& attachments_json, TimeMs at) = 0;
+  /// A tombstone, as delete_message without purge.
+  virtual Result<MessageRecord> delete_message_checked(const Guard& guard, const std::string& app_id,
+                                                       const std::string& channel_id, std::int64_t seq, TimeMs at) = 0;
+  virtual Result<MessageRecord> set_reaction_checked(const Guard& guard, const std::string& app_id,
+                                                     const std::string& channel_id, std::int64_t seq,
+                                                     const std::string& user_id, const std::string& type, bool on,
+                                                     TimeMs at) = 0;
+  virtual Result<MessageRecord> set_pinned_checked(const Guard& guard, const std::string& app_id,
+                                                   const std::string& channel_id, std::int64_t seq,
+                                                   std::optional<TimeMs> at, int max_pins) = 0;
 
   // Messages.
   /// Group commit: stores every send `rule` accepts in ONE transaction and sets each send's

@@ -103,6 +103,38 @@ Result<MessageRecord> message_on(Conn& c, const std::string& app_id, const std::
   return read_message(st);
 }
 
+template <class Conn>
+std::optional<MemberRecord> member_on(Conn& c, const std::string& app_id, const std::string& channel_id,
+                                      const std::string& user_id) {
+  auto st = c.prepare("SELECT " MEMBER_COLS("") " FROM members WHERE app_id = $1 AND channel_id = $2 AND user_id = $3");
+  st.bind(1, app_id).bind(2, channel_id).bind(3, user_id);
+  if (!st.step()) return std::nullopt;
+  return read_member(st);
+}
+
+// Reads what a guarded write's rule judges and runs the rule: call it inside the write's
+// transaction once its locks are held. `subject` and `seq` name the membership and the message
+// the write is about, if any.
+template <class Conn>
+Result<Standing> judge(Conn& c, const Guard& guard, const std::string& app_id, const std::string& channel_id,
+                       const std::string* subject, const std::int64_t* seq) {
+  Standing s;
+  {
+    auto st = c.prepare("SELECT " CHANNEL_COLS("") " FROM channels WHERE app_id = $1 AND id = $2");
+    st.bind(1, app_id).bind(2, channel_id);
+    if (!st.step()) return not_found("channel");
+    s.channel = read_channel(st);
+  }
+  s.actor = member_on(c, app_id, channel_id, guard.actor_id);
+  if (subject) s.subject = *subject == guard.actor_id ? s.actor : member_on(c, app_id, channel_id, *subject);
+  if (seq) {
+    auto m = message_on(c, app_id, channel_id, *seq);
+    if (m) s.message = std::move(*m);
+  }
+  PARLEY_TRY(guard.rule(s));
+  return s;
+}
+
 }  // namespace chat_sql
 
 /// The chat store over one database driver. `Db` is the driver's dialect (SqliteDialect,
@@ -162,20 +194,44 @@ class SqlChatStore final : public ChatStore {
     return sql::with_conn(pool_, [&](Connection& c) -> Result<ChannelRecord> {
       Transaction tx(c);
       std::int64_t v = chat_sql::next_version<Db>(c, ch.app_id);
-      auto st = c.prepare(
-          "UPDATE channels SET name = $3::text, name_lower = lower($3::text COLLATE \"C\"), topic = $4, "
-          "image_url = $5, custom = $6, archived_at = $7, deleted_at = $8, updated_at = $9, version = $10 "
-          "WHERE app_id = $1 AND id = $2 RETURNING " CHANNEL_COLS(""));
-      st.bind(1, ch.app_id).bind(2, ch.id).bind(3, ch.name).bind(4, ch.topic).bind(5, ch.image_url);
-      st.bind(6, ch.custom_json).bind(7, ch.archived_at).bind(8, ch.deleted_at).bind(9, ch.updated_at).bind(10, v);
-      if (!st.step()) return not_found("channel");
-      ChannelRecord out = read_channel(st);
-      st.run();  // SQLite commits only once the statement is done
-      tx.commit();
+      auto out = save_channel(c, ch, v);
+      if (out) tx.commit();
       return out;
     });
   }
 
+  Result<ChannelRecord> update_channel_checked(const Guard& guard, const std::string& app_id,
+                                               const std::string& channel_id,
+                                               const std::function<void(ChannelRecord&)>& change) override {
+    return sql::with_conn(pool_, [&](Connection& c) -> Result<ChannelRecord> {
+      Transaction tx(c);
+      std::int64_t v = chat_sql::next_version<Db>(c, app_id);
+      chat_sql::lock_channel<Db>(c, app_id, channel_id);
+      auto s = chat_sql::judge(c, guard, app_id, channel_id, nullptr, nullptr);
+      if (!s) return std::move(s).error();
+      change(s->channel);
+      auto out = save_channel(c, s->channel, v);
+      if (out) tx.commit();
+      return out;
+    });
+  }
+
+ private:
+  // update_channel's statement, inside the caller's transaction at change version `v`.
+  Result<ChannelRecord> save_channel(Connection& c, const ChannelRecord& ch, std::int64_t v) {
+    auto st = c.prepare(
+        "UPDATE channels SET name = $3::text, name_lower = lower($3::text COLLATE \"C\"), topic = $4, "
+        "image_url = $5, custom = $6, archived_at = $7, deleted_at = $8, updated_at = $9, version = $10 "
+        "WHERE app_id = $1 AND id = $2 RETURNING " CHANNEL_COLS(""));
+    st.bind(1, ch.app_id).bind(2, ch.id).bind(3, ch.name).bind(4, ch.topic).bind(5, ch.image_url);
+    st.bind(6, ch.custom_json).bind(7, ch.archived_at).bind(8, ch.deleted_at).bind(9, ch.updated_at).bind(10, v);
+    if (!st.step()) return not_found("channel");
+    ChannelRecord out = read_channel(st);
+    st.run();  // SQLite commits only once the statement is done
+    return out;
+  }
+
+ public:
   Result<std::vector<ChannelView>> list_member_channels(const std::string& app_id, const std::string& user_id,
                                                         const std::optional<std::string>& type, bool include_hidden,
                                                         const std::optional<ActivityCursor>& after,
@@ -298,11 +354,29 @@ class SqlChatStore final : public ChatStore {
   Result<std::vector<std::string>> add_members(const std::string& app_id, const std::string& channel_id,
                                                const std::vector<MemberRecord>& members,
                                                std::int64_t max_members) override {
+    return add_members_if(nullptr, app_id, channel_id, members, max_members);
+  }
+
+  Result<std::vector<std::string>> add_members_checked(const Guard& guard, const std::string& app_id,
+                                                       const std::string& channel_id,
+                                                       const std::vector<MemberRecord>& members,
+                                                       std::int64_t max_members) override {
+    return add_members_if(&guard, app_id, channel_id, members, max_members);
+  }
+
+ private:
+  Result<std::vector<std::string>> add_members_if(const Guard* guard, const std::string& app_id,
+                                                  const std::string& channel_id,
+                                                  const std::vector<MemberRecord>& members, std::int64_t max_members) {
     return sql::with_conn(pool_, [&](Connection& c) -> Result<std::vector<std::string>> {
       Transaction tx(c);
       // The app row first: membership changes of the app queue here, so the checks below hold
       // until the commit. Returning without a commit rolls the version back.
       std::int64_t v = chat_sql::next_version<Db>(c, app_id);
+      if (guard) {
+        chat_sql::lock_channel<Db>(c, app_id, channel_id);
+        PARLEY_TRY(chat_sql::judge(c, *guard, app_id, channel_id, nullptr, nullptr));
+      }
       std::vector<std::string> added;
       std::vector<const MemberRecord*> fresh;
       for (const auto& m : members) {
@@ -343,11 +417,23 @@ class SqlChatStore final : public ChatStore {
   }
 
   Status remove_member(const std::string& app_id, const std::string& channel_id, const std::string& user_id) override {
+    return remove_member_if(nullptr, app_id, channel_id, user_id);
+  }
+
+  Status remove_member_checked(const Guard& guard, const std::string& app_id, const std::string& channel_id,
+                               const std::string& user_id) override {
+    return remove_member_if(&guard, app_id, channel_id, user_id);
+  }
+
+ private:
+  Status remove_member_if(const Guard* guard, const std::string& app_id, const std::string& channel_id,
+                          const std::string& user_id) {
     return sql::with_conn(pool_, [&](Connection& c) -> Status {
       Transaction tx(c);
       // Lock order: app, channel, member (a send locks channel then members).
       std::int64_t v = chat_sql::next_version<Db>(c, app_id);
       chat_sql::lock_channel<Db>(c, app_id, channel_id);
+      if (guard) PARLEY_TRY(chat_sql::judge(c, *guard, app_id, channel_id, &user_id, nullptr));
       {
         auto st = c.prepare("DELETE FROM members WHERE app_id = $1 AND channel_id = $2 AND user_id = $3");
         st.bind(1, app_id).bind(2, channel_id).bind(3, user_id).run();
@@ -370,21 +456,46 @@ class SqlChatStore final : public ChatStore {
     return sql::with_conn(pool_, [&](Connection& c) -> Result<MemberRecord> {
       Transaction tx(c);
       std::int64_t v = chat_sql::next_version<Db>(c, m.app_id);  // sync lists the channel as updated
-      MemberRecord out;
-      {
-        auto st = c.prepare(
-            "UPDATE members SET role = $4, muted = $5, starred = $6, hidden = $7, changed_version = $8 "
-            "WHERE app_id = $1 AND channel_id = $2 AND user_id = $3 RETURNING " MEMBER_COLS(""));
-        st.bind(1, m.app_id).bind(2, m.channel_id).bind(3, m.user_id).bind(4, m.role).bind_bool(5, m.muted);
-        st.bind_bool(6, m.starred).bind_bool(7, m.hidden).bind(8, v);
-        if (!st.step()) return not_found("member");
-        out = read_member(st);
-      }
-      tx.commit();
+      auto out = save_member(c, m, v);
+      if (out) tx.commit();
       return out;
     });
   }
 
+  Result<MemberRecord> update_member_checked(const Guard& guard, const std::string& app_id,
+                                             const std::string& channel_id, const std::string& user_id,
+                                             const std::function<void(MemberRecord&)>& change) override {
+    return sql::with_conn(pool_, [&](Connection& c) -> Result<MemberRecord> {
+      Transaction tx(c);
+      std::int64_t v = chat_sql::next_version<Db>(c, app_id);
+      chat_sql::lock_channel<Db>(c, app_id, channel_id);  // role changes queue with the checks that read roles
+      auto s = chat_sql::judge(c, guard, app_id, channel_id, &user_id, nullptr);
+      if (!s) return std::move(s).error();
+      if (!s->subject) return not_found("member");
+      change(*s->subject);
+      auto out = save_member(c, *s->subject, v);
+      if (out) tx.commit();
+      return out;
+    });
+  }
+
+ private:
+  // update_member's statement, inside the caller's transaction at change version `v`.
+  Result<MemberRecord> save_member(Connection& c, const MemberRecord& m, std::int64_t v) {
+    MemberRecord out;
+    {
+      auto st = c.prepare(
+          "UPDATE members SET role = $4, muted = $5, starred = $6, hidden = $7, changed_version = $8 "
+          "WHERE app_id = $1 AND channel_id = $2 AND user_id = $3 RETURNING " MEMBER_COLS(""));
+      st.bind(1, m.app_id).bind(2, m.channel_id).bind(3, m.user_id).bind(4, m.role).bind_bool(5, m.muted);
+      st.bind_bool(6, m.starred).bind_bool(7, m.hidden).bind(8, v);
+      if (!st.step()) return not_found("member");
+      out = read_member(st);
+    }
+    return out;
+  }
+
+ public:
   Result<MemberRecord> mark_read(const std::string& app_id, const std::string& channel_id, const std::string& user_id,
                                  std::int64_t seq) override {
     return sql::with_conn(pool_, [&](Connection& c) -> Result<MemberRecord> {
@@ -474,20 +585,47 @@ class SqlChatStore final : public ChatStore {
                                      const std::string& text, const std::optional<std::string>& attachments_json,
                                      TimeMs at) override {
     return sql::with_conn(pool_, [&](Connection& c) -> Result<MessageRecord> {
-      auto st = c.prepare(
-          "UPDATE messages SET text = $4, attachments = coalesce($5::text, attachments), edited_at = $6 "
-          "WHERE app_id = $1 AND channel_id = $2 AND seq = $3 AND deleted_at IS NULL RETURNING " MESSAGE_COLS(""));
+      auto st = c.prepare(kEditSql);
       st.bind(1, app_id).bind(2, channel_id).bind(3, seq).bind(4, text).bind(5, attachments_json).bind(6, at);
       if (!st.step()) return not_found("message");
       return read_message(st);
     });
   }
 
+  Result<MessageRecord> edit_message_checked(const Guard& guard, const std::string& app_id,
+                                             const std::string& channel_id, std::int64_t seq, const std::string& text,
+                                             const std::optional<std::string>& attachments_json, TimeMs at) override {
+    return sql::with_conn(pool_, [&](Connection& c) -> Result<MessageRecord> {
+      Transaction tx(c);
+      chat_sql::lock_channel<Db>(c, app_id, channel_id);
+      PARLEY_TRY(chat_sql::judge(c, guard, app_id, channel_id, nullptr, &seq));
+      auto st = c.prepare(kEditSql);
+      st.bind(1, app_id).bind(2, channel_id).bind(3, seq).bind(4, text).bind(5, attachments_json).bind(6, at);
+      if (!st.step()) return not_found("message");
+      MessageRecord out = read_message(st);
+      st.run();  // SQLite commits only once the statement is done
+      tx.commit();
+      return out;
+    });
+  }
+
   Result<MessageRecord> delete_message(const std::string& app_id, const std::string& channel_id, std::int64_t seq,
                                        TimeMs at, bool purge) override {
+    return delete_message_if(nullptr, app_id, channel_id, seq, at, purge);
+  }
+
+  Result<MessageRecord> delete_message_checked(const Guard& guard, const std::string& app_id,
+                                               const std::string& channel_id, std::int64_t seq, TimeMs at) override {
+    return delete_message_if(&guard, app_id, channel_id, seq, at, false);
+  }
+
+ private:
+  Result<MessageRecord> delete_message_if(const Guard* guard, const std::string& app_id, const std::string& channel_id,
+                                          std::int64_t seq, TimeMs at, bool purge) {
     return sql::with_conn(pool_, [&](Connection& c) -> Result<MessageRecord> {
       Transaction tx(c);
       chat_sql::lock_channel<Db>(c, app_id, channel_id);  // before the message row, as a reply's send does
+      if (guard) PARLEY_TRY(chat_sql::judge(c, *guard, app_id, channel_id, nullptr, &seq));
       {
         auto st = c.prepare(
             "UPDATE messages SET deleted_at = $4, text = '', attachments = '[]', pinned_at = NULL "
@@ -524,10 +662,29 @@ class SqlChatStore final : public ChatStore {
     });
   }
 
+ public:
   Result<MessageRecord> set_reaction(const std::string& app_id, const std::string& channel_id, std::int64_t seq,
                                      const std::string& user_id, const std::string& type, bool on, TimeMs at) override {
+    return set_reaction_if(nullptr, app_id, channel_id, seq, user_id, type, on, at);
+  }
+
+  Result<MessageRecord> set_reaction_checked(const Guard& guard, const std::string& app_id,
+                                             const std::string& channel_id, std::int64_t seq,
+                                             const std::string& user_id, const std::string& type, bool on,
+                                             TimeMs at) override {
+    return set_reaction_if(&guard, app_id, channel_id, seq, user_id, type, on, at);
+  }
+
+ private:
+  Result<MessageRecord> set_reaction_if(const Guard* guard, const std::string& app_id, const std::string& channel_id,
+                                        std::int64_t seq, const std::string& user_id, const std::string& type, bool on,
+                                        TimeMs at) {
     return sql::with_conn(pool_, [&](Connection& c) -> Result<MessageRecord> {
       Transaction tx(c);
+      if (guard) {  // the channel row before the message row, as a delete does
+        chat_sql::lock_channel<Db>(c, app_id, channel_id);
+        PARLEY_TRY(chat_sql::judge(c, *guard, app_id, channel_id, nullptr, &seq));
+      }
       {
         // Reactions to one message queue on its row, so each recount sees the ones before it.
         auto st =
@@ -555,6 +712,7 @@ class SqlChatStore final : public ChatStore {
     });
   }
 
+ public:
   Result<std::vector<std::pair<std::int64_t, std::string>>> own_reactions(const std::string& app_id,
                                                                           const std::string& channel_id,
                                                                           const std::string& user_id, std::int64_t lo,
@@ -572,9 +730,21 @@ class SqlChatStore final : public ChatStore {
 
   Result<MessageRecord> set_pinned(const std::string& app_id, const std::string& channel_id, std::int64_t seq,
                                    std::optional<TimeMs> at, int max_pins) override {
+    return set_pinned_if(nullptr, app_id, channel_id, seq, at, max_pins);
+  }
+
+  Result<MessageRecord> set_pinned_checked(const Guard& guard, const std::string& app_id, const std::string& channel_id,
+                                           std::int64_t seq, std::optional<TimeMs> at, int max_pins) override {
+    return set_pinned_if(&guard, app_id, channel_id, seq, at, max_pins);
+  }
+
+ private:
+  Result<MessageRecord> set_pinned_if(const Guard* guard, const std::string& app_id, const std::string& channel_id,
+                                      std::int64_t seq, std::optional<TimeMs> at, int max_pins) {
     return sql::with_conn(pool_, [&](Connection& c) -> Result<MessageRecord> {
       Transaction tx(c);
       chat_sql::lock_channel<Db>(c, app_id, channel_id);  // pins of a channel queue here, so the count holds
+      if (guard) PARLEY_TRY(chat_sql::judge(c, *guard, app_id, channel_id, nullptr, &seq));
       auto current = chat_sql::message_on(c, app_id, channel_id, seq);
       if (!current) return current;
       if (at && !current->pinned_at) {
@@ -597,6 +767,7 @@ class SqlChatStore final : public ChatStore {
     });
   }
 
+ public:
   Result<std::vector<MessageRecord>> list_pinned(const std::string& app_id, const std::string& channel_id) override {
     return sql::with_conn(pool_, [&](Connection& c) -> Result<std::vector<MessageRecord>> {
       auto st = c.prepare("SELECT " MESSAGE_COLS(
@@ -747,6 +918,10 @@ class SqlChatStore final : public ChatStore {
   }
 
  private:
+  static constexpr const char* kEditSql =
+      "UPDATE messages SET text = $4, attachments = coalesce($5::text, attachments), edited_at = $6 "
+      "WHERE app_id = $1 AND channel_id = $2 AND seq = $3 AND deleted_at IS NULL RETURNING " MESSAGE_COLS("");
+
   Pool& pool_;
   Sends sends_;
 };

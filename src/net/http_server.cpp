@@ -1,5 +1,6 @@
 #include "net/http_server.hpp"
 
+#include "core/thread_annotations.hpp"
 #include "net/ws_session.hpp"
 
 #include <spdlog/spdlog.h>
@@ -20,7 +21,6 @@
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
-#include <mutex>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -85,9 +85,9 @@ struct HttpServer::Impl {
   std::atomic<bool> draining{false};
   std::atomic<bool> stopped{false};  // finish() ran: nothing may be posted to `control` any more
   std::atomic<int> open{0};
-  std::mutex mu;
-  std::uint64_t next_id = 0;                                       // guarded by mu
-  std::unordered_map<std::uint64_t, std::shared_ptr<Conn>> conns;  // guarded by mu
+  Mutex mu;  // guards the two below and every tracked Conn's `ws`
+  std::uint64_t next_id GUARDED_BY(mu) = 0;
+  std::unordered_map<std::uint64_t, std::shared_ptr<Conn>> conns GUARDED_BY(mu);
 
   asio::io_context ioc;
   // The acceptor, signals and shutdown timer live on one strand: shutdown touches them all.
@@ -139,7 +139,7 @@ struct HttpServer::Impl {
     auto c = std::make_shared<Conn>();
     c->exec = stream.get_executor();
     c->stream = &stream;
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     auto id = next_id++;
     conns.emplace(id, c);
     open.fetch_add(1);
@@ -150,7 +150,7 @@ struct HttpServer::Impl {
     c.alive = false;
     bool last = false;
     {
-      std::lock_guard lock(mu);
+      MutexLock lock(mu);
       conns.erase(id);
       last = open.fetch_sub(1) == 1;
     }
@@ -247,7 +247,7 @@ struct HttpServer::Impl {
             flusher.get(),
             [this, tracked](std::weak_ptr<detail::WsControl> ws) {
               {
-                std::lock_guard lock(mu);  // the heartbeat reads it under mu
+                MutexLock lock(mu);  // the heartbeat reads it under mu
                 tracked->ws = ws;
               }
               // Opened after shutdown began (close_connections() may have passed it by while it
@@ -302,7 +302,7 @@ struct HttpServer::Impl {
     // its end untracks it (which takes the lock).
     std::vector<std::shared_ptr<detail::WsControl>> open_ws;
     {
-      std::lock_guard lock(mu);
+      MutexLock lock(mu);
       for (auto& [id, c] : conns) {
         if (auto ws = c->ws.lock()) {
           open_ws.push_back(std::move(ws));
@@ -332,7 +332,7 @@ struct HttpServer::Impl {
       auto now = detail::ws_now_ms();
       std::vector<std::shared_ptr<detail::WsControl>> open_ws;
       {
-        std::lock_guard lock(mu);
+        MutexLock lock(mu);
         open_ws.reserve(conns.size());
         for (auto& [id, c] : conns) {
           if (auto ws = c->ws.lock()) open_ws.push_back(std::move(ws));

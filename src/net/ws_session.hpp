@@ -1,7 +1,7 @@
 #pragma once
 // Internal to net/: runs one upgraded WebSocket connection. Beast answers the upgrade
-// handshake; after it the connection frames RFC 6455 itself (net/ws_frame.hpp). Included only
-// by http_server.cpp and ws_session.cpp.
+// handshake; after it the connection frames RFC 6455 itself (net/ws_frame.hpp). Included by
+// http_server.cpp and by the files of the session (ws_session_impl.hpp).
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -11,6 +11,7 @@
 #include <string>
 
 #include "net/websocket.hpp"
+#include "net/ws_flusher.hpp"
 
 namespace parley::net::detail {
 
@@ -24,22 +25,6 @@ class WsControl {
   /// silent for half the idle timeout, closes one silent for all of it and one whose closing
   /// handshake is overdue. Cheap when there is nothing to do (a few atomic loads).
   virtual void heartbeat(std::int64_t steady_now_ms) = 0;
-};
-
-/// Writes the frames queued for many connections, once per coalescing window: a connection
-/// that receives several events within the window gets them in one write (one system call)
-/// instead of one write each. One thread for all connections.
-class WsFlusher {
- public:
-  explicit WsFlusher(int window_us);
-  ~WsFlusher();  // stops the thread
-  WsFlusher(const WsFlusher&) = delete;
-  WsFlusher& operator=(const WsFlusher&) = delete;
-  struct Impl;
-  Impl& impl() { return *impl_; }
-
- private:
-  std::unique_ptr<Impl> impl_;
 };
 
 /// Accepts the upgrade (or answers with the application's response) and then serves the

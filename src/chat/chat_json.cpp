@@ -19,7 +19,8 @@ json::value parsed(const std::string& text, json::value fallback) {
   if (text == "{}") return json::object{};
   boost::system::error_code ec;
   auto v = json::parse(text, ec);
-  return ec ? fallback : v;
+  if (ec) return fallback;
+  return v;
 }
 }  // namespace
 

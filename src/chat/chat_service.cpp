@@ -61,6 +61,7 @@ Result<store::ChannelView> ChatService::create_channel(const Caller& who, const 
   for (const auto& id : ids) members.push_back({who.app_id(), ch.id, id, "member", now});
   PARLEY_ASSIGN_OR_RETURN(auto created, chat_.create_channel(ch, members));
   std::vector<std::string> users;
+  users.reserve(members.size());
   for (const auto& m : members) users.push_back(m.user_id);
   emit(event::channel_created(created, std::move(users)));
   return chat_.channel_view(who.app_id(), ch.id, who.user_id);

@@ -124,7 +124,7 @@ struct HttpServer::Impl {
       beast::error_code nec;
       sock.set_option(tcp::no_delay(true), nec);
       auto exec = sock.get_executor();
-      asio::co_spawn(exec, session(std::move(sock)), [](std::exception_ptr e) {
+      asio::co_spawn(exec, session(std::move(sock)), [](const std::exception_ptr& e) {
         if (!e) return;
         try {
           std::rethrow_exception(e);
@@ -245,7 +245,7 @@ struct HttpServer::Impl {
         detail::spawn_websocket(
             stream.release_socket(), std::move(leftover), std::move(msg), std::move(req), ws_opts, ws_accept, id,
             flusher.get(),
-            [this, tracked](std::weak_ptr<detail::WsControl> ws) {
+            [this, tracked](const std::weak_ptr<detail::WsControl>& ws) {
               {
                 MutexLock lock(mu);  // the heartbeat reads it under mu
                 tracked->ws = ws;

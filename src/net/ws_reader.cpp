@@ -142,7 +142,7 @@ void WsSession::on_message(std::uint8_t op, std::string text) {
       [self = shared_from_this(), t = std::move(text)]() -> asio::awaitable<void> {
         co_await self->listener_->on_text(t);
       },
-      [self = shared_from_this()](std::exception_ptr e) {
+      [self = shared_from_this()](const std::exception_ptr& e) {
         if (e) {
           try {
             std::rethrow_exception(e);

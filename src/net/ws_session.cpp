@@ -197,7 +197,7 @@ void spawn_websocket(tcp::socket&& socket, std::string leftover, http::request<h
   auto exec = socket.get_executor();
   auto session = std::make_shared<WsSession>(std::move(socket), std::move(leftover), opts, id, flusher,
                                              std::move(upgrade), std::move(req), std::move(on_end));
-  asio::co_spawn(exec, session->start(accept, std::move(on_open)), [session](std::exception_ptr e) {
+  asio::co_spawn(exec, session->start(accept, std::move(on_open)), [session](const std::exception_ptr& e) {
     if (!e) return;
     try {
       std::rethrow_exception(e);

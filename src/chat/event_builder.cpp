@@ -44,9 +44,9 @@ ChatEvent channel_deleted(const std::string& app_id, const std::string& channel_
 }
 
 ChatEvent members_added(const std::string& app_id, const std::string& channel_id, std::vector<std::string> user_ids,
-                        const std::string& role, const std::string& by) {
+                        store::Role role, const std::string& by) {
   ChatEvent e = on_channel("member.added", app_id, channel_id);
-  e.data = {{"user_ids", id_array(user_ids)}, {"role", role}, {"added_by", by}};
+  e.data = {{"user_ids", id_array(user_ids)}, {"role", store::role_name(role)}, {"added_by", by}};
   e.users = std::move(user_ids);
   return e;
 }

@@ -18,7 +18,7 @@ ChatEvent channel_deleted(const std::string& app_id, const std::string& channel_
 
 /// member.added: `user_ids` joined with `role`, added by `by` (themselves for a join).
 ChatEvent members_added(const std::string& app_id, const std::string& channel_id, std::vector<std::string> user_ids,
-                        const std::string& role, const std::string& by);
+                        store::Role role, const std::string& by);
 /// member.removed: `user_id` left (by == user_id) or was removed by `by`.
 ChatEvent member_removed(const std::string& app_id, const std::string& channel_id, const std::string& user_id,
                          const std::string& by);

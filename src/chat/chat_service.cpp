@@ -282,7 +282,7 @@ Result<MessagePage> ChatService::edit(const Caller& who, const std::string& chan
                      }};
   PARLEY_ASSIGN_OR_RETURN(
       auto edited, chat_.edit_message_checked(guard, who.app_id(), channel_id, seq, text, attachments_json, now_ms()));
-  emit(event::message("message.updated", edited));
+  emit(event::message(bus::EventType::message_updated, edited));
   return with_own_reactions(who, channel_id, {std::move(edited)}, false);
 }
 
@@ -290,7 +290,7 @@ Status ChatService::delete_message(const Caller& who, const std::string& channel
   store::Guard guard{who.user_id,
                      [](const store::Standing& s) { return rules::may_delete_message(s.channel, s.actor, s.message); }};
   PARLEY_ASSIGN_OR_RETURN(auto deleted, chat_.delete_message_checked(guard, who.app_id(), channel_id, seq, now_ms()));
-  emit(event::message("message.deleted", deleted));
+  emit(event::message(bus::EventType::message_deleted, deleted));
   emit_parent_updated(deleted);
   return ok_status();
 }
@@ -299,12 +299,12 @@ Status ChatService::delete_message(const Caller& who, const std::string& channel
 void ChatService::emit_parent_updated(const store::MessageRecord& deleted) {
   if (!deleted.parent_seq) return;
   auto parent = chat_.get_message(deleted.app_id, deleted.channel_id, *deleted.parent_seq);
-  if (parent) emit(event::message("message.updated", *parent));
+  if (parent) emit(event::message(bus::EventType::message_updated, *parent));
 }
 
 Status ChatService::purge(const std::string& app_id, const std::string& channel_id, std::int64_t seq) {
   PARLEY_ASSIGN_OR_RETURN(auto purged, chat_.delete_message(app_id, channel_id, seq, now_ms(), true));
-  emit(event::message("message.deleted", purged));
+  emit(event::message(bus::EventType::message_deleted, purged));
   emit_parent_updated(purged);
   return ok_status();
 }
@@ -362,7 +362,7 @@ Status ChatService::pin(const Caller& who, const std::string& channel_id, std::i
   PARLEY_ASSIGN_OR_RETURN(auto pinned,
                           chat_.set_pinned_checked(guard, who.app_id(), channel_id, seq,
                                                    on ? std::optional<TimeMs>(now_ms()) : std::nullopt, kMaxPins));
-  if (pinned.pinned_at.has_value() != was_pinned) emit(event::message("message.updated", pinned));
+  if (pinned.pinned_at.has_value() != was_pinned) emit(event::message(bus::EventType::message_updated, pinned));
   return ok_status();
 }
 

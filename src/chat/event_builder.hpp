@@ -28,7 +28,7 @@ ChatEvent member_updated(const store::MemberRecord& member);
 ChatEvent own_membership_updated(const store::MemberRecord& member);
 
 /// message.new, message.updated or message.deleted: the message as it is now.
-ChatEvent message(std::string type, const store::MessageRecord& m);
+ChatEvent message(bus::EventType type, const store::MessageRecord& m);
 /// thread.reply: `parent` got `reply_seq`; carries its reply count and participants.
 ChatEvent thread_reply(const store::MessageRecord& parent, std::int64_t reply_seq);
 /// reaction.added / reaction.removed by `user_id`, with the message's reaction counts after it.

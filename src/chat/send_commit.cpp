@@ -181,7 +181,7 @@ void ChatService::publish_sends(CommittedBatch& done) {
   for (auto& q : done.queued) {
     if (!q.result || q.result->duplicate) continue;
     const store::SendResult& sent = *q.result;
-    emit(event::message("message.new", sent.message));
+    emit(event::message(bus::EventType::message_new, sent.message));
     if (sent.parent) emit(event::thread_reply(*sent.parent, sent.message.seq));
   }
   {

@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
   std::string first_channel;
   for (int c = 0; c < 1000; ++c) {
     chat::NewChannel spec;
-    spec.type = "group";
+    spec.type = store::ChannelType::group;
     spec.name = "channel " + std::to_string(c);
     spec.members = {"u1"};
     auto v = must(chat.create_channel(me, spec), "channel");
@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
   }
   std::printf("seeding: 10,000 messages of ~100 bytes in one channel...\n");
   chat::NewChannel hist_spec;
-  hist_spec.type = "group";
+  hist_spec.type = store::ChannelType::group;
   hist_spec.name = "history";
   hist_spec.members = {"u1"};
   auto hist = must(chat.create_channel(me, hist_spec), "channel").channel.id;
@@ -100,12 +100,12 @@ int main(int argc, char** argv) {
     must(chat.send(m % 2 ? me : other, hist, msg), "send");
   }
   chat::NewChannel big_spec;
-  big_spec.type = "group";
+  big_spec.type = store::ChannelType::group;
   big_spec.name = "big";
   for (int i = 1; i < 1000; ++i) big_spec.members.push_back("u" + std::to_string(i));
   auto big = must(chat.create_channel(me, big_spec), "channel").channel.id;
   chat::NewChannel small_spec;
-  small_spec.type = "group";
+  small_spec.type = store::ChannelType::group;
   small_spec.name = "small";
   small_spec.members = {"u1"};
   auto small = must(chat.create_channel(me, small_spec), "channel").channel.id;

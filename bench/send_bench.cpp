@@ -261,7 +261,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> channels;
     for (int c = 0; c < o.channels; ++c) {  // sender s writes into channel s % C, created by u<c>
       chat::NewChannel spec;
-      spec.type = "group";
+      spec.type = store::ChannelType::group;
       spec.name = "bench " + std::to_string(c);
       for (int s = c + o.channels; s < o.senders; s += o.channels) spec.members.push_back("u" + std::to_string(s));
       chat::Caller creator{app_ptr, "u" + std::to_string(c)};

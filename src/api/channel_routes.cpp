@@ -8,6 +8,7 @@
 #include "api/routes.hpp"
 #include "api/serialize.hpp"
 #include "chat/chat_json.hpp"
+#include "chat/permissions.hpp"
 #include "core/json_reader.hpp"
 #include "services/on_db.hpp"
 #include "users/user_fields.hpp"
@@ -74,6 +75,12 @@ std::string lower_name(std::string name) {
   for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   return name;
 }
+// A role from a request: a name this server knows and that can be granted (not owner).
+Result<store::Role> granted_role(std::string_view name) {
+  auto role = store::parse_role(name);
+  if (!role || !chat::grantable(*role)) return violates("role", "must be member, moderator or admin");
+  return *role;
+}
 Error bad_cursor() {
   Error e{Errc::invalid_request, "query parameter 'cursor' is not a cursor this server issued"};
   return e.with("parameter", "cursor");
@@ -90,10 +97,11 @@ R create_channel(Ctx& c) {
   users::read_image_and_custom(r, look);
   auto members = read_ids(r, body, "members", false, 0);
   PARLEY_CO_TRY(r.finish());
-  if (*type != "group" && *type != "public") {
+  auto parsed_type = store::parse_channel_type(*type);
+  if (!parsed_type || *parsed_type == store::ChannelType::dm) {
     co_return violates("type", "must be 'group' or 'public' (use POST /v1/channels/dm for direct messages)");
   }
-  spec.type = *type;
+  spec.type = *parsed_type;
   spec.name = *name;
   spec.topic = topic.value_or("");
   spec.image_url = look.image_url.value_or("");
@@ -116,12 +124,10 @@ R list_channels(Ctx& c) {
   PARLEY_CO_ASSIGN_OR_RETURN(auto limit, c.limit());
   PARLEY_CO_ASSIGN_OR_RETURN(auto cursor, c.cursor());
   PARLEY_CO_ASSIGN_OR_RETURN(auto hidden, bool_param(c, "include_hidden"));
-  std::optional<std::string> type;
+  std::optional<store::ChannelType> type;
   if (auto t = c.req.param("type")) {
-    if (*t != "dm" && *t != "group" && *t != "public") {
-      co_return Error{Errc::invalid_request, "query parameter 'type' must be dm, group or public"};
-    }
-    type = std::string(*t);
+    type = store::parse_channel_type(*t);
+    if (!type) co_return Error{Errc::invalid_request, "query parameter 'type' must be dm, group or public"};
   }
   std::optional<store::ActivityCursor> after;
   if (!cursor.empty()) {
@@ -218,12 +224,11 @@ R add_members(Ctx& c) {
   PARLEY_CO_ASSIGN_OR_RETURN(auto body, c.body());
   ObjectReader r(body);
   auto ids = read_ids(r, body, "user_ids", true, 1);
-  auto role = r.string("role", false, 1, 16);
+  auto role_text = r.string("role", false, 1, 16);
   PARLEY_CO_TRY(r.finish());
-  if (role && !chat::valid_role(*role)) co_return violates("role", "must be member, moderator or admin");
+  PARLEY_CO_ASSIGN_OR_RETURN(auto role, granted_role(role_text.value_or("member")));
   PARLEY_CO_ASSIGN_OR_RETURN(auto added, co_await on_db(c.s, [&] {
-                               return c.s.chat.add_members(c.caller(), c.param("channel_id"), *ids,
-                                                           role.value_or("member"));
+                               return c.s.chat.add_members(c.caller(), c.param("channel_id"), *ids, role);
                              }));
   json::array list;
   for (const auto& id : added) list.emplace_back(id);
@@ -239,11 +244,11 @@ R remove_member(Ctx& c) {
 R set_role(Ctx& c) {
   PARLEY_CO_ASSIGN_OR_RETURN(auto body, c.body());
   ObjectReader r(body);
-  auto role = r.string("role", true, 1, 16);
+  auto role_text = r.string("role", true, 1, 16);
   PARLEY_CO_TRY(r.finish());
-  if (!chat::valid_role(*role)) co_return violates("role", "must be member, moderator or admin");
+  PARLEY_CO_ASSIGN_OR_RETURN(auto role, granted_role(*role_text));
   PARLEY_CO_ASSIGN_OR_RETURN(auto m, co_await on_db(c.s, [&] {
-                               return c.s.chat.set_role(c.caller(), c.param("channel_id"), c.param("user_id"), *role);
+                               return c.s.chat.set_role(c.caller(), c.param("channel_id"), c.param("user_id"), role);
                              }));
   co_return json_response(200, json::object{{"member", to_json(m)}});
 }

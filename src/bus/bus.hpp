@@ -8,11 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "bus/event_type.hpp"
+
 namespace parley::bus {
 
 /// One event as it travels: routing facts plus the frame, serialised once and shared.
 struct Envelope {
-  std::string type;  // event name ("message.new"); drives subscription changes
+  EventType type = EventType::message_new;  // drives subscription changes and resume ordering
   std::string app_id;
   std::string channel_id;  // empty: user-only
   std::int64_t seq = 0;

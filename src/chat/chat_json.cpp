@@ -41,7 +41,7 @@ std::string utf8_prefix(const std::string& text, std::size_t n, bool& cut) {
 
 json::object to_json(const store::ChannelRecord& c) {
   json::object o{{"id", c.id},
-                 {"type", c.type},
+                 {"type", store::channel_type_name(c.type)},
                  {"name", c.name},
                  {"topic", c.topic},
                  {"image_url", c.image_url},
@@ -71,7 +71,7 @@ json::object to_json(const store::ChannelView& v) {
 
 json::object to_json(const store::MemberRecord& m) {
   return {{"user_id", m.user_id},
-          {"role", m.role},
+          {"role", store::role_name(m.role)},
           {"joined_at", format_time(m.joined_at)},
           {"last_read_seq", m.last_read_seq},
           {"muted", m.muted},

@@ -57,8 +57,8 @@ Result<store::ChannelView> ChatService::create_channel(const Caller& who, const 
   ch.created_by = who.user_id;
   ch.created_at = now;
   std::vector<store::MemberRecord> members;
-  members.push_back({who.app_id(), ch.id, who.user_id, "owner", now});
-  for (const auto& id : ids) members.push_back({who.app_id(), ch.id, id, "member", now});
+  members.push_back({who.app_id(), ch.id, who.user_id, store::Role::owner, now});
+  for (const auto& id : ids) members.push_back({who.app_id(), ch.id, id, store::Role::member, now});
   PARLEY_ASSIGN_OR_RETURN(auto created, chat_.create_channel(ch, members));
   std::vector<std::string> users;
   users.reserve(members.size());
@@ -84,12 +84,12 @@ Result<std::pair<store::ChannelView, bool>> ChatService::ensure_dm(const Caller&
   store::ChannelRecord ch;
   ch.app_id = who.app_id();
   ch.id = crypto::random_id("ch_", 20);
-  ch.type = "dm";
+  ch.type = store::ChannelType::dm;
   ch.dm_key = key;
   ch.created_by = who.user_id;
   ch.created_at = now;
-  std::vector<store::MemberRecord> members = {{who.app_id(), ch.id, who.user_id, "member", now},
-                                              {who.app_id(), ch.id, other, "member", now}};
+  std::vector<store::MemberRecord> members = {{who.app_id(), ch.id, who.user_id, store::Role::member, now},
+                                              {who.app_id(), ch.id, other, store::Role::member, now}};
   auto created = chat_.create_channel(ch, members);
   if (!created && created.error().code == Errc::conflict) return ensure_dm(who, other);  // lost a race: reuse
   if (!created) return std::move(created).error();
@@ -99,7 +99,7 @@ Result<std::pair<store::ChannelView, bool>> ChatService::ensure_dm(const Caller&
 }
 
 Result<std::vector<store::ChannelView>> ChatService::list_channels(const Caller& who,
-                                                                   const std::optional<std::string>& type,
+                                                                   const std::optional<store::ChannelType>& type,
                                                                    bool include_hidden,
                                                                    const std::optional<store::ActivityCursor>& after,
                                                                    int limit) {
@@ -166,8 +166,7 @@ Result<std::vector<store::MemberRecord>> ChatService::list_members(const Caller&
 }
 
 Result<std::vector<std::string>> ChatService::add_members(const Caller& who, const std::string& channel_id,
-                                                          const std::vector<std::string>& user_ids,
-                                                          const std::string& role) {
+                                                          const std::vector<std::string>& user_ids, store::Role role) {
   // Judged first as well, so that a refusal comes before any unknown user; the write judges again.
   PARLEY_ASSIGN_OR_RETURN(auto a, readable(who, channel_id));
   PARLEY_TRY(rules::may_add_members(a.channel, a.member));
@@ -195,7 +194,7 @@ Status ChatService::remove_member(const Caller& who, const std::string& channel_
 }
 
 Result<store::MemberRecord> ChatService::set_role(const Caller& who, const std::string& channel_id,
-                                                  const std::string& user_id, const std::string& role) {
+                                                  const std::string& user_id, store::Role role) {
   store::Guard guard{who.user_id,
                      [](const store::Standing& s) { return rules::may_set_role(s.channel, s.actor, s.subject); }};
   auto saved = chat_.update_member_checked(guard, who.app_id(), channel_id, user_id,
@@ -206,11 +205,13 @@ Result<store::MemberRecord> ChatService::set_role(const Caller& who, const std::
 
 Result<store::MemberRecord> ChatService::join(const Caller& who, const std::string& channel_id) {
   const auto& settings = who.app->settings;
-  std::vector<store::MemberRecord> me = {{who.app_id(), channel_id, who.user_id, "member", now_ms()}};
+  std::vector<store::MemberRecord> me = {{who.app_id(), channel_id, who.user_id, store::Role::member, now_ms()}};
   store::Guard guard{who.user_id, [](const store::Standing& s) { return rules::may_join(s.channel, s.actor); }};
   PARLEY_ASSIGN_OR_RETURN(auto added,
                           chat_.add_members_checked(guard, who.app_id(), channel_id, me, settings.max_channel_members));
-  if (!added.empty()) emit(event::members_added(who.app_id(), channel_id, {who.user_id}, "member", who.user_id));
+  if (!added.empty()) {
+    emit(event::members_added(who.app_id(), channel_id, {who.user_id}, store::Role::member, who.user_id));
+  }
   auto m = chat_.get_member(who.app_id(), channel_id, who.user_id);
   if (!m) return std::move(m).error();
   if (!*m) return Error{Errc::internal, "membership vanished"};
@@ -281,7 +282,7 @@ Result<MessagePage> ChatService::edit(const Caller& who, const std::string& chan
                      }};
   PARLEY_ASSIGN_OR_RETURN(
       auto edited, chat_.edit_message_checked(guard, who.app_id(), channel_id, seq, text, attachments_json, now_ms()));
-  emit(event::message("message.updated", edited));
+  emit(event::message(bus::EventType::message_updated, edited));
   return with_own_reactions(who, channel_id, {std::move(edited)}, false);
 }
 
@@ -289,7 +290,7 @@ Status ChatService::delete_message(const Caller& who, const std::string& channel
   store::Guard guard{who.user_id,
                      [](const store::Standing& s) { return rules::may_delete_message(s.channel, s.actor, s.message); }};
   PARLEY_ASSIGN_OR_RETURN(auto deleted, chat_.delete_message_checked(guard, who.app_id(), channel_id, seq, now_ms()));
-  emit(event::message("message.deleted", deleted));
+  emit(event::message(bus::EventType::message_deleted, deleted));
   emit_parent_updated(deleted);
   return ok_status();
 }
@@ -298,12 +299,12 @@ Status ChatService::delete_message(const Caller& who, const std::string& channel
 void ChatService::emit_parent_updated(const store::MessageRecord& deleted) {
   if (!deleted.parent_seq) return;
   auto parent = chat_.get_message(deleted.app_id, deleted.channel_id, *deleted.parent_seq);
-  if (parent) emit(event::message("message.updated", *parent));
+  if (parent) emit(event::message(bus::EventType::message_updated, *parent));
 }
 
 Status ChatService::purge(const std::string& app_id, const std::string& channel_id, std::int64_t seq) {
   PARLEY_ASSIGN_OR_RETURN(auto purged, chat_.delete_message(app_id, channel_id, seq, now_ms(), true));
-  emit(event::message("message.deleted", purged));
+  emit(event::message(bus::EventType::message_deleted, purged));
   emit_parent_updated(purged);
   return ok_status();
 }
@@ -361,7 +362,7 @@ Status ChatService::pin(const Caller& who, const std::string& channel_id, std::i
   PARLEY_ASSIGN_OR_RETURN(auto pinned,
                           chat_.set_pinned_checked(guard, who.app_id(), channel_id, seq,
                                                    on ? std::optional<TimeMs>(now_ms()) : std::nullopt, kMaxPins));
-  if (pinned.pinned_at.has_value() != was_pinned) emit(event::message("message.updated", pinned));
+  if (pinned.pinned_at.has_value() != was_pinned) emit(event::message(bus::EventType::message_updated, pinned));
   return ok_status();
 }
 

@@ -33,7 +33,7 @@ struct Caller {
 };
 
 struct NewChannel {
-  std::string type;  // group | public
+  store::ChannelType type = store::ChannelType::group;  // group or public (a DM: ensure_dm)
   std::string name;
   std::string topic;
   std::string image_url;
@@ -100,7 +100,8 @@ class ChatService {
   Result<store::ChannelView> create_channel(const Caller& who, const NewChannel& spec);
   /// The DM of the caller and `other`, created on first call. Second: whether it was created.
   Result<std::pair<store::ChannelView, bool>> ensure_dm(const Caller& who, const std::string& other);
-  Result<std::vector<store::ChannelView>> list_channels(const Caller& who, const std::optional<std::string>& type,
+  Result<std::vector<store::ChannelView>> list_channels(const Caller& who,
+                                                        const std::optional<store::ChannelType>& type,
                                                         bool include_hidden,
                                                         const std::optional<store::ActivityCursor>& after, int limit);
   Result<std::vector<store::ChannelRecord>> list_public(const Caller& who, const std::string& prefix,
@@ -116,10 +117,10 @@ class ChatService {
   Result<std::vector<store::MemberRecord>> list_members(const Caller& who, const std::string& channel_id,
                                                         const std::string& after_user_id, int limit);
   Result<std::vector<std::string>> add_members(const Caller& who, const std::string& channel_id,
-                                               const std::vector<std::string>& user_ids, const std::string& role);
+                                               const std::vector<std::string>& user_ids, store::Role role);
   Status remove_member(const Caller& who, const std::string& channel_id, const std::string& user_id);
   Result<store::MemberRecord> set_role(const Caller& who, const std::string& channel_id, const std::string& user_id,
-                                       const std::string& role);
+                                       store::Role role);
   Result<store::MemberRecord> join(const Caller& who, const std::string& channel_id);
   Status leave(const Caller& who, const std::string& channel_id);
   Result<store::MemberRecord> update_membership(const Caller& who, const std::string& channel_id,
@@ -209,6 +210,6 @@ class ChatService {
   std::vector<std::unique_ptr<GroupCommitter<PendingSend>>> sends_;
 };
 
-// role_rank and valid_role: chat/permissions.hpp; mentions_in_text: chat/mentions.hpp.
+// grantable: chat/permissions.hpp; mentions_in_text: chat/mentions.hpp.
 
 }  // namespace parley::chat

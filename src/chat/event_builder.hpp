@@ -18,7 +18,7 @@ ChatEvent channel_deleted(const std::string& app_id, const std::string& channel_
 
 /// member.added: `user_ids` joined with `role`, added by `by` (themselves for a join).
 ChatEvent members_added(const std::string& app_id, const std::string& channel_id, std::vector<std::string> user_ids,
-                        const std::string& role, const std::string& by);
+                        store::Role role, const std::string& by);
 /// member.removed: `user_id` left (by == user_id) or was removed by `by`.
 ChatEvent member_removed(const std::string& app_id, const std::string& channel_id, const std::string& user_id,
                          const std::string& by);
@@ -28,7 +28,7 @@ ChatEvent member_updated(const store::MemberRecord& member);
 ChatEvent own_membership_updated(const store::MemberRecord& member);
 
 /// message.new, message.updated or message.deleted: the message as it is now.
-ChatEvent message(std::string type, const store::MessageRecord& m);
+ChatEvent message(bus::EventType type, const store::MessageRecord& m);
 /// thread.reply: `parent` got `reply_seq`; carries its reply count and participants.
 ChatEvent thread_reply(const store::MessageRecord& parent, std::int64_t reply_seq);
 /// reaction.added / reaction.removed by `user_id`, with the message's reaction counts after it.

@@ -9,10 +9,12 @@
 
 #include <boost/json/object.hpp>
 
+#include "bus/event_type.hpp"
+
 namespace parley::chat {
 
 struct ChatEvent {
-  std::string type;  // "message.new", "member.added", …
+  bus::EventType type = bus::EventType::message_new;
   std::string app_id;
   std::string channel_id;          // empty for user-only events
   std::int64_t seq = 0;            // the message seq, for events about one message

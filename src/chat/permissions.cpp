@@ -2,15 +2,10 @@
 
 namespace parley::chat {
 
-int role_rank(const std::string& role) {
-  if (role == "owner") return 4;
-  if (role == "admin") return 3;
-  if (role == "moderator") return 2;
-  if (role == "member") return 1;
-  return 0;
-}
+using store::ChannelType;
+using store::Role;
 
-bool valid_role(const std::string& role) { return role == "admin" || role == "moderator" || role == "member"; }
+bool grantable(Role role) { return role != Role::owner; }
 
 namespace rules {
 
@@ -18,13 +13,14 @@ namespace {
 
 Error denied(std::string why) { return Error{Errc::forbidden, std::move(why)}; }
 Error archived() { return Error{Errc::conflict, "the channel is archived"}; }
-bool at_least(const Member& me, const char* role) { return me && role_rank(me->role) >= role_rank(role); }
 
 }  // namespace
 
+bool at_least(const Member& me, Role role) { return me && me->role >= role; }
+
 Status may_read(const store::ChannelRecord& channel, const Member& me) {
   if (channel.deleted_at) return not_found("channel");
-  if (!me && channel.type != "public") return not_found("channel");
+  if (!me && channel.type != ChannelType::public_) return not_found("channel");
   return ok_status();
 }
 
@@ -37,14 +33,14 @@ Status may_write(const store::ChannelRecord& channel, const Member& me) {
 
 Status may_update_channel(const store::ChannelRecord& channel, const Member& me) {
   PARLEY_TRY(may_write(channel, me));
-  if (channel.type == "dm") return denied("direct messages have no name or topic to change");
-  if (!at_least(me, "admin")) return denied("only owners and admins update a channel");
+  if (channel.type == ChannelType::dm) return denied("direct messages have no name or topic to change");
+  if (!at_least(me, Role::admin)) return denied("only owners and admins update a channel");
   return ok_status();
 }
 
 Status may_archive(const store::ChannelRecord& channel, const Member& me) {
   PARLEY_TRY(may_read(channel, me));
-  if (!at_least(me, "admin") || channel.type == "dm") {
+  if (!at_least(me, Role::admin) || channel.type == ChannelType::dm) {
     return denied("only owners and admins archive a group or public channel");
   }
   return ok_status();
@@ -52,31 +48,31 @@ Status may_archive(const store::ChannelRecord& channel, const Member& me) {
 
 Status may_delete_channel(const store::ChannelRecord& channel, const Member& me) {
   PARLEY_TRY(may_read(channel, me));
-  if (!me || me->role != "owner") return denied("only the owner deletes a channel");
+  if (!me || me->role != Role::owner) return denied("only the owner deletes a channel");
   return ok_status();
 }
 
 Status may_add_members(const store::ChannelRecord& channel, const Member& me) {
   PARLEY_TRY(may_write(channel, me));
-  if (channel.type == "dm") return denied("a direct message has exactly two members");
-  if (!at_least(me, "admin")) return denied("only owners and admins add members");
+  if (channel.type == ChannelType::dm) return denied("a direct message has exactly two members");
+  if (!at_least(me, Role::admin)) return denied("only owners and admins add members");
   return ok_status();
 }
 
 Status may_remove_member(const store::ChannelRecord& channel, const Member& me, const Member& target) {
   PARLEY_TRY(may_write(channel, me));
-  if (channel.type == "dm") return denied("a direct message has exactly two members");
-  if (!at_least(me, "admin")) return denied("only owners and admins remove members");
+  if (channel.type == ChannelType::dm) return denied("a direct message has exactly two members");
+  if (!at_least(me, Role::admin)) return denied("only owners and admins remove members");
   if (!target) return not_found("member");
-  if (target->role == "owner") return denied("the owner cannot be removed");
+  if (target->role == Role::owner) return denied("the owner cannot be removed");
   return ok_status();
 }
 
 Status may_set_role(const store::ChannelRecord& channel, const Member& me, const Member& target) {
   PARLEY_TRY(may_write(channel, me));
-  if (!at_least(me, "admin")) return denied("only owners and admins change roles");
+  if (!at_least(me, Role::admin)) return denied("only owners and admins change roles");
   if (!target) return not_found("member");
-  if (target->role == "owner") return denied("the owner's role cannot change");
+  if (target->role == Role::owner) return denied("the owner's role cannot change");
   return ok_status();
 }
 
@@ -90,8 +86,8 @@ Status may_join(const store::ChannelRecord& channel, const Member& me) {
 Status may_leave(const store::ChannelRecord& channel, const Member& me) {
   PARLEY_TRY(may_read(channel, me));
   if (!me) return not_found("member");
-  if (channel.type == "dm") return denied("a direct message cannot be left; hide it instead");
-  if (me->role == "owner" && channel.member_count > 1) {
+  if (channel.type == ChannelType::dm) return denied("a direct message cannot be left; hide it instead");
+  if (me->role == Role::owner && channel.member_count > 1) {
     return Error{Errc::conflict, "the owner cannot leave a channel that has other members"};
   }
   return ok_status();
@@ -148,7 +144,7 @@ Status may_delete_message(const store::ChannelRecord& channel, const Member& me,
                           const std::optional<store::MessageRecord>& msg) {
   PARLEY_TRY(may_write(channel, me));
   if (!msg) return not_found("message");
-  if (msg->user_id != me->user_id && !at_least(me, "moderator")) {
+  if (msg->user_id != me->user_id && !at_least(me, Role::moderator)) {
     return denied("only the author or a moderator deletes a message");
   }
   return ok_status();
@@ -164,7 +160,7 @@ Status may_react(const store::ChannelRecord& channel, const Member& me,
 Status may_pin(const store::ChannelRecord& channel, const Member& me, const std::optional<store::MessageRecord>& msg,
                bool on) {
   PARLEY_TRY(may_write(channel, me));
-  if (!at_least(me, "moderator")) return denied("only moderators and above pin messages");
+  if (!at_least(me, Role::moderator)) return denied("only moderators and above pin messages");
   if (!msg || (on && msg->deleted_at)) return not_found("message");
   return ok_status();
 }

@@ -18,14 +18,15 @@
 
 namespace parley::chat {
 
-/// Role order: owner > admin > moderator > member.
-int role_rank(const std::string& role);
-/// The roles that can be granted (owner is only held, by the creator).
-bool valid_role(const std::string& role);
+/// The roles that can be granted: member, moderator, admin (owner is only held, by the creator).
+bool grantable(store::Role role);
 
 namespace rules {
 
 using Member = std::optional<store::MemberRecord>;
+
+/// A member whose role is `role` or above (store::Role is in rank order).
+bool at_least(const Member& me, store::Role role);
 
 /// The channel exists for the caller: not deleted, and a member of it unless it is public.
 Status may_read(const store::ChannelRecord& channel, const Member& me);

@@ -81,7 +81,7 @@ Status ChatService::check_send(PendingSend& p, const store::ChannelRecord& chann
   PARLEY_ASSIGN_OR_RETURN(auto me, reader.member(app_id, channel_id, q.message.user_id));
   PARLEY_TRY(rules::may_post(channel, me));
   PARLEY_TRY(rules::check_new_content(q.message.text, p.msg.attachment_count, p.max_message_bytes));
-  if (channel.type == "dm") {
+  if (channel.type == store::ChannelType::dm) {
     const std::string& key = *channel.dm_key;
     std::string other = key.substr(0, key.find('\n'));
     if (other == q.message.user_id) other = key.substr(key.find('\n') + 1);
@@ -181,7 +181,7 @@ void ChatService::publish_sends(CommittedBatch& done) {
   for (auto& q : done.queued) {
     if (!q.result || q.result->duplicate) continue;
     const store::SendResult& sent = *q.result;
-    emit(event::message("message.new", sent.message));
+    emit(event::message(bus::EventType::message_new, sent.message));
     if (sent.parent) emit(event::thread_reply(*sent.parent, sent.message.seq));
   }
   {

@@ -73,7 +73,7 @@ void ensure_demo(const Config& cfg, store::Store& store, server::Server& server)
   }
   if (fresh) {
     chat::NewChannel general;
-    general.type = "public";
+    general.type = store::ChannelType::public_;
     general.name = "general";
     general.topic = "Say hello";
     general.members = {"bob", "carol"};

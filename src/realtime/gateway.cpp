@@ -10,12 +10,12 @@ namespace parley::realtime {
 namespace json = boost::json;
 
 void Publisher::publish(chat::ChatEvent e) {
-  json::object frame{{"type", "event"}, {"event", e.type}};
+  json::object frame{{"type", "event"}, {"event", bus::event_name(e.type)}};
   if (!e.channel_id.empty()) frame["channel_id"] = e.channel_id;
   if (e.seq) frame["seq"] = e.seq;
   frame["data"] = std::move(e.data);
   bus::Envelope env;
-  env.type = std::move(e.type);
+  env.type = e.type;
   env.app_id = std::move(e.app_id);
   env.channel_id = std::move(e.channel_id);
   env.seq = e.seq;

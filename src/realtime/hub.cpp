@@ -175,8 +175,9 @@ void Hub::push_all(const SessionSet& set, const bus::Envelope& e) {
 }
 
 void Hub::deliver(const bus::Envelope& e) {
-  const bool subscribe = e.type == "channel.created" || e.type == "member.added";
-  const bool unsubscribe = e.type == "member.removed" || e.type == "channel.deleted";
+  using bus::EventType;
+  const bool subscribe = e.type == EventType::channel_created || e.type == EventType::member_added;
+  const bool unsubscribe = e.type == EventType::member_removed || e.type == EventType::channel_deleted;
   const std::string ck = e.channel_id.empty() ? std::string() : key(e.app_id, e.channel_id);
   if (subscribe && !ck.empty()) {
     WriterLock lock(mu_);
@@ -191,7 +192,7 @@ void Hub::deliver(const bus::Envelope& e) {
   }
   {
     ReaderLock lock(mu_);
-    if (e.type == "presence.changed") {
+    if (e.type == EventType::presence_changed) {
       for (const auto& u : e.users) {
         if (auto it = presence_watchers_.find(key(e.app_id, u)); it != presence_watchers_.end()) {
           for (Session* s : it->second) s->push(e);
@@ -216,7 +217,7 @@ void Hub::deliver(const bus::Envelope& e) {
   }
   if (unsubscribe && !ck.empty()) {
     WriterLock lock(mu_);
-    if (e.type == "channel.deleted") {
+    if (e.type == EventType::channel_deleted) {
       if (auto it = by_channel_.find(ck); it != by_channel_.end()) {
         for (Session* s : it->second) s->channels.erase(e.channel_id);
         by_channel_.erase(it);
@@ -311,25 +312,28 @@ void Hub::tick() {
 
 void Hub::publish_presence(const std::string& app_id, const std::string& user_id, bool online, TimeMs at) {
   bus::Envelope e;
-  e.type = "presence.changed";
+  e.type = bus::EventType::presence_changed;
   e.app_id = app_id;
   e.users = {user_id};
   json::object data{{"user_id", user_id}, {"online", online}};
   if (!online) data["last_seen_at"] = format_time(at);
   e.frame = std::make_shared<const std::string>(
-      json::serialize(json::object{{"type", "event"}, {"event", "presence.changed"}, {"data", std::move(data)}}));
+      json::serialize(json::object{{"type", "event"}, {"event", bus::event_name(e.type)}, {"data", std::move(data)}}));
   bus_.publish(e);
 }
 
 void Hub::publish_typing(const std::string& app_id, const std::string& channel_id, const std::string& user_id,
                          bool start) {
   bus::Envelope e;
-  e.type = start ? "typing.start" : "typing.stop";
+  e.type = start ? bus::EventType::typing_start : bus::EventType::typing_stop;
   e.app_id = app_id;
   e.channel_id = channel_id;
   e.exclude_user = user_id;  // the typer's own devices show no indicator for themselves
-  e.frame = std::make_shared<const std::string>(json::serialize(json::object{
-      {"type", "event"}, {"event", e.type}, {"channel_id", channel_id}, {"data", json::object{{"user_id", user_id}}}}));
+  e.frame =
+      std::make_shared<const std::string>(json::serialize(json::object{{"type", "event"},
+                                                                       {"event", bus::event_name(e.type)},
+                                                                       {"channel_id", channel_id},
+                                                                       {"data", json::object{{"user_id", user_id}}}}));
   bus_.publish(e);
 }
 

@@ -106,7 +106,7 @@ void Session::push(const bus::Envelope& e) {
   // Holding, or just after a resume: decided under the lock, so that held events, events the
   // replay already sent and later live events keep their order and are sent once.
   MutexLock lock(hold_mu_);
-  const bool message_new = e.type == "message.new";
+  const bool message_new = e.type == bus::EventType::message_new;
   if (holding_.load()) {
     held_.push_back(Held{e.frame, e.channel_id, e.seq, message_new});
     return;
@@ -391,7 +391,7 @@ awaitable<void> Session::resume(const json::object& cmd, const std::string& id) 
     std::int64_t top = last;
     for (const auto& m : page->items) {
       send_json({{"type", "event"},
-                 {"event", "message.new"},
+                 {"event", bus::event_name(bus::EventType::message_new)},
                  {"channel_id", channel},
                  {"seq", m.seq},
                  {"replay", true},

@@ -22,12 +22,19 @@ inline constexpr int kMemberCols = 11;
     "thread_participants, " p "reactions, " p "pinned_at"
 inline constexpr int kMessageCols = 17;
 
+// The enum columns. An unknown name cannot come through the API; should one be in a row anyway,
+// it reads as the least privilege: a plain member, a group channel (members only).
+inline Role role_column(std::string_view text) { return parse_role(text).value_or(Role::member); }
+inline ChannelType channel_type_column(std::string_view text) {
+  return parse_channel_type(text).value_or(ChannelType::group);
+}
+
 template <class Row>
 ChannelRecord read_channel(const Row& st, int o = 0) {
   ChannelRecord c;
   c.app_id = st.text(o + 0);
   c.id = st.text(o + 1);
-  c.type = st.text(o + 2);
+  c.type = channel_type_column(st.text(o + 2));
   c.name = st.text(o + 3);
   c.topic = st.text(o + 4);
   c.image_url = st.text(o + 5);
@@ -53,7 +60,7 @@ MemberRecord read_member(const Row& st, int o = 0) {
   m.app_id = st.text(o + 0);
   m.channel_id = st.text(o + 1);
   m.user_id = st.text(o + 2);
-  m.role = st.text(o + 3);
+  m.role = role_column(st.text(o + 3));
   m.joined_at = st.int64(o + 4);
   m.last_read_seq = st.int64(o + 5);
   m.last_mention_seq = st.int64(o + 6);

@@ -71,7 +71,7 @@ class ChatStore {
   virtual Result<ChannelRecord> update_channel(const ChannelRecord& channel) = 0;
   /// A member's channels (not deleted), most recent activity first.
   virtual Result<std::vector<ChannelView>> list_member_channels(const std::string& app_id, const std::string& user_id,
-                                                                const std::optional<std::string>& type,
+                                                                const std::optional<ChannelType>& type,
                                                                 bool include_hidden,
                                                                 const std::optional<ActivityCursor>& after,
                                                                 int limit) = 0;

@@ -3,16 +3,28 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/time.hpp"
 
 namespace parley::store {
 
+/// A member's role, in rank order: "at least admin" is `role >= Role::admin`. Stored and sent
+/// as its name (role_name); parse_role reads a name back (nullopt for anything else).
+enum class Role { member = 1, moderator, admin, owner };
+std::string_view role_name(Role role);
+std::optional<Role> parse_role(std::string_view name);
+
+/// A channel's type. Stored and sent as its name: "dm", "group", "public".
+enum class ChannelType { dm, group, public_ };
+std::string_view channel_type_name(ChannelType type);
+std::optional<ChannelType> parse_channel_type(std::string_view name);
+
 struct ChannelRecord {
   std::string app_id;
   std::string id;
-  std::string type;  // dm | group | public
+  ChannelType type = ChannelType::group;
   std::string name;
   std::string topic;
   std::string image_url;
@@ -35,7 +47,7 @@ struct MemberRecord {
   std::string app_id;
   std::string channel_id;
   std::string user_id;
-  std::string role = "member";  // owner | admin | moderator | member
+  Role role = Role::member;
   TimeMs joined_at = 0;
   std::int64_t last_read_seq = 0;
   std::int64_t last_mention_seq = 0;

@@ -29,10 +29,10 @@ TEST(Preview, CutsAtCharacterBoundaries) {
 }
 
 TEST(Roles, RankOwnerAboveAdminAboveModeratorAboveMember) {
-  EXPECT_GT(chat::role_rank("owner"), chat::role_rank("admin"));
-  EXPECT_GT(chat::role_rank("admin"), chat::role_rank("moderator"));
-  EXPECT_GT(chat::role_rank("moderator"), chat::role_rank("member"));
-  EXPECT_FALSE(chat::valid_role("owner"));  // never granted, only held by the creator
+  EXPECT_GT(store::Role::owner, store::Role::admin);
+  EXPECT_GT(store::Role::admin, store::Role::moderator);
+  EXPECT_GT(store::Role::moderator, store::Role::member);
+  EXPECT_FALSE(chat::grantable(store::Role::owner));  // never granted, only held by the creator
 }
 
 class ChatStoreTest : public ::testing::Test {
@@ -48,7 +48,7 @@ class ChatStoreTest : public ::testing::Test {
     for (const char* u : {"alice", "bob", "carol"}) ASSERT_TRUE(store_->upsert_user("app_a", u, {}, 1));
     chat_ = std::make_unique<chat::ChatService>(*store_);
     chat::NewChannel spec;
-    spec.type = "group";
+    spec.type = store::ChannelType::group;
     spec.name = "General";
     spec.members = {"bob", "carol"};
     auto v = chat_->create_channel(alice(), spec);
@@ -203,7 +203,7 @@ TEST_F(ChatStoreTest, SyncReportsJoinedRenamedAndLeftChannels) {
 TEST_F(ChatStoreTest, SendWritesNoRowPerMember) {
   // A channel of 300 members: one message adds one message row and no member/flag rows.
   chat::NewChannel spec;
-  spec.type = "public";
+  spec.type = store::ChannelType::public_;
   spec.name = "Big";
   for (int i = 0; i < 300; ++i) {
     std::string id = "u" + std::to_string(i);

@@ -77,7 +77,7 @@ class GroupCommitTest : public ::testing::TestWithParam<std::string> {
     chat_ = std::make_unique<chat::ChatService>(*store_, chat::GroupCommitOptions{256, 20000});
     for (int c = 0; c < 2; ++c) {
       chat::NewChannel spec;
-      spec.type = "group";
+      spec.type = store::ChannelType::group;
       spec.name = "room " + std::to_string(c);
       for (int i = 1; i < kUsers; ++i) spec.members.push_back(user(i));
       auto v = chat_->create_channel(caller(0), spec);

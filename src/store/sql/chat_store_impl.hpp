@@ -90,7 +90,7 @@ void insert_member(Conn& c, const MemberRecord& m, std::int64_t version) {
   auto st = c.prepare(
       "INSERT INTO members(app_id, channel_id, user_id, role, joined_at, last_read_seq, muted, starred, hidden, "
       "version) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)");
-  st.bind(1, m.app_id).bind(2, m.channel_id).bind(3, m.user_id).bind(4, m.role).bind(5, m.joined_at);
+  st.bind(1, m.app_id).bind(2, m.channel_id).bind(3, m.user_id).bind(4, role_name(m.role)).bind(5, m.joined_at);
   st.bind(6, m.last_read_seq).bind_bool(7, m.muted).bind_bool(8, m.starred).bind_bool(9, m.hidden);
   st.bind(10, version).run();
 }
@@ -161,7 +161,11 @@ class SqlChatStore final : public ChatStore {
             "created_at, updated_at, activity_at, member_count, version) "
             "VALUES($1, $2, $3, $4::text, lower($4::text COLLATE \"C\"), $5, $6, $7, $8, $9, $10::bigint, $10::bigint, "
             "$10::bigint, $11, $12)");
-        st.bind(1, out.app_id).bind(2, out.id).bind(3, out.type).bind(4, out.name).bind(5, out.topic);
+        st.bind(1, out.app_id)
+            .bind(2, out.id)
+            .bind(3, channel_type_name(out.type))
+            .bind(4, out.name)
+            .bind(5, out.topic);
         st.bind(6, out.image_url).bind(7, out.custom_json).bind(8, out.dm_key).bind(9, out.created_by);
         st.bind(10, out.created_at).bind(11, out.member_count).bind(12, out.version).run();
       }
@@ -233,7 +237,7 @@ class SqlChatStore final : public ChatStore {
 
  public:
   Result<std::vector<ChannelView>> list_member_channels(const std::string& app_id, const std::string& user_id,
-                                                        const std::optional<std::string>& type, bool include_hidden,
+                                                        const std::optional<ChannelType>& type, bool include_hidden,
                                                         const std::optional<ActivityCursor>& after,
                                                         int limit) override {
     return sql::with_conn(pool_, [&](Connection& c) -> Result<std::vector<ChannelView>> {
@@ -250,7 +254,11 @@ class SqlChatStore final : public ChatStore {
                     "JOIN members m ON m.app_id = $1 AND m.channel_id = p.cid AND m.user_id = $2 "
                     "LEFT JOIN messages lm ON lm.app_id = $1 AND lm.channel_id = p.cid AND lm.seq = c.last_seq "
                     "ORDER BY p.act DESC, p.cid ASC");
-      st.bind(1, app_id).bind(2, user_id).bind(3, type).bind_bool(4, include_hidden);
+      st.bind(1, app_id).bind(2, user_id).bind_bool(4, include_hidden);
+      if (type)
+        st.bind(3, channel_type_name(*type));
+      else
+        st.bind_null(3);
       if (after)
         st.bind(5, after->activity_at).bind(6, after->id);
       else
@@ -487,7 +495,7 @@ class SqlChatStore final : public ChatStore {
       auto st = c.prepare(
           "UPDATE members SET role = $4, muted = $5, starred = $6, hidden = $7, changed_version = $8 "
           "WHERE app_id = $1 AND channel_id = $2 AND user_id = $3 RETURNING " MEMBER_COLS(""));
-      st.bind(1, m.app_id).bind(2, m.channel_id).bind(3, m.user_id).bind(4, m.role).bind_bool(5, m.muted);
+      st.bind(1, m.app_id).bind(2, m.channel_id).bind(3, m.user_id).bind(4, role_name(m.role)).bind_bool(5, m.muted);
       st.bind_bool(6, m.starred).bind_bool(7, m.hidden).bind(8, v);
       if (!st.step()) return not_found("member");
       out = read_member(st);

@@ -52,7 +52,7 @@ json::object to_json(const store::UserRecord& u) {
           {"deactivated_at", time_or_null(u.deactivated_at)}};
 }
 
-json::object to_json(const store::AuditRecord& e) {
+json::object to_json(const tenancy::AuditEntry& e) {
   return {{"id", e.id},
           {"at", format_time(e.at)},
           {"actor", e.actor},

@@ -15,7 +15,7 @@ namespace parley::api {
 boost::json::object to_json(const store::AppRecord& app);
 boost::json::object to_json(const store::ApiKeyRecord& key);
 boost::json::object to_json(const store::UserRecord& user);
-boost::json::object to_json(const store::AuditRecord& entry);
+boost::json::object to_json(const tenancy::AuditEntry& entry);
 boost::json::object to_json(const auth::TokenPair& pair);
 
 /// {"items": [...], "next_cursor": cursor or null}

@@ -1,10 +1,31 @@
-# Writes a C++ source holding every *.sql migration of DIR as a raw string literal, sorted by
-# file name, so the binary carries its own schema. Called at build time by src/CMakeLists.txt.
-file(GLOB files "${DIR}/*.sql")
-list(SORT files)
-set(body "#include \"store/migrations.hpp\"\nnamespace parley::store {\nconst std::vector<MigrationSource>& ${NAME}_migrations() {\n  static const std::vector<MigrationSource> all = {\n")
+cmake_minimum_required(VERSION 3.20)
+# Writes a C++ source holding every migration of driver NAME — ROOT/<module>/migrations/NAME/*.sql,
+# from every module — as raw string literals sorted by file name (V<version>__<what>.sql), so the
+# binary carries its own schema. Versions form one sequence over all modules: a version used by
+# two scripts fails the build here (load_migrations() would refuse it at start-up). Called at
+# build time by src/CMakeLists.txt.
+file(GLOB files "${ROOT}/*/migrations/${NAME}/*.sql")
+set(by_name "")
 foreach(f ${files})
   get_filename_component(fname "${f}" NAME)
+  list(APPEND by_name "${fname}|${f}")
+endforeach()
+list(SORT by_name)
+set(seen "")
+set(body "#include \"store/migrations.hpp\"\nnamespace parley::store {\nconst std::vector<MigrationSource>& ${NAME}_migrations() {\n  static const std::vector<MigrationSource> all = {\n")
+foreach(entry ${by_name})
+  string(REPLACE "|" ";" parts "${entry}")
+  list(GET parts 0 fname)
+  list(GET parts 1 f)
+  string(REGEX MATCH "^V([0-9]+)__" version "${fname}")
+  if(NOT version)
+    message(FATAL_ERROR "migration ${f}: name must be V<version>__<description>.sql")
+  endif()
+  math(EXPR number "${CMAKE_MATCH_1}")
+  if(number IN_LIST seen)
+    message(FATAL_ERROR "migration ${f}: version ${number} is already used by another ${NAME} script")
+  endif()
+  list(APPEND seen ${number})
   file(READ "${f}" sql)
   string(APPEND body "    {\"${fname}\", R\"PARLEYSQL(${sql})PARLEYSQL\"},\n")
 endforeach()

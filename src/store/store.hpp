@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "store/chat_store.hpp"
+#include "store/sql/database.hpp"
 #include "store/types.hpp"
 
 namespace parley::store {
@@ -31,6 +32,9 @@ class Store {
   virtual Status ping() = 0;
   /// The chat model (channels, members, messages), on the same database.
   virtual ChatStore& chat() = 0;
+  /// The shared SQL layer on the same pool, for the repositories of capability modules
+  /// (tenancy/audit_log.hpp is one): a module's tables and queries live with the module, not here.
+  virtual sql::Database& database() = 0;
 
   // Key/value facts about the installation (admin key hash, …).
   virtual Result<std::optional<std::string>> get_meta(const std::string& key) = 0;
@@ -85,12 +89,6 @@ class Store {
   virtual Result<bool> session_revoked(const std::string& session_id) = 0;
   /// Revokes the session the refresh token belongs to; not_found when the token is unknown.
   virtual Status revoke_session_by_token(const std::string& token_hash, TimeMs at) = 0;
-
-  // Audit log of admin actions.
-  virtual Status append_audit(const AuditRecord& entry) = 0;
-  /// Newest first, ids below `before_id` (0 = from the newest), optionally one app's.
-  virtual Result<std::vector<AuditRecord>> list_audit(const std::optional<std::string>& app_id, std::int64_t before_id,
-                                                      int limit) = 0;
 };
 
 /// Opens the store a database URL names ("sqlite:<path>" or "postgres://…"), with `connections`

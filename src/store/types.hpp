@@ -71,15 +71,4 @@ struct RefreshTokenRecord {
   std::optional<TimeMs> used_at;
 };
 
-struct AuditRecord {
-  std::int64_t id = 0;
-  TimeMs at = 0;
-  std::string actor;
-  std::string action;
-  std::optional<std::string> app_id;
-  std::optional<std::string> target;
-  std::string details_json = "{}";
-  std::optional<std::string> request_id;
-};
-
 }  // namespace parley::store

@@ -22,7 +22,7 @@ std::string json_text(std::initializer_list<std::pair<const char*, std::string>>
 Status TenancyService::audit_action(const Actor& who, const std::string& action,
                                     const std::optional<std::string>& app_id, const std::optional<std::string>& target,
                                     const std::string& details_json) {
-  store::AuditRecord e;
+  AuditEntry e;
   e.at = now_ms();
   e.actor = who.name;
   e.action = action;
@@ -30,7 +30,7 @@ Status TenancyService::audit_action(const Actor& who, const std::string& action,
   e.target = target;
   e.details_json = details_json;
   e.request_id = who.request_id;
-  return store_.append_audit(e);
+  return audit_.append(e);
 }
 
 Result<NewKey> TenancyService::make_key(const std::string& app_id) {
@@ -161,9 +161,9 @@ Status TenancyService::revoke_key(const std::string& app_id, const std::string& 
   return audit_action(who, "key.revoke", app_id, key);
 }
 
-Result<std::vector<store::AuditRecord>> TenancyService::audit(const std::optional<std::string>& app_id,
-                                                              std::int64_t before_id, int limit) {
-  return store_.list_audit(app_id, before_id, limit);
+Result<std::vector<AuditEntry>> TenancyService::audit(const std::optional<std::string>& app_id, std::int64_t before_id,
+                                                      int limit) {
+  return audit_.list(app_id, before_id, limit);
 }
 
 Result<AppPtr> TenancyService::authenticate_app(const std::string& key, const std::string& secret) {

@@ -12,6 +12,7 @@
 #include "config/config.hpp"
 #include "core/thread_annotations.hpp"
 #include "store/store.hpp"
+#include "tenancy/audit_log.hpp"
 #include "tenancy/settings.hpp"
 
 namespace parley::tenancy {
@@ -50,7 +51,7 @@ using AppPtr = std::shared_ptr<const App>;
 
 class TenancyService {
  public:
-  TenancyService(store::Store& store, const Config& cfg) : store_(store), cfg_(cfg) {}
+  TenancyService(store::Store& store, const Config& cfg) : store_(store), audit_(store.database()), cfg_(cfg) {}
 
   Result<CreatedApp> create_app(const std::string& name, const boost::json::object& settings, const Actor& who);
   /// Served from a short-lived cache (apps are read on every request).
@@ -67,8 +68,7 @@ class TenancyService {
                                   const Actor& who);
   Status revoke_key(const std::string& app_id, const std::string& key, const Actor& who);
 
-  Result<std::vector<store::AuditRecord>> audit(const std::optional<std::string>& app_id, std::int64_t before_id,
-                                                int limit);
+  Result<std::vector<AuditEntry>> audit(const std::optional<std::string>& app_id, std::int64_t before_id, int limit);
 
   /// Verifies app credentials (key + secret); unauthorized when they do not match a live key.
   Result<AppPtr> authenticate_app(const std::string& key, const std::string& secret);
@@ -86,6 +86,7 @@ class TenancyService {
   void forget(const std::string& app_id);
 
   store::Store& store_;
+  AuditLog audit_;
   const Config& cfg_;
   std::string admin_key_hash_;  // written once at start-up, before serving
 

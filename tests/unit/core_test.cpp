@@ -139,5 +139,23 @@ TEST(Migrations, EmbeddedSqliteScriptsLoad) {
   EXPECT_EQ(all[0].version, 1);
 }
 
+// Every module's migrations are embedded for both databases: the same versions, in one sequence
+// without gaps, with the same descriptions.
+TEST(Migrations, EveryVersionExistsForBothDatabasesInOneSequence) {
+  auto sqlite = store::load_migrations(store::sqlite_migrations());
+  auto postgres = store::load_migrations(store::postgres_migrations());
+  ASSERT_EQ(sqlite.size(), postgres.size());
+  for (std::size_t i = 0; i < sqlite.size(); ++i) {
+    EXPECT_EQ(sqlite[i].version, static_cast<int>(i) + 1);
+    EXPECT_EQ(sqlite[i].file, postgres[i].file);
+    EXPECT_EQ(sqlite[i].description, postgres[i].description);
+  }
+}
+
+TEST(Migrations, TwoModulesCannotClaimTheSameVersion) {
+  EXPECT_THROW(store::load_migrations({{"V007__jobs.sql", "SELECT 1"}, {"V007__files.sql", "SELECT 1"}}),
+               std::runtime_error);
+}
+
 }  // namespace
 }  // namespace parley

@@ -105,18 +105,5 @@ TEST_F(SqliteStoreTest, DeletingAnAppDeletesItsKeysAndUsers) {
   EXPECT_EQ(store_->delete_app("app_a").error().code, Errc::not_found);
 }
 
-TEST_F(SqliteStoreTest, AuditPagesNewestFirst) {
-  for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE(
-        store_->append_audit({0, i, "admin", "app.update", std::string("app_a"), std::nullopt, "{}", std::nullopt}));
-  }
-  auto page1 = store_->list_audit(std::string("app_a"), 0, 2);
-  ASSERT_EQ(page1->size(), 2u);
-  EXPECT_GT(page1->at(0).id, page1->at(1).id);
-  auto page2 = store_->list_audit(std::string("app_a"), page1->at(1).id, 10);
-  EXPECT_EQ(page2->size(), 3u);
-  EXPECT_TRUE(store_->list_audit(std::string("app_b"), 0, 10)->empty());
-}
-
 }  // namespace
 }  // namespace parley::store

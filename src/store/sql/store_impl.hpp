@@ -1,5 +1,5 @@
 #pragma once
-// The store's queries for apps, API keys, users, sessions, refresh tokens and the audit log,
+// The store's queries for apps, API keys, users, sessions and refresh tokens,
 // written once over a database driver (store/sql/db.hpp) and compiled once per backend:
 // sqlite_store.cpp and postgres_store.cpp instantiate SqlStore with their dialect. Include it
 // only there. Statements are in PostgreSQL's dialect (the SQLite driver translates them); row
@@ -11,6 +11,7 @@
 
 #include "store/chat_store.hpp"
 #include "store/sql/db.hpp"
+#include "store/sql/driver_database.hpp"
 #include "store/sql/text.hpp"
 #include "store/store.hpp"
 
@@ -53,7 +54,7 @@ SessionRecord read_session(Row& st) {
 
 }  // namespace store_sql
 
-/// The account, app, key, session and audit store over one database driver (`Db`, its dialect),
+/// The account, app, key and session store over one database driver (`Db`, its dialect),
 /// with the chat store `make_chat` builds on the same pool.
 template <class Db>
 class SqlStore final : public Store {
@@ -65,10 +66,11 @@ class SqlStore final : public Store {
 
   /// `target` is what the driver's Pool opens (a file path, a connection URL).
   SqlStore(std::string driver, const std::string& target, int connections, ChatMaker make_chat)
-      : driver_(std::move(driver)), pool_(target, connections), chat_(make_chat(pool_)) {}
+      : driver_(std::move(driver)), pool_(target, connections), database_(driver_, pool_), chat_(make_chat(pool_)) {}
 
   std::string driver() const override { return driver_; }
   ChatStore& chat() override { return *chat_; }
+  Database& database() override { return database_; }
 
   Status ping() override {
     return sql::with_conn(pool_, [](Connection& c) -> Status {
@@ -417,33 +419,6 @@ class SqlStore final : public Store {
     });
   }
 
-  Status append_audit(const AuditRecord& e) override {
-    return sql::with_conn(pool_, [&](Connection& c) -> Status {
-      auto st = c.prepare(
-          "INSERT INTO audit_log(at, actor, action, app_id, target, details, request_id) "
-          "VALUES($1, $2, $3, $4, $5, $6, $7)");
-      st.bind(1, e.at).bind(2, e.actor).bind(3, e.action).bind(4, e.app_id).bind(5, e.target);
-      st.bind(6, e.details_json).bind(7, e.request_id).run();
-      return ok_status();
-    });
-  }
-
-  Result<std::vector<AuditRecord>> list_audit(const std::optional<std::string>& app_id, std::int64_t before_id,
-                                              int limit) override {
-    return sql::with_conn(pool_, [&](Connection& c) -> Result<std::vector<AuditRecord>> {
-      auto st = c.prepare(
-          "SELECT id, at, actor, action, app_id, target, details, request_id FROM audit_log "
-          "WHERE ($1::text IS NULL OR app_id = $1) AND ($2::bigint = 0 OR id < $2) ORDER BY id DESC LIMIT $3");
-      st.bind(1, app_id).bind(2, before_id).bind(3, limit);
-      std::vector<AuditRecord> out;
-      while (st.step()) {
-        out.push_back({st.int64(0), st.int64(1), st.text(2), st.text(3), st.opt_text(4), st.opt_text(5), st.text(6),
-                       st.opt_text(7)});
-      }
-      return out;
-    });
-  }
-
  private:
   static void insert_key_on(Connection& c, const ApiKeyRecord& k) {
     auto st = c.prepare("INSERT INTO api_keys(key, app_id, secret_hash, created_at) VALUES($1, $2, $3, $4)");
@@ -462,6 +437,7 @@ class SqlStore final : public Store {
 
   std::string driver_;
   Pool pool_;
+  DriverDatabase<Db> database_;
   std::unique_ptr<ChatStore> chat_;
 };
 

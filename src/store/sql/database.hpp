@@ -113,10 +113,11 @@ class Database {
   /// A function called with a leased connection.
   class Body {
    public:
+    Body() = default;
+    Body(const Body&) = delete;
+    Body& operator=(const Body&) = delete;
+    virtual ~Body() = default;
     virtual void operator()(Connection& c) = 0;
-
-   protected:
-    ~Body() = default;
   };
 
  private:

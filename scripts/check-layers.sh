@@ -9,7 +9,7 @@ declare -A layer=(
   [core]=0
   [config]=1 [metrics]=1 [net]=1 [bus]=1
   [store]=2
-  [tenancy]=3 [users]=3
+  [tenancy]=3 [users]=3 [jobs]=3
   [auth]=4 [chat]=4
   [services]=5
   [api]=6 [realtime]=6

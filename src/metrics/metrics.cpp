@@ -35,6 +35,12 @@ void Metrics::observe_db(double seconds) {
   db_latency_.observe(seconds);
 }
 
+void Metrics::observe_job(std::string_view kind, std::string_view outcome, double seconds) {
+  MutexLock lock(mu_);
+  ++jobs_finished_[{std::string(kind), std::string(outcome)}];
+  job_run_time_[std::string(kind)].observe(seconds);
+}
+
 void Metrics::set_gauge_source(std::string name, std::string help, std::function<double()> fn) {
   MutexLock lock(mu_);
   gauges_[std::move(name)] = {std::move(help), std::move(fn)};
@@ -58,6 +64,14 @@ std::string Metrics::render() const {
   out += "# HELP parley_db_call_duration_seconds Time of one store call on a database thread.\n";
   out += "# TYPE parley_db_call_duration_seconds histogram\n";
   db_latency_.render(out, "parley_db_call_duration_seconds", "");
+  out += "# HELP parley_jobs_finished_total Job runs on this node by kind and outcome.\n";
+  out += "# TYPE parley_jobs_finished_total counter\n";
+  for (const auto& [key, n] : jobs_finished_) {
+    out += fmt::format("parley_jobs_finished_total{{kind=\"{}\",outcome=\"{}\"}} {}\n", key.first, key.second, n);
+  }
+  out += "# HELP parley_job_run_seconds Time one job run took on this node, by kind.\n";
+  out += "# TYPE parley_job_run_seconds histogram\n";
+  for (const auto& [kind, h] : job_run_time_) h.render(out, "parley_job_run_seconds", fmt::format("kind=\"{}\"", kind));
   for (const auto& [name, g] : gauges_) {  // under mu_: a gauge source must not call back into Metrics
     out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n{} {}\n", name, g.first, name, name, g.second());
   }

@@ -1,6 +1,7 @@
 #pragma once
 // Prometheus metrics: requests by route/method/status, request latency histogram by route,
-// database call latency, open connections. Thread-safe (one mutex; updates are short).
+// database call latency, open connections, jobs run by kind and outcome with their run time. Thread-safe (one mutex;
+// updates are short).
 #include <array>
 #include <atomic>
 #include <functional>
@@ -8,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <utility>
 
 #include "core/thread_annotations.hpp"
 
@@ -30,6 +32,8 @@ class Metrics {
  public:
   void observe_request(std::string_view route, std::string_view method, int status, double seconds);
   void observe_db(double seconds);
+  /// A job of `kind` ran for `seconds` and ended as `outcome` (succeeded, retried, dead, released).
+  void observe_job(std::string_view kind, std::string_view outcome, double seconds);
   void set_gauge_source(std::string name, std::string help, std::function<double()> fn);
   /// Prometheus text exposition format 0.0.4.
   std::string render() const;
@@ -39,6 +43,8 @@ class Metrics {
   std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_ GUARDED_BY(mu_);
   std::map<std::string, Histogram> latency_ GUARDED_BY(mu_);
   Histogram db_latency_ GUARDED_BY(mu_);
+  std::map<std::pair<std::string, std::string>, std::uint64_t> jobs_finished_ GUARDED_BY(mu_);
+  std::map<std::string, Histogram> job_run_time_ GUARDED_BY(mu_);
   std::map<std::string, std::pair<std::string, std::function<double()>>> gauges_ GUARDED_BY(mu_);
 };
 

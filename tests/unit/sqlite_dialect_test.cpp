@@ -23,6 +23,8 @@ TEST(SqliteDialect, CastsCollationsAndRowLocksAreDropped) {
   EXPECT_EQ(from_postgres_dialect("SELECT lower($4::text COLLATE \"C\"), b::text[] FROM t"),
             "SELECT lower(?4), b FROM t");
   EXPECT_EQ(from_postgres_dialect("SELECT 1 FROM t WHERE id = $1 FOR NO KEY UPDATE"), "SELECT 1 FROM t WHERE id = ?1");
+  EXPECT_EQ(from_postgres_dialect("WHERE id IN (SELECT id FROM t LIMIT $2 FOR UPDATE  SKIP LOCKED) RETURNING id"),
+            "WHERE id IN (SELECT id FROM t LIMIT ?2) RETURNING id");
   EXPECT_EQ(from_postgres_dialect("SELECT a FROM t WHERE id = $1 for   update"), "SELECT a FROM t WHERE id = ?1");
 }
 

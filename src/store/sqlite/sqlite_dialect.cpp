@@ -65,7 +65,7 @@ std::string from_postgres_dialect(std::string_view sql) {
       if (j + 1 < sql.size() && sql[j] == '[' && sql[j + 1] == ']') j += 2;
       i = j;
     } else if (keyword_at(sql, i, "COLLATE \"C\"", end) || keyword_at(sql, i, "FOR NO KEY UPDATE", end) ||
-               keyword_at(sql, i, "FOR UPDATE", end)) {
+               keyword_at(sql, i, "FOR UPDATE SKIP LOCKED", end) || keyword_at(sql, i, "FOR UPDATE", end)) {
       trim_back(out);
       i = end;
     } else if (keyword_at(sql, i, "GREATEST(", end)) {

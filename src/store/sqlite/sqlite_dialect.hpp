@@ -6,7 +6,8 @@
 //   expr::type            -> expr       (casts PostgreSQL needs to type a parameter)
 //   … COLLATE "C"          -> …          (SQLite's lower() and comparisons are bytewise already)
 //   GREATEST( / LEAST(    -> max( / min(  (SQLite's scalar two-argument forms)
-//   FOR UPDATE, FOR NO KEY UPDATE -> removed (SQLite's single writer already serialises)
+//   FOR UPDATE [SKIP LOCKED], FOR NO KEY UPDATE -> removed (SQLite's single writer already
+//                         serialises)
 // Text inside '…' literals is left alone. SQL with none of these passes through unchanged.
 #include <string>
 #include <string_view>

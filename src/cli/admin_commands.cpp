@@ -5,23 +5,10 @@
 
 #include "auth/token_service.hpp"
 #include "cli/commands.hpp"
-#include "core/log.hpp"
 #include "store/migrations.hpp"
 #include "tenancy/tenancy_service.hpp"
 
 namespace parley::cli {
-
-namespace {
-
-// Runs `fn(cfg)` with resolved configuration and quiet logs.
-template <class Fn>
-auto with_config(const std::shared_ptr<ConfigLoader>& loader, Fn fn) {
-  return [loader, fn] {
-    Config cfg = loader->resolve();
-    log::init("warn");
-    fn(cfg);
-  };
-}
 
 CLI::App* sub(CLI::App& parent, const std::string& name, const std::string& help,
               std::shared_ptr<ConfigLoader>& loader) {
@@ -30,14 +17,6 @@ CLI::App* sub(CLI::App& parent, const std::string& name, const std::string& help
   loader->register_flags(*cmd);
   return cmd;
 }
-
-template <class T>
-T must(Result<T> r, const char* what) {
-  if (!r) throw std::runtime_error(std::string(what) + ": " + r.error().message);
-  return std::move(*r);
-}
-
-}  // namespace
 
 void add_migrate_command(CLI::App& root) {
   auto* cmd = root.add_subcommand("migrate", "Show, apply, validate, baseline or repair schema migrations");

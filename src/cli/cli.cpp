@@ -19,6 +19,7 @@ int run(int argc, char** argv) {
   add_migrate_command(root);
   add_app_command(root);
   add_token_command(root);
+  add_jobs_command(root);
 
   root.add_subcommand("version", "Print the version")->callback([] {
     std::cout << "parley " << PARLEY_VERSION << "\n";

@@ -62,6 +62,13 @@ struct Config {
   int typing_ttl_ms = 5000;       // typing stops by itself after this without a refresh
   int resume_max_messages = 500;  // per channel; beyond it the client pages over REST
 
+  // Jobs (the durable job queue in the database; docs/jobs.md).
+  int jobs_workers = 2;          // threads running job handlers on this node; 0: this node runs no jobs
+  int jobs_prefetch = 64;        // jobs claimed at once and held (waiting or running) per node at most
+  int jobs_poll_ms = 250;        // an idle node looks for due jobs this often
+  int jobs_lease_ms = 30000;     // a claimed job returns to the queue this long after its node stops renewing
+  bool jobs_test_kinds = false;  // registers the test.noop and test.record kinds (tests, benchmarks)
+
   // Paging.
   int page_default = 50;
   int page_max = 200;

@@ -3,8 +3,11 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <thread>
 
 #include "api/errors.hpp"
@@ -12,6 +15,10 @@
 #include "auth/token_service.hpp"
 #include "bus/bus.hpp"
 #include "chat/chat_service.hpp"
+#include "core/crypto.hpp"
+#include "jobs/job_queue.hpp"
+#include "jobs/runner.hpp"
+#include "jobs/test_kinds.hpp"
 #include "metrics/metrics.hpp"
 #include "net/http_server.hpp"
 #include "realtime/gateway.hpp"
@@ -31,6 +38,8 @@ struct Server::Impl {
   auth::TokenService tokens;
   users::UserService users;
   chat::ChatService chat;
+  jobs::JobQueue jobs;
+  std::unique_ptr<jobs::Runner> job_runner;  // null with --jobs-workers 0
   services::Services services;
   api::Pipeline rest;
   std::atomic<bool> ready{false};
@@ -47,8 +56,9 @@ struct Server::Impl {
         tokens(s, tenancy, c),
         users(s),
         chat(s, chat::GroupCommitOptions{c.send_batch_max, c.send_batch_window_us, c.send_committers}),
-        services{c,  s,  db_pool, metrics, tenancy, tokens, users, chat, auth::RateLimiter(), auth::RateLimiter(),
-                 {}, {}, {},      {}},
+        jobs(s.database()),
+        services{c,  s,  db_pool, metrics, tenancy, tokens, users, chat, jobs, auth::RateLimiter(), auth::RateLimiter(),
+                 {}, {}, {},      {},      {}},
         rest(services, api::StaticFiles(api::find_web_dir(c.web_dir))),
         server(
             server_options(c), [this](net::Request& r) { return rest.handle(r); },
@@ -83,7 +93,46 @@ struct Server::Impl {
                              [this] { return static_cast<double>(chat.send_stats().batches); });
     metrics.set_gauge_source("parley_send_batched_messages", "Message sends taken into batches since start.",
                              [this] { return static_cast<double>(chat.send_stats().items); });
+    add_job_runner(c);
     server.on_shutdown([this] { ready.store(false); });
+  }
+
+  // The node's job runner and the queue's gauges (docs/jobs.md).
+  void add_job_runner(const Config& c) {
+    if (c.jobs_workers > 0) {
+      jobs::RunnerOptions o;
+      char host[256] = {};
+      (void)gethostname(host, sizeof host - 1);
+      o.owner = std::string(host) + ":" + std::to_string(getpid()) + ":" + crypto::random_id("", 6);
+      o.workers = c.jobs_workers;
+      o.prefetch = c.jobs_prefetch;
+      o.poll_ms = c.jobs_poll_ms;
+      o.lease_ms = c.jobs_lease_ms;
+      o.grace_ms = c.shutdown_grace_ms;
+      job_runner = std::make_unique<jobs::Runner>(jobs, o, &metrics);
+      if (c.jobs_test_kinds) {
+        jobs::add_test_kinds(*job_runner, (std::filesystem::path(c.data_dir) / "jobs-record.log").string());
+      }
+      services.jobs_enqueued = [this] { job_runner->wake(); };
+    } else {
+      services.jobs_enqueued = [] {};
+    }
+    auto gauge = [this](std::string name, std::string help, auto field) {
+      metrics.set_gauge_source(std::move(name), std::move(help), [this, field] {
+        return job_runner ? static_cast<double>(field(job_runner->last_stats())) : 0.0;
+      });
+    };
+    gauge("parley_jobs_queued", "Jobs waiting in the queue (due or scheduled later), all nodes.",
+          [](const jobs::QueueStats& s) { return s.queued; });
+    gauge("parley_jobs_running", "Jobs held by a worker, all nodes.",
+          [](const jobs::QueueStats& s) { return s.running; });
+    gauge("parley_jobs_dead", "Dead letters: jobs out of attempts, kept until retried or deleted.",
+          [](const jobs::QueueStats& s) { return s.dead; });
+    gauge("parley_jobs_oldest_ready_age_seconds", "How long the longest-waiting due job has waited.",
+          [](const jobs::QueueStats& s) {
+            return s.oldest_ready_at ? static_cast<double>(std::max<TimeMs>(0, now_ms() - *s.oldest_ready_at)) / 1000.0
+                                     : 0.0;
+          });
   }
 
   static net::ServerOptions server_options(const Config& c) {
@@ -105,6 +154,7 @@ struct Server::Impl {
 Server::Server(const Config& cfg, store::Store& store) : impl_(std::make_unique<Impl>(cfg, store)) {}
 
 Server::~Server() {
+  if (impl_->job_runner) impl_->job_runner->stop();
   impl_->chat.stop_sends();
   impl_->db_pool.join();
 }
@@ -119,7 +169,9 @@ void Server::set_demo_app(const std::string& app_id) { impl_->services.demo_app_
 void Server::run() {
   impl_->ready.store(true);
   impl_->hub->start();
+  if (impl_->job_runner) impl_->job_runner->start();
   impl_->server.run();
+  if (impl_->job_runner) impl_->job_runner->stop();  // finishes or gives back its running jobs
   impl_->chat.stop_sends();
   impl_->db_pool.join();
 }

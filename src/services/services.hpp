@@ -10,6 +10,7 @@
 #include "auth/token_service.hpp"
 #include "chat/chat_service.hpp"
 #include "config/config.hpp"
+#include "jobs/job_queue.hpp"
 #include "metrics/metrics.hpp"
 #include "store/store.hpp"
 #include "tenancy/tenancy_service.hpp"
@@ -31,12 +32,15 @@ struct Services {
   auth::TokenService& tokens;
   users::UserService& users;
   chat::ChatService& chat;
+  jobs::JobQueue& jobs;
   auth::RateLimiter ip_limits;
   auth::RateLimiter user_limits;
   std::function<bool()> ready;  // false while starting or draining
   std::function<bool(const std::string& app_id, const std::string& user_id)> online;  // realtime presence
   /// Closes a user's realtime connections (code: 4001 tokens revoked, 4003 deactivated).
   std::function<void(const std::string& app_id, const std::string& user_id, std::uint16_t code)> disconnect;
+  /// A job was enqueued on this node: its runner looks for due jobs now (no-op without one).
+  std::function<void()> jobs_enqueued;
   /// The demo app when the server runs with --demo and it exists (set before serving); else empty.
   std::string demo_app_id;
 };

@@ -78,9 +78,11 @@ class TenancyService {
   Result<std::optional<std::string>> init_admin_key(const std::string& configured);
   bool is_admin_key(const std::string& presented) const;
 
- private:
+  /// Appends an admin action to the audit log (also for other modules' admin routes).
   Status audit_action(const Actor& who, const std::string& action, const std::optional<std::string>& app_id,
                       const std::optional<std::string>& target, const std::string& details_json = "{}");
+
+ private:
   Result<store::ApiKeyRecord> key_of_app(const std::string& app_id, const std::string& key);
   Result<NewKey> make_key(const std::string& app_id);
   void forget(const std::string& app_id);

@@ -143,6 +143,12 @@ HttpResponse HttpClient::post(const std::string& target, const Auth& auth, const
   return send(r);
 }
 
+HttpResponse HttpClient::put(const std::string& target, const Auth& auth, const boost::json::value& body) {
+  auto r = make("PUT", target, auth);
+  r.body = boost::json::serialize(body);
+  return send(r);
+}
+
 HttpResponse HttpClient::patch(const std::string& target, const Auth& auth, const boost::json::value& body) {
   auto r = make("PATCH", target, auth);
   r.body = boost::json::serialize(body);

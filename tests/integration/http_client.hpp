@@ -66,6 +66,7 @@ class HttpClient {
   HttpResponse del(const std::string& target, const Auth& auth = {});
   /// PUT without a body.
   HttpResponse put(const std::string& target, const Auth& auth = {});
+  HttpResponse put(const std::string& target, const Auth& auth, const boost::json::value& body);
   /// POST without a body.
   HttpResponse post(const std::string& target, const Auth& auth = {});
   HttpResponse post(const std::string& target, const Auth& auth, const boost::json::value& body);

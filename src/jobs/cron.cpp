@@ -146,7 +146,7 @@ std::optional<TimeMs> Cron::next_after(TimeMs after) const {
       if (any_weekday_) return dom;
       return dom || dow;
     };
-    if (!months_.test(static_cast<std::size_t>(tm.tm_mon + 1))) {
+    if (!months_.test(static_cast<std::size_t>(tm.tm_mon) + 1)) {
       // To the first second of the next month.
       tm.tm_mon += 1;
       tm.tm_mday = 1;

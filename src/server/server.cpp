@@ -117,8 +117,8 @@ struct Server::Impl {
     } else {
       services.jobs_enqueued = [] {};
     }
-    auto gauge = [this](std::string name, std::string help, auto field) {
-      metrics.set_gauge_source(std::move(name), std::move(help), [this, field] {
+    auto gauge = [this](const char* name, const char* help, auto field) {
+      metrics.set_gauge_source(name, help, [this, field] {
         return job_runner ? static_cast<double>(field(job_runner->last_stats())) : 0.0;
       });
     };

@@ -12,9 +12,7 @@
 #include <string>
 
 #include "core/crypto.hpp"
-#include "store/migrations.hpp"
-#include "store/postgres/pg_db.hpp"
-#include "store/postgres/pg_url.hpp"
+#include "scratch_database.hpp"
 #include "store/sql/database.hpp"
 #include "store/store.hpp"
 #include "tenancy/audit_log.hpp"
@@ -22,36 +20,19 @@
 namespace parley::tenancy {
 namespace {
 
-std::optional<std::string> pg_url() {
-  const char* v = std::getenv("PARLEY_TEST_PG_URL");
-  if (!v || !*v) return std::nullopt;
-  return std::string(v);
-}
-
 class AuditLogTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    if (GetParam() == "postgres") {
-      if (!pg_url()) GTEST_SKIP() << "PARLEY_TEST_PG_URL not set";
-      db_name_ = "parley_audit_" + crypto::random_id("", 12);
-      for (char& c : db_name_) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      store::postgres::Connection(*pg_url()).exec("CREATE DATABASE \"" + db_name_ + "\"");
-      url_ = store::postgres::url_with_database(*pg_url(), db_name_);
-    } else {
-      dir_ = std::filesystem::temp_directory_path() / ("parley-audit-" + crypto::random_id("", 8));
-      std::filesystem::create_directories(dir_);
-      url_ = "sqlite:" + (dir_ / "t.db").string();
-    }
-    store::open_migrator(url_)->apply();
+    db_ = std::make_unique<test::ScratchDatabase>(GetParam(), "audit");
+    if (!db_->available()) GTEST_SKIP() << "PARLEY_TEST_PG_URL not set";
+    url_ = db_->url();
     store_ = store::open_store(url_, 2);
     log_ = std::make_unique<AuditLog>(store_->database());
   }
   void TearDown() override {
     log_.reset();
     store_.reset();
-    if (!db_name_.empty())
-      store::postgres::Connection(*pg_url()).exec("DROP DATABASE \"" + db_name_ + "\" WITH (FORCE)");
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+    db_.reset();
   }
 
   static AuditEntry entry(TimeMs at, std::optional<std::string> app_id, std::string action = "app.update") {
@@ -67,8 +48,7 @@ class AuditLogTest : public ::testing::TestWithParam<std::string> {
     return n ? *n : -1;
   }
 
-  std::filesystem::path dir_;
-  std::string db_name_;
+  std::unique_ptr<test::ScratchDatabase> db_;
   std::string url_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<AuditLog> log_;

@@ -16,19 +16,11 @@
 
 #include "chat/chat_service.hpp"
 #include "core/crypto.hpp"
-#include "store/migrations.hpp"
-#include "store/postgres/pg_db.hpp"
-#include "store/postgres/pg_url.hpp"
+#include "scratch_database.hpp"
 #include "store/store.hpp"
 
 namespace parley {
 namespace {
-
-std::optional<std::string> pg_url() {
-  const char* v = std::getenv("PARLEY_TEST_PG_URL");
-  if (!v || !*v) return std::nullopt;
-  return std::string(v);
-}
 
 // Collects send outcomes from the committer thread.
 struct Outcomes {
@@ -55,18 +47,9 @@ struct Outcomes {
 class GroupCommitTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    if (GetParam() == "postgres") {
-      if (!pg_url()) GTEST_SKIP() << "PARLEY_TEST_PG_URL not set";
-      db_name_ = "parley_gc_" + crypto::random_id("", 12);
-      for (char& c : db_name_) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      store::postgres::Connection(*pg_url()).exec("CREATE DATABASE \"" + db_name_ + "\"");
-      url_ = store::postgres::url_with_database(*pg_url(), db_name_);
-    } else {
-      dir_ = std::filesystem::temp_directory_path() / ("parley-gc-" + crypto::random_id("", 8));
-      std::filesystem::create_directories(dir_);
-      url_ = "sqlite:" + (dir_ / "t.db").string();
-    }
-    store::open_migrator(url_)->apply();
+    db_ = std::make_unique<test::ScratchDatabase>(GetParam(), "gc");
+    if (!db_->available()) GTEST_SKIP() << "PARLEY_TEST_PG_URL not set";
+    url_ = db_->url();
     store_ = store::open_store(url_, 4);
     store::AppRecord app{"app_a", "A", "{}", "k", 1, 1};
     ASSERT_TRUE(store_->create_app(app, {"pk_a", "app_a", "h", 1, std::nullopt}));
@@ -88,10 +71,7 @@ class GroupCommitTest : public ::testing::TestWithParam<std::string> {
   void TearDown() override {
     chat_.reset();
     store_.reset();
-    if (!db_name_.empty()) {
-      store::postgres::Connection(*pg_url()).exec("DROP DATABASE IF EXISTS \"" + db_name_ + "\" WITH (FORCE)");
-    }
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+    db_.reset();
   }
 
   static constexpr int kUsers = 8;
@@ -152,8 +132,7 @@ class GroupCommitTest : public ::testing::TestWithParam<std::string> {
     EXPECT_GT(stats.mean_batch(), 1.0) << "concurrent sends were never batched";
   }
 
-  std::filesystem::path dir_;
-  std::string db_name_;
+  std::unique_ptr<test::ScratchDatabase> db_;
   std::string url_;
   std::unique_ptr<store::Store> store_;
   tenancy::AppPtr app_;

@@ -22,9 +22,7 @@
 #include "jobs/job_queue.hpp"
 #include "jobs/runner.hpp"
 #include "metrics/metrics.hpp"
-#include "store/migrations.hpp"
-#include "store/postgres/pg_db.hpp"
-#include "store/postgres/pg_url.hpp"
+#include "scratch_database.hpp"
 #include "store/sql/database.hpp"
 #include "store/store.hpp"
 
@@ -93,36 +91,19 @@ TEST(Backoff, GrowsExponentiallyWithJitterUpToAnHour) {
   }
 }
 
-std::optional<std::string> pg_url() {
-  const char* v = std::getenv("PARLEY_TEST_PG_URL");
-  if (!v || !*v) return std::nullopt;
-  return std::string(v);
-}
-
 class JobQueueTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    if (GetParam() == "postgres") {
-      if (!pg_url()) GTEST_SKIP() << "PARLEY_TEST_PG_URL not set";
-      db_name_ = "parley_jobs_" + crypto::random_id("", 12);
-      for (char& c : db_name_) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      store::postgres::Connection(*pg_url()).exec("CREATE DATABASE \"" + db_name_ + "\"");
-      url_ = store::postgres::url_with_database(*pg_url(), db_name_);
-    } else {
-      dir_ = std::filesystem::temp_directory_path() / ("parley-jobs-" + crypto::random_id("", 8));
-      std::filesystem::create_directories(dir_);
-      url_ = "sqlite:" + (dir_ / "t.db").string();
-    }
-    store::open_migrator(url_)->apply();
+    db_ = std::make_unique<test::ScratchDatabase>(GetParam(), "jobs");
+    if (!db_->available()) GTEST_SKIP() << "PARLEY_TEST_PG_URL not set";
+    url_ = db_->url();
     store_ = store::open_store(url_, 4);
     q_ = std::make_unique<JobQueue>(store_->database());
   }
   void TearDown() override {
     q_.reset();
     store_.reset();
-    if (!db_name_.empty())
-      store::postgres::Connection(*pg_url()).exec("DROP DATABASE \"" + db_name_ + "\" WITH (FORCE)");
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+    db_.reset();
   }
 
   std::int64_t add(std::string kind, std::string payload = "{}", TimeMs run_at = 0, int max_attempts = 0,
@@ -133,8 +114,7 @@ class JobQueueTest : public ::testing::TestWithParam<std::string> {
     return e ? e->id : 0;
   }
 
-  std::filesystem::path dir_;
-  std::string db_name_;
+  std::unique_ptr<test::ScratchDatabase> db_;
   std::string url_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<JobQueue> q_;
@@ -266,6 +246,20 @@ TEST_P(JobQueueTest, ListsRetriesAndDeletesDeadLetters) {
   ASSERT_EQ(q_->claim("me", {"k.a"}, 1, now, now + 1000)->size(), 1u);
   EXPECT_EQ(q_->retry(a, now).error().code, Errc::conflict);
   EXPECT_EQ(q_->remove(a).error().code, Errc::conflict);
+}
+
+TEST_P(JobQueueTest, AnAppsJobsGoWithTheApp) {
+  store::AppRecord app{"app_j", "J", "{}", "k", 1, 1};
+  ASSERT_TRUE(store_->create_app(app, {"pk_j", "app_j", "h", 1, std::nullopt}));
+  auto e = q_->enqueue({"k", "{}", std::string("app_j"), std::nullopt, 0, 0});
+  ASSERT_TRUE(e) << e.error().message;
+  auto other = add("k");
+  EXPECT_EQ(q_->list({std::nullopt, std::nullopt, std::string("app_j"), 0, 50})->size(), 1u);
+  ASSERT_TRUE(store_->delete_app("app_j"));
+  EXPECT_EQ(q_->get(e->id).error().code, Errc::not_found);
+  EXPECT_TRUE(q_->get(other));
+  // A job for an app that does not exist is refused by the database.
+  EXPECT_FALSE(q_->enqueue({"k", "{}", std::string("app_none"), std::nullopt, 0, 0}));
 }
 
 TEST_P(JobQueueTest, EnqueueOnTheCallersTransactionCommitsOrRollsBackWithIt) {

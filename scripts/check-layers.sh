@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 declare -A layer=(
   [core]=0
-  [config]=1 [metrics]=1 [net]=1 [bus]=1
+  [config]=1 [metrics]=1 [net]=1 [bus]=1 [outbound]=1
   [store]=2
   [tenancy]=3 [users]=3 [jobs]=3
   [auth]=4 [chat]=4

@@ -19,6 +19,7 @@ Router build_router() {
   add_health_routes(r);
   add_admin_routes(r);
   add_job_routes(r);
+  add_webhook_routes(r);
   add_auth_routes(r);
   add_user_routes(r);
   add_channel_routes(r);

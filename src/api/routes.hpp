@@ -7,6 +7,7 @@ namespace parley::api {
 void add_health_routes(Router& r);
 void add_admin_routes(Router& r);
 void add_job_routes(Router& r);
+void add_webhook_routes(Router& r);
 void add_auth_routes(Router& r);
 void add_user_routes(Router& r);
 void add_channel_routes(Router& r);

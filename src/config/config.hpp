@@ -69,6 +69,13 @@ struct Config {
   int jobs_lease_ms = 30000;     // a claimed job returns to the queue this long after its node stops renewing
   bool jobs_test_kinds = false;  // registers the test.noop and test.record kinds (tests, benchmarks)
 
+  // Outgoing webhooks (docs/webhooks.md) and outgoing HTTP.
+  std::string outbound_allow;  // CIDR ranges allowed although private/loopback; empty: public addresses only
+  std::string webhooks_retry_schedule = "5s,30s,2m,10m,30m,1h,3h,6h";
+  int webhooks_disable_after = 20;  // deliveries in a row failed for good disable an endpoint
+  int webhooks_timeout_ms = 10000;
+  int webhooks_max_endpoints = 20;
+
   // Paging.
   int page_default = 50;
   int page_max = 200;

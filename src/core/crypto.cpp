@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <stdexcept>
@@ -26,6 +27,16 @@ std::string random_id(std::string_view prefix, std::size_t chars) {
   std::string out(prefix);
   for (unsigned char c : bytes) out.push_back(kAlphabet[c & 31]);
   return out;
+}
+
+std::string hmac_sha256(std::string_view key, std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+            data.size(), md, &len)) {
+    throw std::runtime_error("HMAC failed");
+  }
+  return std::string(reinterpret_cast<char*>(md), len);
 }
 
 std::string sha256(std::string_view data) {

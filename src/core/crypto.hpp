@@ -17,6 +17,8 @@ std::string random_id(std::string_view prefix, std::size_t chars);
 /// Raw 32-byte SHA-256 digest.
 std::string sha256(std::string_view data);
 std::string sha256_hex(std::string_view data);
+/// Raw 32-byte HMAC-SHA256 of `data` under `key`.
+std::string hmac_sha256(std::string_view key, std::string_view data);
 std::string to_hex(std::string_view bytes);
 
 std::string base64url_encode(std::string_view bytes);

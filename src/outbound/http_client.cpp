@@ -96,15 +96,7 @@ Status check_request(const Request& r) {
   static constexpr std::string_view kMethods[] = {"GET", "POST", "HEAD", "PUT", "PATCH", "DELETE"};
   if (std::find(std::begin(kMethods), std::end(kMethods), r.method) == std::end(kMethods))
     return Error{Errc::invalid_request, "unsupported method '" + r.method + "'"};
-  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> u(curl_url(), &curl_url_cleanup);
-  if (!u || curl_url_set(u.get(), CURLUPART_URL, r.url.c_str(), 0) != CURLUE_OK)
-    return Error{Errc::invalid_request, "not a valid URL: '" + r.url + "'"};
-  char* scheme = nullptr;
-  if (curl_url_get(u.get(), CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK)
-    return Error{Errc::invalid_request, "URL without a scheme"};
-  std::string s(scheme);
-  curl_free(scheme);
-  if (s != "http" && s != "https") return Error{Errc::invalid_request, "only http and https URLs, not '" + s + "'"};
+  PARLEY_TRY(check_url(r.url));
   for (const auto& [name, value] : r.headers)
     if (name.empty() || has_line_break(name) || has_line_break(value) || name.find(':') != std::string::npos)
       return Error{Errc::invalid_request, "invalid header '" + name + "'"};
@@ -112,6 +104,19 @@ Status check_request(const Request& r) {
 }
 
 }  // namespace
+
+Status check_url(const std::string& url) {
+  std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> u(curl_url(), &curl_url_cleanup);
+  if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK)
+    return Error{Errc::invalid_request, "not a valid URL: '" + url + "'"};
+  char* scheme = nullptr;
+  if (curl_url_get(u.get(), CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK)
+    return Error{Errc::invalid_request, "URL without a scheme"};
+  std::string s(scheme);
+  curl_free(scheme);
+  if (s != "http" && s != "https") return Error{Errc::invalid_request, "only http and https URLs, not '" + s + "'"};
+  return ok_status();
+}
 
 std::string Response::header(std::string_view name) const {
   for (const auto& [n, v] : headers)

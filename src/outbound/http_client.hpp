@@ -45,6 +45,9 @@ struct Response {
   std::string header(std::string_view name) const;
 };
 
+/// invalid_request unless `url` is a well-formed http:// or https:// URL.
+Status check_url(const std::string& url);
+
 class HttpClient {
  public:
   explicit HttpClient(AddressPolicy policy, std::string user_agent = "Parley");

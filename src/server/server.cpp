@@ -21,11 +21,13 @@
 #include "jobs/test_kinds.hpp"
 #include "metrics/metrics.hpp"
 #include "net/http_server.hpp"
+#include "outbound/http_client.hpp"
 #include "realtime/gateway.hpp"
 #include "realtime/hub.hpp"
 #include "services/services.hpp"
 #include "tenancy/tenancy_service.hpp"
 #include "users/user_service.hpp"
+#include "webhooks/webhook_service.hpp"
 
 namespace parley::server {
 
@@ -40,6 +42,9 @@ struct Server::Impl {
   chat::ChatService chat;
   jobs::JobQueue jobs;
   std::unique_ptr<jobs::Runner> job_runner;  // null with --jobs-workers 0
+  tenancy::AuditLog audit;
+  outbound::HttpClient outbound_http;
+  webhooks::WebhookService webhooks;
   services::Services services;
   api::Pipeline rest;
   std::atomic<bool> ready{false};
@@ -57,8 +62,26 @@ struct Server::Impl {
         users(s),
         chat(s, chat::GroupCommitOptions{c.send_batch_max, c.send_batch_window_us, c.send_committers}),
         jobs(s.database()),
-        services{c,  s,  db_pool, metrics, tenancy, tokens, users, chat, jobs, auth::RateLimiter(), auth::RateLimiter(),
-                 {}, {}, {},      {},      {}},
+        audit(s.database()),
+        outbound_http(outbound_policy(c), "Parley-Webhooks/1"),
+        webhooks(s.database(), audit, outbound_http, webhook_options(c)),
+        services{c,
+                 s,
+                 db_pool,
+                 metrics,
+                 tenancy,
+                 tokens,
+                 users,
+                 chat,
+                 jobs,
+                 webhooks,
+                 auth::RateLimiter(),
+                 auth::RateLimiter(),
+                 {},
+                 {},
+                 {},
+                 {},
+                 {}},
         rest(services, api::StaticFiles(api::find_web_dir(c.web_dir))),
         server(
             server_options(c), [this](net::Request& r) { return rest.handle(r); },
@@ -74,6 +97,7 @@ struct Server::Impl {
           boost::asio::post(db_pool, [this, app, user, at] { (void)store.set_last_seen(app, user, at); });
         });
     bus.subscribe([this](const bus::Envelope& e) { hub->deliver(e); });
+    bus.subscribe([this](const bus::Envelope& e) { webhooks.on_event(e); });
     chat.set_event_sink(&publisher);
     services.online = [this](const std::string& app, const std::string& user) { return hub->online(app, user); };
     services.disconnect = [this](const std::string& app, const std::string& user, std::uint16_t code) {
@@ -110,6 +134,7 @@ struct Server::Impl {
       o.lease_ms = c.jobs_lease_ms;
       o.grace_ms = c.shutdown_grace_ms;
       job_runner = std::make_unique<jobs::Runner>(jobs, o, &metrics);
+      webhooks.register_jobs(*job_runner);
       if (c.jobs_test_kinds) {
         jobs::add_test_kinds(*job_runner, (std::filesystem::path(c.data_dir) / "jobs-record.log").string());
       }
@@ -135,6 +160,33 @@ struct Server::Impl {
           });
   }
 
+  // Start-up fails with a clear message on a bad --outbound-allow or --webhooks-retry-schedule.
+  static outbound::AddressPolicy outbound_policy(const Config& c) {
+    std::vector<std::string> ranges;
+    std::string item;
+    for (char ch : c.outbound_allow + ",") {
+      if (ch != ',') {
+        if (ch != ' ') item += ch;
+      } else if (!item.empty()) {
+        ranges.push_back(std::move(item));
+        item.clear();
+      }
+    }
+    auto p = outbound::AddressPolicy::with_allowed(ranges);
+    if (!p) throw std::runtime_error("--outbound-allow: " + p.error().message);
+    return std::move(*p);
+  }
+  static webhooks::WebhookOptions webhook_options(const Config& c) {
+    webhooks::WebhookOptions o;
+    auto schedule = webhooks::parse_retry_schedule(c.webhooks_retry_schedule);
+    if (!schedule) throw std::runtime_error("--webhooks-retry-schedule: " + schedule.error().message);
+    o.retry_delays_ms = std::move(*schedule);
+    o.disable_after = c.webhooks_disable_after;
+    o.timeout_ms = c.webhooks_timeout_ms;
+    o.max_endpoints = c.webhooks_max_endpoints;
+    return o;
+  }
+
   static net::ServerOptions server_options(const Config& c) {
     net::ServerOptions o;
     o.host = c.host;
@@ -154,6 +206,7 @@ struct Server::Impl {
 Server::Server(const Config& cfg, store::Store& store) : impl_(std::make_unique<Impl>(cfg, store)) {}
 
 Server::~Server() {
+  impl_->webhooks.stop();
   if (impl_->job_runner) impl_->job_runner->stop();
   impl_->chat.stop_sends();
   impl_->db_pool.join();
@@ -170,9 +223,11 @@ void Server::run() {
   impl_->ready.store(true);
   impl_->hub->start();
   if (impl_->job_runner) impl_->job_runner->start();
+  impl_->webhooks.start(impl_->services.jobs_enqueued);
   impl_->server.run();
-  if (impl_->job_runner) impl_->job_runner->stop();  // finishes or gives back its running jobs
   impl_->chat.stop_sends();
+  impl_->webhooks.stop();                            // records the deliveries of the events published so far
+  if (impl_->job_runner) impl_->job_runner->stop();  // finishes or gives back its running jobs
   impl_->db_pool.join();
 }
 

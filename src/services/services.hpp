@@ -15,6 +15,7 @@
 #include "store/store.hpp"
 #include "tenancy/tenancy_service.hpp"
 #include "users/user_service.hpp"
+#include "webhooks/webhook_service.hpp"
 
 namespace boost::asio {
 class thread_pool;
@@ -33,6 +34,7 @@ struct Services {
   users::UserService& users;
   chat::ChatService& chat;
   jobs::JobQueue& jobs;
+  webhooks::WebhookService& webhooks;
   auth::RateLimiter ip_limits;
   auth::RateLimiter user_limits;
   std::function<bool()> ready;  // false while starting or draining

@@ -12,7 +12,7 @@
 namespace parley::outbound {
 namespace {
 
-constexpr std::size_t kMaxHeaderBytes = 16 * 1024;
+constexpr std::size_t kMaxHeaderBytes = std::size_t{16} << 10;
 
 void global_init() {
   static std::once_flag once;
@@ -146,7 +146,11 @@ Result<Response> HttpClient::send(const Request& request) const {
       headers.reset(head);
     }
   };
-  for (const auto& [name, value] : request.headers) add_header(name + ": " + value);
+  for (const auto& [name, value] : request.headers) {
+    std::string line = name;
+    line.append(": ").append(value);
+    add_header(line);
+  }
   add_header("Expect:");  // no 100-continue round trip before a body
 
   char errbuf[CURL_ERROR_SIZE] = {};

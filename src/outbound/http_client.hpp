@@ -26,9 +26,9 @@ struct Request {
   Headers headers;
   std::string body;
   std::chrono::milliseconds connect_timeout{2000};
-  std::chrono::milliseconds timeout{5000};     // the whole exchange, redirects included
-  std::size_t max_response_bytes = 64 * 1024;  // the rest is not read; `truncated` says so
-  int max_redirects = 0;                       // 0: a 3xx is the answer
+  std::chrono::milliseconds timeout{5000};                 // the whole exchange, redirects included
+  std::size_t max_response_bytes = std::size_t{64} << 10;  // the rest is not read; `truncated` says so
+  int max_redirects = 0;                                   // 0: a 3xx is the answer
 };
 
 struct Response {

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <memory>
 #include <mutex>
@@ -126,14 +127,25 @@ std::string Response::header(std::string_view name) const {
 
 HttpClient::HttpClient(AddressPolicy policy, std::string user_agent)
     : policy_(std::move(policy)), user_agent_(std::move(user_agent)) {
+  static std::atomic<std::uint64_t> next_id{1};
+  id_ = next_id++;
   global_init();
 }
 
 Result<Response> HttpClient::send(const Request& request) const {
   PARLEY_TRY(check_request(request));
-  std::unique_ptr<CURL, CurlDeleter> h(curl_easy_init());
+  // One handle per thread, reset for each request: its connection cache keeps connections to
+  // the hosts this thread sent to alive for the next request (each was checked when it was made).
+  // A connection another client (another policy) opened is never reused: a new handle then.
+  thread_local std::unique_ptr<CURL, CurlDeleter> h;
+  thread_local std::uint64_t h_client = 0;
+  if (!h || h_client != id_) {
+    h.reset(curl_easy_init());
+    h_client = id_;
+  }
   if (!h) return Error{Errc::internal, "curl_easy_init failed"};
   CURL* c = h.get();
+  curl_easy_reset(c);
   Transfer t;
   t.policy = &policy_;
   t.max_body = request.max_response_bytes;

@@ -5,10 +5,11 @@
 // on the exact socket address libcurl is about to connect to, after its one resolution, so a
 // DNS name that resolves to a private address (or re-resolves to one later) is refused too.
 // Bounded: connect and total timeouts, response bytes kept, response header bytes, redirects.
-// send() blocks the calling thread (a job worker, never a network thread); thread-safe, each
-// call uses its own libcurl handle.
+// send() blocks the calling thread (a job worker, never a network thread); thread-safe: each
+// thread has its own libcurl handle, whose connections stay open for the thread's next request.
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -64,6 +65,7 @@ class HttpClient {
  private:
   AddressPolicy policy_;
   std::string user_agent_;
+  std::uint64_t id_ = 0;  // tells this client's per-thread handles from another client's
 };
 
 }  // namespace parley::outbound

@@ -181,12 +181,13 @@ Result<std::vector<Delivery>> WebhookStore::enqueue(const std::string& app_id,
                                                     TimeMs now) {
   return db_.with_conn([&](Connection& c) -> Result<std::vector<Delivery>> {
     Transaction tx(c);
-    auto ins = c.prepare(
-        "INSERT INTO webhook_deliveries(app_id, endpoint_id, message_id, event_type, payload, created_at, "
-        "updated_at) VALUES($1, $2, $3, $4, $5, $6, $6) RETURNING id");
     std::vector<Delivery> out;
     out.reserve(deliveries.size());
     for (const auto& nd : deliveries) {
+      // One statement per row: a statement is reset only when destroyed (the driver caches it).
+      auto ins = c.prepare(
+          "INSERT INTO webhook_deliveries(app_id, endpoint_id, message_id, event_type, payload, created_at, "
+          "updated_at) VALUES($1, $2, $3, $4, $5, $6, $6) RETURNING id");
       Delivery d;
       d.app_id = app_id;
       d.endpoint_id = nd.endpoint_id;

@@ -5,6 +5,7 @@
 // secret rotation with an overlap, the delivery log, and the outbound address policy (the
 // receiver on loopback is refused unless --outbound-allow names it).
 #include <regex>
+#include <set>
 
 #include "fixtures.hpp"
 
@@ -210,6 +211,25 @@ TEST_F(WebhooksTest, AMessageSentIsDeliveredSignedAndLogged) {
   EXPECT_EQ(d["response_excerpt"], "received");
   EXPECT_TRUE(d["latency_ms"].is_int64());
   EXPECT_EQ(d["message_id"], got[0]["headers"].as_object()["webhook-id"]);
+}
+
+TEST_F(WebhooksTest, EverySubscribedEndpointGetsItsOwnDelivery) {
+  auto a = endpoint_to(receiver_.url("/a"), {"message.new"});
+  auto b = endpoint_to(receiver_.url("/b"), {"*"});
+  endpoint_to(receiver_.url("/c"), {"reaction.added"});
+  auto alice = mint("alice");
+  channel_with_message(alice, "to both");
+  ASSERT_TRUE(eventually([&] { return of_type(receiver_.received(), "message.new").size() == 2; }));
+  std::this_thread::sleep_for(300ms);  // nothing more comes for message.new
+  auto got = of_type(receiver_.received(), "message.new");
+  ASSERT_EQ(got.size(), 2u);
+  std::set<std::string> paths{str(got[0]["path"]), str(got[1]["path"])};
+  EXPECT_EQ(paths, (std::set<std::string>{"/a", "/b"}));
+  EXPECT_NE(got[0]["headers"].as_object()["webhook-id"], got[1]["headers"].as_object()["webhook-id"]);
+  // "*" also got the channel and member events of the same change.
+  EXPECT_FALSE(of_type(receiver_.received(), "channel.created").empty());
+  for (const auto& r : receiver_.received()) EXPECT_NE(r.as_object().at("path"), "/c");
+  EXPECT_EQ(deliveries(str(a["id"])).size(), 1u);
 }
 
 TEST_F(WebhooksTest, FailedAttemptsAreRetriedWithTheSameId) {

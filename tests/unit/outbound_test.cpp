@@ -141,6 +141,7 @@ class TestServer {
     return "http://" + host + ":" + std::to_string(port_) + path;
   }
   int requests() const { return requests_.load(); }
+  int connections() const { return connections_.load(); }
   std::string last_request() {
     std::lock_guard lock(mu_);
     return last_;
@@ -153,18 +154,31 @@ class TestServer {
       if (poll(&p, 1, 50) <= 0) continue;
       int c = accept(fd_, nullptr, nullptr);
       if (c < 0) continue;
-      handle(c);
+      ++connections_;
+      while (handle(c)) {
+      }
       close(c);
     }
   }
 
-  void handle(int c) {
+  // recv that gives up (0) once the server stops, so a connection a client keeps open cannot
+  // hold the destructor.
+  ssize_t recv_some(int c, char* buf, std::size_t len) {
+    while (!stop_) {
+      pollfd p{c, POLLIN, 0};
+      if (poll(&p, 1, 50) > 0) return recv(c, buf, len, 0);
+    }
+    return 0;
+  }
+
+  // Answers one request; true when the connection stays open for another (/keep).
+  bool handle(int c) {
     std::string req;
     char buf[4096];
     std::size_t head_end = std::string::npos;
     while (head_end == std::string::npos) {
-      ssize_t n = recv(c, buf, sizeof buf, 0);
-      if (n <= 0) return;
+      ssize_t n = recv_some(c, buf, sizeof buf);
+      if (n <= 0) return false;
       req.append(buf, static_cast<std::size_t>(n));
       head_end = req.find("\r\n\r\n");
     }
@@ -172,8 +186,8 @@ class TestServer {
     if (auto cl = req.find("Content-Length: "); cl != std::string::npos && cl < head_end)
       want = std::stoul(req.substr(cl + 16));
     while (req.size() < head_end + 4 + want) {
-      ssize_t n = recv(c, buf, sizeof buf, 0);
-      if (n <= 0) return;
+      ssize_t n = recv_some(c, buf, sizeof buf);
+      if (n <= 0) return false;
       req.append(buf, static_cast<std::size_t>(n));
     }
     ++requests_;
@@ -201,19 +215,23 @@ class TestServer {
       status = "500 Internal Server Error";
       body = "boom";
     }
+    const bool keep = target == "/keep";
     std::string out = "HTTP/1.1 " + status + "\r\nX-Reply: yes\r\n" + extra +
-                      "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+                      "Content-Length: " + std::to_string(body.size()) + (keep ? "" : "\r\nConnection: close") +
+                      "\r\n\r\n" + body;
     for (std::size_t sent = 0; sent < out.size();) {
       ssize_t n = ::send(c, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) return;
+      if (n <= 0) return false;
       sent += static_cast<std::size_t>(n);
     }
+    return keep;
   }
 
   int fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<int> requests_{0};
+  std::atomic<int> connections_{0};
   std::mutex mu_;
   std::string last_;
   std::thread thread_;
@@ -374,6 +392,18 @@ TEST_F(HttpClientTest, ASlowServerTimesOut) {
   ASSERT_FALSE(res);
   EXPECT_EQ(res.error().code, Errc::unavailable);
   EXPECT_EQ(detail(res.error(), "reason"), "timeout");
+}
+
+TEST_F(HttpClientTest, AConnectionIsReusedOnlyByTheClientThatOpenedIt) {
+  const HttpClient open = allowing_loopback();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(open.send(get(server_.url("127.0.0.1", "/keep"))));
+  EXPECT_EQ(server_.connections(), 1);  // kept alive and reused
+  // The open connection is to an address a stricter client refuses: it must not be reused there.
+  const HttpClient strict{AddressPolicy{}};
+  auto r = strict.send(get(server_.url("127.0.0.1", "/keep")));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::forbidden);
+  EXPECT_EQ(server_.requests(), 3);
 }
 
 TEST_F(HttpClientTest, AClosedPortIsUnavailableNotRefused) {

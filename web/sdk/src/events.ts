@@ -85,3 +85,34 @@ export interface PongFrame {
   id?: string;
   server_time: string;
 }
+
+/** The event types a webhook endpoint can subscribe to (`GET /v1/webhooks/event-types`). */
+export type WebhookEventType =
+  | 'channel.created'
+  | 'channel.updated'
+  | 'channel.deleted'
+  | 'member.added'
+  | 'member.removed'
+  | 'member.updated'
+  | 'message.new'
+  | 'message.updated'
+  | 'message.deleted'
+  | 'thread.reply'
+  | 'reaction.added'
+  | 'reaction.removed';
+
+/** The `data` of each webhook: the realtime event's `data` plus its `channel_id` and `seq`. */
+export type WebhookEventMap = {
+  [E in WebhookEventType]: ParleyEventMap[E] & { channel_id?: string; seq?: number };
+} & {
+  /** Sent only by `ParleyServer.testWebhook()`. */
+  'webhook.test': { endpoint_id: string };
+};
+
+/**
+ * A webhook request's JSON body (docs/webhooks.md), discriminated by `type`:
+ * `if (p.type === 'message.new') p.data.message.text`.
+ */
+export type WebhookPayload<E extends keyof WebhookEventMap = keyof WebhookEventMap> = {
+  [K in E]: { type: K; timestamp: string; app_id: string; data: WebhookEventMap[K] };
+}[E];

@@ -1,5 +1,13 @@
 export { ParleyClient, paginate, wsUrlFor, type ParleyClientOptions } from './client.js';
 export { ParleyServer, ParleyAdmin, type ParleyServerOptions, type ParleyAdminOptions, type AppQuery, type AuditQuery } from './server.js';
+export {
+  verifyWebhook,
+  WebhookVerificationError,
+  type VerifyWebhookOptions,
+  type WebhookBody,
+  type WebhookHeaders,
+  type WebhookVerificationErrorCode,
+} from './webhooks.js';
 export { ParleyError, isParleyError, type ParleyErrorCode, type ParleyErrorInit } from './errors.js';
 export { Transport, type TransportOptions, type FetchLike, type AuthStrategy, type RequestOptions } from './http.js';
 export { TokenManager, refreshTokenProvider, jwtClaims, jwtExpiry, type TokenProvider, type TokenResult, type RefreshTokenProviderOptions } from './tokens.js';

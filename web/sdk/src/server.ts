@@ -4,13 +4,19 @@ import type {
   App,
   AppSettings,
   AuditEntry,
+  CreateWebhookRequest,
   MintTokenRequest,
   Page,
   PageQuery,
   Presence,
+  RotateWebhookSecretRequest,
   TokenPair,
+  UpdateWebhookRequest,
   User,
   UserQuery,
+  Webhook,
+  WebhookDelivery,
+  WebhookWithSecret,
 } from './types.js';
 
 export interface ParleyServerOptions extends TransportOptions {
@@ -20,7 +26,8 @@ export interface ParleyServerOptions extends TransportOptions {
 
 /**
  * Parley for an app's own backend, with the app's API key and secret (never ship these to a
- * browser): mint user tokens, revoke them, (de)activate users, purge messages.
+ * browser): mint user tokens, revoke them, (de)activate users, purge messages, manage outgoing
+ * webhooks (verify their requests with `verifyWebhook`).
  */
 export class ParleyServer {
   readonly http: Transport;
@@ -63,6 +70,56 @@ export class ParleyServer {
 
   async getPresence(userIds: string[]): Promise<Presence[]> {
     return (await this.http.request<{ items: Presence[] }>('GET', '/v1/presence', { query: { user_ids: userIds } })).items;
+  }
+
+  // ---- Outgoing webhooks (docs/webhooks.md) ----
+
+  /** The app's endpoints, oldest first (without secrets). */
+  async listWebhooks(): Promise<Webhook[]> {
+    return (await this.http.request<{ items: Webhook[] }>('GET', '/v1/webhooks')).items;
+  }
+
+  /** The answer holds the endpoint's signing `secret` (`whsec_…`): store it for `verifyWebhook`. */
+  async createWebhook(req: CreateWebhookRequest): Promise<WebhookWithSecret> {
+    return (await this.http.request<{ webhook: WebhookWithSecret }>('POST', '/v1/webhooks', { body: req })).webhook;
+  }
+
+  /** The event type names an endpoint may subscribe to (besides `'*'`). */
+  async listWebhookEventTypes(): Promise<string[]> {
+    return (await this.http.request<{ items: string[] }>('GET', '/v1/webhooks/event-types')).items;
+  }
+
+  async getWebhook(webhookId: string): Promise<Webhook> {
+    return (await this.http.request<{ webhook: Webhook }>('GET', `/v1/webhooks/${seg(webhookId)}`)).webhook;
+  }
+
+  /** Changes the given fields; `{ enabled: true }` re-enables a disabled endpoint and clears its failure count. */
+  async updateWebhook(webhookId: string, update: UpdateWebhookRequest): Promise<Webhook> {
+    return (await this.http.request<{ webhook: Webhook }>('PATCH', `/v1/webhooks/${seg(webhookId)}`, { body: update })).webhook;
+  }
+
+  /** The endpoint and its delivery log are gone. */
+  deleteWebhook(webhookId: string): Promise<void> {
+    return this.http.request('DELETE', `/v1/webhooks/${seg(webhookId)}`);
+  }
+
+  /**
+   * A new signing secret. The old one keeps signing too (a second `v1,` signature) for
+   * `overlap_seconds` (default a day), so receivers can switch without dropping requests.
+   */
+  async rotateWebhookSecret(webhookId: string, req: RotateWebhookSecretRequest = {}): Promise<WebhookWithSecret> {
+    const path = `/v1/webhooks/${seg(webhookId)}/rotate-secret`;
+    return (await this.http.request<{ webhook: WebhookWithSecret }>('POST', path, { body: req })).webhook;
+  }
+
+  /** Queues a `webhook.test` event to the endpoint; answers its (pending) delivery. 409 when disabled. */
+  async testWebhook(webhookId: string): Promise<WebhookDelivery> {
+    return (await this.http.request<{ delivery: WebhookDelivery }>('POST', `/v1/webhooks/${seg(webhookId)}/test`)).delivery;
+  }
+
+  /** The endpoint's delivery log, newest first. */
+  listWebhookDeliveries(webhookId: string, query: PageQuery = {}): Promise<Page<WebhookDelivery>> {
+    return this.http.request('GET', `/v1/webhooks/${seg(webhookId)}/deliveries`, { query: { ...query } });
   }
 }
 

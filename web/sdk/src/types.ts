@@ -1,5 +1,6 @@
 // Wire shapes of the Parley HTTP API (docs/api.md) and realtime protocol (docs/protocol.md).
 // Timestamps are RFC 3339 UTC strings with milliseconds.
+import type { WebhookEventType, WebhookPayload } from './events.js';
 
 export type Timestamp = string;
 export type JsonObject = { [key: string]: unknown };
@@ -81,7 +82,8 @@ export interface ApiKey {
 export interface AuditEntry {
   id: number;
   at: Timestamp;
-  actor: 'admin' | 'cli';
+  /** `system`: Parley itself (e.g. a webhook endpoint disabled after failed deliveries). */
+  actor: 'admin' | 'cli' | 'system';
   action:
     | 'app.create'
     | 'app.update'
@@ -89,7 +91,14 @@ export interface AuditEntry {
     | 'key.create'
     | 'key.rotate.request'
     | 'key.rotate.confirm'
-    | 'key.revoke';
+    | 'key.revoke'
+    | 'job.enqueue'
+    | 'job.retry'
+    | 'job.delete'
+    | 'job.purge_dead'
+    | 'job_schedule.put'
+    | 'job_schedule.delete'
+    | 'webhook.endpoint.disabled';
   app_id: string | null;
   target: string | null;
   details: JsonObject;
@@ -272,6 +281,78 @@ export interface SyncResponse {
   channels: Record<string, SyncChannel>;
   changes: { added: Channel[]; updated: Channel[]; removed: string[] };
   cursor: string;
+}
+
+// ---- Outgoing webhooks (docs/webhooks.md) -------------------------------------------------------
+
+/** What an endpoint subscribes to: event type names, or `'*'` for all of them. */
+export type WebhookEventFilter = WebhookEventType | '*' | (string & {});
+
+/** An app's webhook endpoint. Its signing secret is answered only on create and rotation. */
+export interface Webhook {
+  id: string;
+  url: string;
+  description: string;
+  event_types: WebhookEventFilter[];
+  enabled: boolean;
+  /** Why Parley disabled it (after `--webhooks-disable-after` failed deliveries in a row). */
+  disabled_reason: string | null;
+  failures_in_a_row: number;
+  /** Until when the secret before the last rotation still signs too; null when it does not. */
+  previous_secret_expires_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** The answer of create and rotate-secret: the endpoint with its current secret (`whsec_…`). */
+export interface WebhookWithSecret extends Webhook {
+  secret: string;
+}
+
+export interface CreateWebhookRequest {
+  /** An `http://` or `https://` URL. */
+  url: string;
+  /** Event type names, or `['*']` for all (`listWebhookEventTypes()`). */
+  event_types: WebhookEventFilter[];
+  description?: string;
+  /** Default true. */
+  enabled?: boolean;
+}
+
+/** Any of the create fields; enabling a disabled endpoint clears its failure count. */
+export interface UpdateWebhookRequest {
+  url?: string;
+  event_types?: WebhookEventFilter[];
+  description?: string;
+  enabled?: boolean;
+}
+
+export interface RotateWebhookSecretRequest {
+  /** How long the old secret keeps signing too: 0..604800 seconds, default 86400; 0 ends it at once. */
+  overlap_seconds?: number;
+}
+
+export type WebhookDeliveryState = 'pending' | 'succeeded' | 'failed';
+
+/** One event for one endpoint, with its latest attempt. */
+export interface WebhookDelivery {
+  id: number;
+  endpoint_id: string;
+  /** The `webhook-id` header (`msg_…`), the same on every attempt. */
+  message_id: string;
+  event_type: WebhookEventType | 'webhook.test';
+  state: WebhookDeliveryState;
+  attempts: number;
+  /** The last attempt's HTTP status; null when none answered. */
+  status_code: number | null;
+  latency_ms: number | null;
+  error: string | null;
+  /** The first 1 KiB of the last answer's body. */
+  response_excerpt: string | null;
+  /** The JSON body sent. */
+  payload: WebhookPayload;
+  created_at: Timestamp;
+  updated_at: Timestamp;
 }
 
 // ---- Health -----------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ packages=(
   libsqlite3-dev libssl-dev libspdlog-dev libfmt-dev
   libtomlplusplus-dev libcli11-dev libjwt-dev libgtest-dev
   libpq-dev postgresql python3
-  libexpat1-dev libcurl4-openssl-dev
+  libexpat1-dev libcurl4-openssl-dev libxml2-dev
   clang-format clang clang-tidy libclang-rt-14-dev
   chromium
 )

@@ -4,6 +4,7 @@
 #include <boost/json/parse.hpp>
 
 #include "core/time.hpp"
+#include "core/utf8.hpp"
 
 namespace parley::chat {
 
@@ -23,21 +24,6 @@ json::value parsed(const std::string& text, json::value fallback) {
   return v;
 }
 }  // namespace
-
-std::string utf8_prefix(const std::string& text, std::size_t n, bool& cut) {
-  std::size_t chars = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {  // a code point starts here
-      if (chars == n) {
-        cut = true;
-        return text.substr(0, i);
-      }
-      ++chars;
-    }
-  }
-  cut = false;
-  return text;
-}
 
 json::object to_json(const store::ChannelRecord& c) {
   json::object o{{"id", c.id},
@@ -81,7 +67,7 @@ json::object to_json(const store::MemberRecord& m) {
 
 json::object to_json(const store::MessageRecord& m, const std::vector<std::string>& own, bool preview) {
   json::object o;
-  o.reserve(20);  // every key below: one table, no rehash as it fills
+  o.reserve(21);  // every key below: one table, no rehash as it fills
   o.emplace("channel_id", m.channel_id);
   o.emplace("seq", m.seq);
   o.emplace("user_id", m.user_id);
@@ -107,6 +93,7 @@ json::object to_json(const store::MessageRecord& m, const std::vector<std::strin
   o["reactions"] = parsed(m.reactions_json, json::object{});
   o["own_reactions"] = std::move(own_json);
   o["pinned"] = m.pinned_at.has_value();
+  o["link_previews"] = parsed(m.link_previews_json, json::array{});
   return o;
 }
 

@@ -19,7 +19,4 @@ boost::json::object to_json(const store::MessageRecord& msg, const std::vector<s
 /// Every message of a page, with the caller's reactions.
 boost::json::array messages_json(const MessagePage& page, bool preview);
 
-/// The first `n` characters (UTF-8 code points) of `text`; sets `cut` when shortened.
-std::string utf8_prefix(const std::string& text, std::size_t n, bool& cut);
-
 }  // namespace parley::chat

@@ -286,6 +286,13 @@ Result<MessagePage> ChatService::edit(const Caller& who, const std::string& chan
   return with_own_reactions(who, channel_id, {std::move(edited)}, false);
 }
 
+Status ChatService::attach_link_previews(const std::string& app_id, const std::string& channel_id, std::int64_t seq,
+                                         std::optional<TimeMs> edited_at, const std::string& previews_json) {
+  PARLEY_ASSIGN_OR_RETURN(auto changed, chat_.set_link_previews(app_id, channel_id, seq, edited_at, previews_json));
+  if (changed) emit(event::message(bus::EventType::message_updated, *changed));
+  return ok_status();
+}
+
 Status ChatService::delete_message(const Caller& who, const std::string& channel_id, std::int64_t seq) {
   store::Guard guard{who.user_id,
                      [](const store::Standing& s) { return rules::may_delete_message(s.channel, s.actor, s.message); }};

@@ -141,6 +141,10 @@ class ChatService {
   Result<MessagePage> edit(const Caller& who, const std::string& channel_id, std::int64_t seq, const std::string& text,
                            const std::optional<std::string>& attachments_json);
   Status delete_message(const Caller& who, const std::string& channel_id, std::int64_t seq);
+  /// The preview job (src/previews/): replaces the message's link previews and announces it with
+  /// message.updated — unless it was deleted or edited since `edited_at`, or already had them.
+  Status attach_link_previews(const std::string& app_id, const std::string& channel_id, std::int64_t seq,
+                              std::optional<TimeMs> edited_at, const std::string& previews_json);
   /// App credentials: erases a message's content for good.
   Status purge(const std::string& app_id, const std::string& channel_id, std::int64_t seq);
   Result<MessagePage> replies(const Caller& who, const std::string& channel_id, std::int64_t parent_seq,

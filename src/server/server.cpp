@@ -22,6 +22,7 @@
 #include "metrics/metrics.hpp"
 #include "net/http_server.hpp"
 #include "outbound/http_client.hpp"
+#include "previews/preview_service.hpp"
 #include "realtime/gateway.hpp"
 #include "realtime/hub.hpp"
 #include "services/services.hpp"
@@ -45,6 +46,8 @@ struct Server::Impl {
   tenancy::AuditLog audit;
   outbound::HttpClient outbound_http;
   webhooks::WebhookService webhooks;
+  outbound::HttpClient preview_http;
+  previews::PreviewService previews;
   services::Services services;
   api::Pipeline rest;
   std::atomic<bool> ready{false};
@@ -65,6 +68,9 @@ struct Server::Impl {
         audit(s.database()),
         outbound_http(outbound_policy(c), "Parley-Webhooks/1"),
         webhooks(s.database(), audit, outbound_http, webhook_options(c)),
+        // Some sites answer only browser-like agents with their metadata; this one says what it is.
+        preview_http(outbound_policy(c), "Mozilla/5.0 (compatible; Parley-LinkPreview/1)"),
+        previews(s.database(), s.chat(), preview_http, preview_options(c)),
         services{c,
                  s,
                  db_pool,
@@ -98,6 +104,15 @@ struct Server::Impl {
         });
     bus.subscribe([this](const bus::Envelope& e) { hub->deliver(e); });
     bus.subscribe([this](const bus::Envelope& e) { webhooks.on_event(e); });
+    bus.subscribe([this](const bus::Envelope& e) { previews.on_event(e); });
+    previews.set_hooks(
+        [this](const std::string& app_id) {
+          auto app = tenancy.get_app(app_id);
+          return app && (*app)->settings.link_previews;
+        },
+        [this](const store::MessageRecord& m, const std::string& previews_json) {
+          return chat.attach_link_previews(m.app_id, m.channel_id, m.seq, m.edited_at, previews_json);
+        });
     chat.set_event_sink(&publisher);
     services.online = [this](const std::string& app, const std::string& user) { return hub->online(app, user); };
     services.disconnect = [this](const std::string& app, const std::string& user, std::uint16_t code) {
@@ -135,6 +150,7 @@ struct Server::Impl {
       o.grace_ms = c.shutdown_grace_ms;
       job_runner = std::make_unique<jobs::Runner>(jobs, o, &metrics);
       webhooks.register_jobs(*job_runner);
+      if (c.previews_max_per_message > 0) previews.register_jobs(*job_runner, jobs);
       if (c.jobs_test_kinds) {
         jobs::add_test_kinds(*job_runner, (std::filesystem::path(c.data_dir) / "jobs-record.log").string());
       }
@@ -187,6 +203,16 @@ struct Server::Impl {
     return o;
   }
 
+  static previews::PreviewOptions preview_options(const Config& c) {
+    previews::PreviewOptions o;
+    o.timeout_ms = c.previews_timeout_ms;
+    o.max_bytes = static_cast<std::size_t>(c.previews_max_kb) << 10;
+    o.max_per_message = static_cast<std::size_t>(c.previews_max_per_message);
+    o.ttl_ms = TimeMs{c.previews_ttl_s} * 1000;
+    o.failure_ttl_ms = std::min<TimeMs>(o.ttl_ms, 3600 * 1000);
+    return o;
+  }
+
   static net::ServerOptions server_options(const Config& c) {
     net::ServerOptions o;
     o.host = c.host;
@@ -207,6 +233,7 @@ Server::Server(const Config& cfg, store::Store& store) : impl_(std::make_unique<
 
 Server::~Server() {
   impl_->webhooks.stop();
+  impl_->previews.stop();
   if (impl_->job_runner) impl_->job_runner->stop();
   impl_->chat.stop_sends();
   impl_->db_pool.join();
@@ -224,9 +251,11 @@ void Server::run() {
   impl_->hub->start();
   if (impl_->job_runner) impl_->job_runner->start();
   impl_->webhooks.start(impl_->services.jobs_enqueued);
+  impl_->previews.start(impl_->services.jobs_enqueued);
   impl_->server.run();
   impl_->chat.stop_sends();
   impl_->webhooks.stop();                            // records the deliveries of the events published so far
+  impl_->previews.stop();                            // queues the preview jobs of the messages so far
   if (impl_->job_runner) impl_->job_runner->stop();  // finishes or gives back its running jobs
   impl_->db_pool.join();
 }

@@ -19,8 +19,8 @@ inline constexpr int kMemberCols = 11;
 #define MESSAGE_COLS(p)                                                                                                \
   p "app_id, " p "channel_id, " p "seq, " p "user_id, " p "text, " p "attachments, " p "mentions, " p "parent_seq, " p \
     "client_msg_id, " p "created_at, " p "edited_at, " p "deleted_at, " p "reply_count, " p "last_reply_at, " p        \
-    "thread_participants, " p "reactions, " p "pinned_at"
-inline constexpr int kMessageCols = 17;
+    "thread_participants, " p "reactions, " p "pinned_at, " p "link_previews"
+inline constexpr int kMessageCols = 18;
 
 // The enum columns. An unknown name cannot come through the API; should one be in a row anyway,
 // it reads as the least privilege: a plain member, a group channel (members only).
@@ -91,6 +91,7 @@ MessageRecord read_message(const Row& st, int o = 0) {
   m.thread_participants_json = st.text(o + 14);
   m.reactions_json = st.text(o + 15);
   m.pinned_at = st.opt_int64(o + 16);
+  m.link_previews_json = st.text(o + 17);
   return m;
 }
 

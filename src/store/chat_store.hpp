@@ -173,6 +173,13 @@ class ChatStore {
   /// its mentions, reactions and flags.
   virtual Result<MessageRecord> delete_message(const std::string& app_id, const std::string& channel_id,
                                                std::int64_t seq, TimeMs at, bool purge) = 0;
+  /// Replaces the message's link previews with `previews_json` (a JSON array), unless it was
+  /// deleted, edited since (its edited_at is no longer `edited_at`) or already holds exactly
+  /// these. Returns the message when it changed, nullopt when it did not.
+  virtual Result<std::optional<MessageRecord>> set_link_previews(const std::string& app_id,
+                                                                 const std::string& channel_id, std::int64_t seq,
+                                                                 std::optional<TimeMs> edited_at,
+                                                                 const std::string& previews_json) = 0;
   /// Adds or removes one reaction and recounts the message's reactions.
   virtual Result<MessageRecord> set_reaction(const std::string& app_id, const std::string& channel_id, std::int64_t seq,
                                              const std::string& user_id, const std::string& type, bool on,

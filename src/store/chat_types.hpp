@@ -75,6 +75,7 @@ struct MessageRecord {
   std::string thread_participants_json = "[]";
   std::string reactions_json = "{}";
   std::optional<TimeMs> pinned_at;
+  std::string link_previews_json = "[]";  // attached by the preview job (src/previews/)
 };
 
 /// A channel in a member's list, with the member's unread state.

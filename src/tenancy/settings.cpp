@@ -24,6 +24,7 @@ Result<std::string> merge_settings(const std::string& current_json, const json::
   r.integer("retention_days", false, 0, 36500);
   r.number("rate_limit_user_per_sec", false, 0.1, 100000);
   r.integer("rate_limit_user_burst", false, 1, 1000000);
+  r.boolean("link_previews", false);
   if (auto st = r.finish(); !st) {
     Error e = st.error();
     e.message = "settings: " + e.message;
@@ -51,6 +52,7 @@ AppSettings parse_settings(const std::string& text) {
   if (auto* p = o.if_contains("rate_limit_user_burst"); p && p->is_number()) {
     s.rate_limit_user_burst = p->to_number<int>();
   }
+  if (auto* p = o.if_contains("link_previews"); p && p->is_bool()) s.link_previews = p->as_bool();
   return s;
 }
 

@@ -16,6 +16,7 @@ struct AppSettings {
   int retention_days = 0;  // 0: keep forever
   std::optional<double> rate_limit_user_per_sec;
   std::optional<int> rate_limit_user_burst;
+  bool link_previews = true;  // URLs in messages get preview cards (src/previews/)
 };
 
 /// Validates `patch` (unknown keys: invalid_request; out of range: validation_failed) and

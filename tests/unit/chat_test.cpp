@@ -8,6 +8,7 @@
 #include "chat/chat_json.hpp"
 #include "chat/chat_service.hpp"
 #include "core/crypto.hpp"
+#include "core/utf8.hpp"
 #include "store/migrations.hpp"
 #include "store/store.hpp"
 
@@ -22,9 +23,9 @@ TEST(Mentions, FindsAtTokensOnceWithoutTrailingPunctuation) {
 
 TEST(Preview, CutsAtCharacterBoundaries) {
   bool cut = false;
-  EXPECT_EQ(chat::utf8_prefix("héllo", 2, cut), "hé");
+  EXPECT_EQ(utf8_prefix("héllo", 2, cut), "hé");
   EXPECT_TRUE(cut);
-  EXPECT_EQ(chat::utf8_prefix("hi", 5, cut), "hi");
+  EXPECT_EQ(utf8_prefix("hi", 5, cut), "hi");
   EXPECT_FALSE(cut);
 }
 

@@ -636,7 +636,7 @@ class SqlChatStore final : public ChatStore {
       if (guard) PARLEY_TRY(chat_sql::judge(c, *guard, app_id, channel_id, nullptr, &seq));
       {
         auto st = c.prepare(
-            "UPDATE messages SET deleted_at = $4, text = '', attachments = '[]', pinned_at = NULL "
+            "UPDATE messages SET deleted_at = $4, text = '', attachments = '[]', link_previews = '[]', pinned_at = NULL "
             "WHERE app_id = $1 AND channel_id = $2 AND seq = $3 AND deleted_at IS NULL");
         st.bind(1, app_id).bind(2, channel_id).bind(3, seq).bind(4, at).run();
       }
@@ -671,6 +671,23 @@ class SqlChatStore final : public ChatStore {
   }
 
  public:
+  Result<std::optional<MessageRecord>> set_link_previews(const std::string& app_id, const std::string& channel_id,
+                                                         std::int64_t seq, std::optional<TimeMs> edited_at,
+                                                         const std::string& previews_json) override {
+    return sql::with_conn(pool_, [&](Connection& c) -> Result<std::optional<MessageRecord>> {
+      // edited_at guards against a job that read the text before an edit: only the job of the
+      // text as it is now attaches.
+      auto st = c.prepare(
+          "UPDATE messages SET link_previews = $5 WHERE app_id = $1 AND channel_id = $2 AND seq = $3 "
+          "AND deleted_at IS NULL AND coalesce(edited_at, 0) = $4 AND link_previews <> $5 RETURNING " MESSAGE_COLS(""));
+      st.bind(1, app_id).bind(2, channel_id).bind(3, seq).bind(4, edited_at.value_or(0)).bind(5, previews_json);
+      if (!st.step()) return std::optional<MessageRecord>{};
+      std::optional<MessageRecord> out = read_message(st);
+      st.run();  // SQLite commits only once the statement is done
+      return out;
+    });
+  }
+
   Result<MessageRecord> set_reaction(const std::string& app_id, const std::string& channel_id, std::int64_t seq,
                                      const std::string& user_id, const std::string& type, bool on, TimeMs at) override {
     return set_reaction_if(nullptr, app_id, channel_id, seq, user_id, type, on, at);

@@ -126,8 +126,12 @@ void PreviewService::register_jobs(jobs::Runner& runner, jobs::JobQueue& queue) 
     if (*n > 0) spdlog::info("previews: {} expired cache entries deleted", *n);
     return jobs::JobResult::done();
   });
-  if (auto s = queue.put_schedule("previews.prune", "@hourly", kPruneKind, "{}", now_ms()); !s) {
-    spdlog::error("previews: scheduling the cache prune failed: {}", s.error().message);
+  // Created once (not replaced at each start: a node restarting more often than hourly would
+  // otherwise keep pushing the prune out of reach).
+  if (auto existing = queue.get_schedule("previews.prune"); !existing && existing.error().code == Errc::not_found) {
+    if (auto s = queue.put_schedule("previews.prune", "@hourly", kPruneKind, "{}", now_ms()); !s) {
+      spdlog::error("previews: scheduling the cache prune failed: {}", s.error().message);
+    }
   }
 }
 

@@ -197,18 +197,12 @@ std::vector<std::string> find_urls(std::string_view text, std::size_t max) {
     }
     std::string url(text.substr(at, end - at));
     // Trailing punctuation belongs to the sentence; a closing bracket only to a URL that opened one.
-    for (;;) {
-      if (url.size() <= scheme) break;
-      const char last = url.back();
-      if (last == '.' || last == ',' || last == ';' || last == ':' || last == '!' || last == '?' || last == '\'' ||
-          last == '*' || last == '_') {
-        url.pop_back();
-      } else if ((last == ')' && std::count(url.begin(), url.end(), '(') < std::count(url.begin(), url.end(), ')')) ||
-                 (last == ']' && std::count(url.begin(), url.end(), '[') < std::count(url.begin(), url.end(), ']'))) {
-        url.pop_back();
-      } else {
-        break;
-      }
+    auto unbalanced = [&](char open, char close) {
+      return url.back() == close && std::count(url.begin(), url.end(), open) < std::count(url.begin(), url.end(), close);
+    };
+    while (url.size() > scheme && (std::string_view(".,;:!?'*_").find(url.back()) != std::string_view::npos ||
+                                   unbalanced('(', ')') || unbalanced('[', ']'))) {
+      url.pop_back();
     }
     i = end;
     if (url.size() <= scheme || url.size() > kMaxUrlBytes) continue;

@@ -28,6 +28,7 @@ R mint(Ctx& c) {
   auto user_id = r.string("user_id", true, 0, 1024);
   store::UserPatch profile;
   users::read_profile_fields(r, profile);
+  profile.bot = r.boolean("bot", false);
   auto ttl = r.integer("ttl_seconds", false, 60, 86400);
   PARLEY_CO_ASSIGN_OR_RETURN(auto id, valid_user_id(user_id, r));
   PARLEY_CO_ASSIGN_OR_RETURN(auto pair, co_await on_db(c.s, [&] { return c.s.tokens.mint(*c.app, id, profile, ttl); }));

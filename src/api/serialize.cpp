@@ -49,7 +49,8 @@ json::object to_json(const store::UserRecord& u) {
           {"custom", parse_or_empty(u.custom_json)},
           {"created_at", format_time(u.created_at)},
           {"updated_at", format_time(u.updated_at)},
-          {"deactivated_at", time_or_null(u.deactivated_at)}};
+          {"deactivated_at", time_or_null(u.deactivated_at)},
+          {"bot", u.bot}};
 }
 
 json::object to_json(const tenancy::AuditEntry& e) {

@@ -105,6 +105,15 @@ struct Server::Impl {
     bus.subscribe([this](const bus::Envelope& e) { hub->deliver(e); });
     bus.subscribe([this](const bus::Envelope& e) { webhooks.on_event(e); });
     bus.subscribe([this](const bus::Envelope& e) { previews.on_event(e); });
+    webhooks.set_directory(webhooks::Directory{
+        [this](const std::string& app_id, const std::string& user_id) -> Result<bool> {
+          PARLEY_ASSIGN_OR_RETURN(auto u, store.get_user(app_id, user_id));
+          return u.bot;
+        },
+        [this](const std::string& app_id, const std::string& channel_id, const std::string& user_id) -> Result<bool> {
+          PARLEY_ASSIGN_OR_RETURN(auto m, store.chat().get_member(app_id, channel_id, user_id));
+          return m.has_value();
+        }});
     previews.set_hooks(
         [this](const std::string& app_id) {
           auto app = tenancy.get_app(app_id);

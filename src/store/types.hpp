@@ -46,6 +46,7 @@ struct UserRecord {
   std::optional<TimeMs> deactivated_at;
   std::int64_t token_gen = 0;          // bumped to revoke every token of the user
   std::optional<TimeMs> last_seen_at;  // when the user's last realtime connection closed
+  bool bot = false;                    // marked a bot by the app (docs/bots.md)
 };
 
 /// Fields of a user to change; unset fields stay as they are.
@@ -53,6 +54,7 @@ struct UserPatch {
   std::optional<std::string> name;
   std::optional<std::string> image_url;
   std::optional<std::string> custom_json;
+  std::optional<bool> bot;  // token minting only (app credentials); update_user ignores it
 };
 
 struct SessionRecord {

@@ -109,6 +109,7 @@ Status WebhookService::check(const EndpointInput& in, bool creating) const {
   }
   if (in.description && in.description->size() > kMaxDescription)
     return invalid("description", "is longer than 500 characters");
+  if (in.bot_user_id && !creating) return invalid("bot_user_id", "cannot be changed: create another endpoint");
   if (creating && !in.event_types) return invalid("event_types", "is required");
   if (in.event_types) {
     if (in.event_types->empty()) return invalid("event_types", "must name at least one event type, or \"*\"");
@@ -123,6 +124,12 @@ Status WebhookService::check(const EndpointInput& in, bool creating) const {
 
 Result<Endpoint> WebhookService::create(const std::string& app_id, const EndpointInput& in) {
   PARLEY_TRY(check(in, true));
+  if (in.bot_user_id) {
+    if (!directory_.is_bot) return Error{Errc::internal, "bot endpoints are not wired"};
+    auto bot = directory_.is_bot(app_id, *in.bot_user_id);
+    if (!bot && bot.error().code != Errc::not_found) return std::move(bot).error();
+    if (!bot || !*bot) return violates("bot_user_id", "'" + *in.bot_user_id + "' is not a bot user of this app");
+  }
   PARLEY_ASSIGN_OR_RETURN(auto n, store_.count(app_id));
   if (n >= opts_.max_endpoints)
     return Error{Errc::validation_failed, "an app has at most " + std::to_string(opts_.max_endpoints) + " endpoints"};
@@ -134,6 +141,7 @@ Result<Endpoint> WebhookService::create(const std::string& app_id, const Endpoin
   e.event_types = *in.event_types;
   e.secret = new_secret();
   e.enabled = in.enabled.value_or(true);
+  e.bot_user_id = in.bot_user_id;
   e.created_at = e.updated_at = now_ms();
   PARLEY_TRY(store_.create(e));
   endpoints_changed(app_id);
@@ -232,7 +240,8 @@ void WebhookService::on_event(const bus::Envelope& e) {
                       opts_.max_queued_events);
       return;
     }
-    queue_.push_back({e.app_id, e.type, e.frame});
+    queue_.push_back({e.app_id, e.type, e.channel_id, e.channel_id.empty() ? e.users : std::vector<std::string>{},
+                      e.frame});
   }
   cv_.notify_one();
 }
@@ -307,7 +316,7 @@ void WebhookService::dispatch(std::vector<Event>& batch) {
     const auto name = bus::event_name(ev.type);
     std::string payload;
     for (const auto& ep : eps) {
-      if (!ep.wants(name)) continue;
+      if (!ep.wants(name) || !reaches(ep, ev, now)) continue;
       if (payload.empty()) payload = payload_of(ev.app_id, name, *ev.frame, now);
       by_app[ev.app_id].push_back({ep.id, std::string(name), payload});
     }
@@ -324,6 +333,27 @@ void WebhookService::dispatch(std::vector<Event>& batch) {
     any = true;
   }
   if (any && enqueued_) enqueued_();
+}
+
+// An app's endpoint hears all of its events; a bot's only those of channels the bot is a member
+// of (as of up to kCacheMs ago) and the user events addressed to the bot.
+bool WebhookService::reaches(const Endpoint& e, const Event& ev, TimeMs now) {
+  if (!e.bot_user_id) return true;
+  const std::string& bot = *e.bot_user_id;
+  if (ev.channel_id.empty()) return std::find(ev.users.begin(), ev.users.end(), bot) != ev.users.end();
+  if (!directory_.is_member) return false;
+  if (members_.size() > 10'000) members_.clear();
+  auto& m = members_[ev.app_id + '\n' + ev.channel_id + '\n' + bot];
+  if (m.loaded_at == 0 || now - m.loaded_at >= kCacheMs) {
+    auto r = directory_.is_member(ev.app_id, ev.channel_id, bot);
+    if (!r) {
+      spdlog::error("webhooks: checking bot {}'s membership of {} failed: {}", bot, ev.channel_id, r.error().message);
+      return false;
+    }
+    m.member = *r;
+    m.loaded_at = now;
+  }
+  return m.member;
 }
 
 void WebhookService::disable(const Endpoint& e, int failures, TimeMs now) {

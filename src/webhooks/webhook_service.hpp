@@ -55,6 +55,17 @@ struct EndpointInput {
   std::optional<std::string> description;
   std::optional<std::vector<std::string>> event_types;
   std::optional<bool> enabled;
+  std::optional<std::string> bot_user_id;  // create only: the bot the endpoint acts for
+};
+
+/// What the webhooks need to know about users and channels, from the chat model (the server
+/// wires it; this layer does not include chat). Both block on the database.
+struct Directory {
+  /// Whether `user_id` is a bot user of the app (not_found when no such user).
+  std::function<Result<bool>(const std::string& app_id, const std::string& user_id)> is_bot;
+  /// Whether `user_id` is a member of the channel now.
+  std::function<Result<bool>(const std::string& app_id, const std::string& channel_id, const std::string& user_id)>
+      is_member;
 };
 
 class WebhookService {
@@ -78,6 +89,8 @@ class WebhookService {
   Result<std::vector<Delivery>> deliveries(const std::string& app_id, const std::string& id, std::int64_t before_id,
                                            int limit);
 
+  /// Set once at start-up, before start(); without it endpoints cannot act for bots.
+  void set_directory(Directory d) { directory_ = std::move(d); }
   /// The bus subscriber: queues the event for the dispatcher when any endpoint may want it.
   void on_event(const bus::Envelope& e);
   /// Registers the webhook.deliver job kind.
@@ -94,7 +107,13 @@ class WebhookService {
   struct Event {
     std::string app_id;
     bus::EventType type;
+    std::string channel_id;          // empty: a user event
+    std::vector<std::string> users;  // a user event's recipients
     std::shared_ptr<const std::string> frame;
+  };
+  struct CachedMembership {
+    TimeMs loaded_at = 0;
+    bool member = false;
   };
   struct CachedEndpoints {
     TimeMs loaded_at = 0;
@@ -104,6 +123,7 @@ class WebhookService {
   void dispatch_loop();
   void dispatch(std::vector<Event>& batch);
   const std::vector<Endpoint>& endpoints_of(const std::string& app_id, TimeMs now);  // dispatcher thread
+  bool reaches(const Endpoint& e, const Event& ev, TimeMs now);                       // dispatcher thread
   void endpoints_changed(const std::string& app_id);
   Status check(const EndpointInput& in, bool creating) const;
   void disable(const Endpoint& e, int failures, TimeMs now);
@@ -123,6 +143,8 @@ class WebhookService {
   bool stopping_ GUARDED_BY(mu_) = false;
   std::atomic<std::uint64_t> dropped_{0};
   std::map<std::string, CachedEndpoints> cache_;  // dispatcher thread only
+  std::map<std::string, CachedMembership> members_;  // dispatcher thread only; app/channel/user
+  Directory directory_;                              // set before start
   std::thread dispatcher_;
 };
 

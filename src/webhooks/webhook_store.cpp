@@ -17,7 +17,7 @@ namespace {
 
 constexpr const char* kEndpointColumns =
     "id, app_id, url, description, event_types, secret, previous_secret, previous_secret_until, state, "
-    "disabled_reason, failures_in_a_row, created_at, updated_at";
+    "disabled_reason, failures_in_a_row, created_at, updated_at, bot_user_id";
 
 std::string join(const std::vector<std::string>& v) {
   std::string out;
@@ -47,6 +47,7 @@ Endpoint read_endpoint(const Statement& st) {
   e.failures_in_a_row = static_cast<int>(st.int64(10));
   e.created_at = st.int64(11);
   e.updated_at = st.int64(12);
+  e.bot_user_id = st.opt_text(13);
   return e;
 }
 
@@ -106,11 +107,11 @@ std::string_view state_name(DeliveryState s) {
 Status WebhookStore::create(const Endpoint& e) {
   return db_.with_conn([&](Connection& c) -> Status {
     auto st = c.prepare(std::string("INSERT INTO webhook_endpoints(") + kEndpointColumns +
-                        ") VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)");
+                        ") VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)");
     st->bind(1, e.id).bind(2, e.app_id).bind(3, e.url).bind(4, e.description).bind(5, join(e.event_types));
     st->bind(6, e.secret).bind(7, e.previous_secret).bind(8, e.previous_secret_until);
     st->bind(9, e.enabled ? "enabled" : "disabled").bind(10, e.disabled_reason).bind(11, e.failures_in_a_row);
-    st->bind(12, e.created_at).bind(13, e.updated_at).run();
+    st->bind(12, e.created_at).bind(13, e.updated_at).bind(14, e.bot_user_id).run();
     return ok_status();
   });
 }

@@ -30,6 +30,7 @@ struct Endpoint {
   bool enabled = true;
   std::optional<std::string> disabled_reason;
   int failures_in_a_row = 0;  // deliveries that failed for good since the last success
+  std::optional<std::string> bot_user_id;  // acts for this bot: only the events of its channels
   TimeMs created_at = 0;
   TimeMs updated_at = 0;
 

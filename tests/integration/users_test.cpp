@@ -19,7 +19,8 @@ TEST_F(UsersTest, MeReturnsTheTokensUser) {
   EXPECT_EQ(u["name"], "Alice");
   EXPECT_EQ(u["custom"], json::parse(R"({"plan":"pro"})"));
   for (const char* k : {"image_url", "created_at", "updated_at", "deactivated_at"}) EXPECT_TRUE(u.contains(k)) << k;
-  EXPECT_EQ(u.size(), 7u);
+  EXPECT_EQ(u["bot"], false);
+  EXPECT_EQ(u.size(), 8u);
 }
 
 TEST_F(UsersTest, MeWithoutATokenIs401) { EXPECT_ERROR(http().get("/v1/users/me"), 401, "unauthorized"); }

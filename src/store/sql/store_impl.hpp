@@ -43,9 +43,11 @@ UserRecord read_user(Row& st) {
   u.deactivated_at = st.opt_int64(7);
   u.token_gen = st.int64(8);
   u.last_seen_at = st.opt_int64(9);
+  u.bot = st.boolean(10);
   return u;
 }
-#define USER_COLS "app_id, id, name, image_url, custom, created_at, updated_at, deactivated_at, token_gen, last_seen_at"
+#define USER_COLS \
+  "app_id, id, name, image_url, custom, created_at, updated_at, deactivated_at, token_gen, last_seen_at, bot"
 
 template <class Row>
 SessionRecord read_session(Row& st) {
@@ -241,16 +243,21 @@ class SqlStore final : public Store {
                                  TimeMs now) override {
     return sql::with_conn(pool_, [&](Connection& c) -> Result<UserRecord> {
       auto st = c.prepare(
-          "INSERT INTO users(app_id, id, name, name_lower, image_url, custom, created_at, updated_at) "
+          "INSERT INTO users(app_id, id, name, name_lower, image_url, custom, created_at, updated_at, bot) "
           "VALUES($1, $2, coalesce($3::text, ''), lower(coalesce($3::text, '') COLLATE \"C\"), "
-          "coalesce($4::text, ''), coalesce($5::text, '{}'), $6::bigint, $6::bigint) "
+          "coalesce($4::text, ''), coalesce($5::text, '{}'), $6::bigint, $6::bigint, coalesce($7::boolean, false)) "
           "ON CONFLICT(app_id, id) DO UPDATE SET "
           "name = coalesce($3::text, users.name), name_lower = lower(coalesce($3::text, users.name) COLLATE \"C\"), "
           "image_url = coalesce($4::text, users.image_url), custom = coalesce($5::text, users.custom), "
+          "bot = coalesce($7::boolean, users.bot), "
           "updated_at = CASE WHEN $3::text IS NULL AND $4::text IS NULL AND $5::text IS NULL "
-          "THEN users.updated_at ELSE $6::bigint END "
+          "AND ($7::boolean IS NULL OR $7::boolean = users.bot) THEN users.updated_at ELSE $6::bigint END "
           "RETURNING " USER_COLS);
       st.bind(1, app_id).bind(2, user_id).bind(3, p.name).bind(4, p.image_url).bind(5, p.custom_json).bind(6, now);
+      if (p.bot)
+        st.bind_bool(7, *p.bot);
+      else
+        st.bind_null(7);
       if (!st.step()) return Error{Errc::internal, "upsert returned no row"};
       return store_sql::read_user(st);
     });

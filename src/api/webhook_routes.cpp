@@ -166,9 +166,60 @@ R list_event_types(Ctx&) {
   co_return json_response(200, json::object{{"items", std::move(names)}});
 }
 
+// ---- The before-send hook (webhooks/before_send.hpp) ----
+
+json::object to_json(const webhooks::BeforeSendHook& h, bool with_secret) {
+  json::object o{{"url", h.url},
+                 {"timeout_ms", h.timeout_ms},
+                 {"on_failure", h.fail_open ? "allow" : "reject"},
+                 {"created_at", format_time(h.created_at)},
+                 {"updated_at", format_time(h.updated_at)}};
+  if (with_secret) o["secret"] = h.secret;
+  return o;
+}
+
+net::Response hook_response(const webhooks::BeforeSendHook& h, bool with_secret) {
+  return json_response(200, json::object{{"hook", to_json(h, with_secret)}});
+}
+
+R get_hook(Ctx& c) {
+  PARLEY_CO_ASSIGN_OR_RETURN(auto h, co_await on_db(c.s, [&] { return c.s.before_send.get(c.app_id()); }));
+  co_return hook_response(h, false);
+}
+
+R put_hook(Ctx& c) {
+  PARLEY_CO_ASSIGN_OR_RETURN(auto body, c.body());
+  ObjectReader r(body);
+  webhooks::HookInput in;
+  in.url = r.string("url", false, 1, 2000);
+  if (auto t = r.integer("timeout_ms", false, 50, webhooks::kMaxHookTimeoutMs)) in.timeout_ms = static_cast<int>(*t);
+  auto on_failure = r.string("on_failure", false, 1, 10);
+  PARLEY_CO_TRY(r.finish());
+  if (on_failure) {
+    if (*on_failure != "allow" && *on_failure != "reject") co_return invalid("on_failure", "must be allow or reject");
+    in.fail_open = *on_failure == "allow";
+  }
+  PARLEY_CO_ASSIGN_OR_RETURN(auto h, co_await on_db(c.s, [&] { return c.s.before_send.put(c.app_id(), in); }));
+  co_return hook_response(h, true);
+}
+
+R delete_hook(Ctx& c) {
+  PARLEY_CO_TRY(co_await on_db(c.s, [&] { return c.s.before_send.remove(c.app_id()); }));
+  co_return no_content();
+}
+
+R rotate_hook_secret(Ctx& c) {
+  PARLEY_CO_ASSIGN_OR_RETURN(auto h, co_await on_db(c.s, [&] { return c.s.before_send.rotate_secret(c.app_id()); }));
+  co_return hook_response(h, true);
+}
+
 }  // namespace
 
 void add_webhook_routes(Router& r) {
+  r.add({"GET", "/v1/hooks/before-send", Access::app, true, get_hook});
+  r.add({"PUT", "/v1/hooks/before-send", Access::app, true, put_hook});
+  r.add({"DELETE", "/v1/hooks/before-send", Access::app, true, delete_hook});
+  r.add({"POST", "/v1/hooks/before-send/rotate-secret", Access::app, true, rotate_hook_secret});
   r.add({"GET", "/v1/webhooks", Access::app, true, list_endpoints});
   r.add({"POST", "/v1/webhooks", Access::app, true, create_endpoint});
   r.add({"GET", "/v1/webhooks/event-types", Access::app, true, list_event_types});

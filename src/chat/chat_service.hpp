@@ -96,6 +96,8 @@ class ChatService {
   ChatService& operator=(const ChatService&) = delete;
   /// Where events go after each committed change; set once at start-up, before serving.
   void set_event_sink(EventSink* sink) { events_ = sink; }
+  /// The check sends pass before their commit (chat/send_gate.hpp); set once at start-up.
+  void set_send_gate(class SendGate* gate) { gate_ = gate; }
 
   Result<store::ChannelView> create_channel(const Caller& who, const NewChannel& spec);
   /// The DM of the caller and `other`, created on first call. Second: whether it was created.
@@ -175,6 +177,7 @@ class ChatService {
  private:
   struct PendingSend;
   struct CommittedBatch;
+  void queue_send(const Caller& who, const std::string& channel_id, OutgoingMessage msg, SendCallback done);
   void commit_sends(std::vector<PendingSend>& batch, GroupCommitter<CommittedBatch>& publisher);
   void publish_sends(CommittedBatch& done);
   Status check_send(PendingSend& p, const store::ChannelRecord& channel, store::QueuedSend& q,
@@ -200,6 +203,7 @@ class ChatService {
   store::Store& store_;
   store::ChatStore& chat_;
   EventSink* events_ = nullptr;  // set before serving, read-only after
+  class SendGate* gate_ = nullptr;  // set before serving, read-only after
   // Sends are committed in batches by a committer thread, which hands each committed batch to
   // its own publisher thread: that one publishes the batch's events and then acknowledges its
   // sends, in commit order, while the committer commits the next batch. A channel's message

@@ -8,6 +8,7 @@
 
 #include "chat/chat_service.hpp"
 #include "chat/event_builder.hpp"
+#include "chat/send_gate.hpp"
 #include "tenancy/settings.hpp"
 
 namespace parley::chat {
@@ -57,6 +58,22 @@ GroupCommitStats ChatService::send_stats() const {
 }
 
 void ChatService::send_async(const Caller& who, const std::string& channel_id, OutgoingMessage msg, SendCallback done) {
+  if (gate_ && gate_->applies(who.app_id())) {
+    gate_->check(who, channel_id, std::move(msg),
+                 [this, who, channel_id, done = std::move(done)](Result<OutgoingMessage> judged) mutable {
+                   if (!judged) {
+                     done(std::move(judged).error());
+                     return;
+                   }
+                   queue_send(who, channel_id, std::move(*judged), std::move(done));
+                 });
+    return;
+  }
+  queue_send(who, channel_id, std::move(msg), std::move(done));
+}
+
+void ChatService::queue_send(const Caller& who, const std::string& channel_id, OutgoingMessage msg,
+                             SendCallback done) {
   PendingSend p{who, channel_id, std::move(msg), who.app->settings.max_message_bytes, std::move(done)};
   auto& committer = *sends_[std::hash<std::string>{}(channel_id) % sends_.size()];
   if (!committer.submit(p)) p.done(Error{Errc::unavailable, "the server is shutting down; retry"});

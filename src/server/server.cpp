@@ -15,6 +15,7 @@
 #include "auth/token_service.hpp"
 #include "bus/bus.hpp"
 #include "chat/chat_service.hpp"
+#include "chat/send_gate.hpp"
 #include "core/crypto.hpp"
 #include "jobs/job_queue.hpp"
 #include "jobs/runner.hpp"
@@ -32,6 +33,30 @@
 
 namespace parley::server {
 
+namespace {
+
+// Sends of apps with a before-send hook wait for its verdict (webhooks/before_send.hpp).
+class HookGate final : public chat::SendGate {
+ public:
+  explicit HookGate(webhooks::BeforeSendHooks& hooks) : hooks_(hooks) {}
+  bool applies(const std::string& app_id) const override { return hooks_.applies(app_id); }
+  void check(const chat::Caller& who, const std::string& channel_id, chat::OutgoingMessage msg,
+             std::function<void(Result<chat::OutgoingMessage>)> done) override {
+    webhooks::PendingMessage m{who.app_id(), who.user_id, channel_id, msg.text, msg.attachments_json,
+                               msg.parent_seq, msg.client_msg_id};
+    hooks_.check(std::move(m), [msg = std::move(msg), done = std::move(done)](webhooks::HookOutcome out) mutable {
+      if (!out) return done(std::move(out).error());
+      if (*out) msg.text = std::move(**out);
+      done(std::move(msg));
+    });
+  }
+
+ private:
+  webhooks::BeforeSendHooks& hooks_;
+};
+
+}  // namespace
+
 struct Server::Impl {
   const Config& cfg;
   store::Store& store;
@@ -46,6 +71,8 @@ struct Server::Impl {
   tenancy::AuditLog audit;
   outbound::HttpClient outbound_http;
   webhooks::WebhookService webhooks;
+  webhooks::BeforeSendHooks before_send;
+  HookGate send_gate{before_send};
   outbound::HttpClient preview_http;
   previews::PreviewService previews;
   services::Services services;
@@ -68,6 +95,7 @@ struct Server::Impl {
         audit(s.database()),
         outbound_http(outbound_policy(c), "Parley-Webhooks/1"),
         webhooks(s.database(), audit, outbound_http, webhook_options(c)),
+        before_send(s.database(), outbound_http),
         // Some sites answer only browser-like agents with their metadata; this one says what it is.
         preview_http(outbound_policy(c), "Mozilla/5.0 (compatible; Parley-LinkPreview/1)"),
         previews(s.database(), s.chat(), preview_http, preview_options(c)),
@@ -81,6 +109,7 @@ struct Server::Impl {
                  chat,
                  jobs,
                  webhooks,
+                 before_send,
                  auth::RateLimiter(),
                  auth::RateLimiter(),
                  {},
@@ -123,6 +152,7 @@ struct Server::Impl {
           return chat.attach_link_previews(m.app_id, m.channel_id, m.seq, m.edited_at, previews_json);
         });
     chat.set_event_sink(&publisher);
+    chat.set_send_gate(&send_gate);
     services.online = [this](const std::string& app, const std::string& user) { return hub->online(app, user); };
     services.disconnect = [this](const std::string& app, const std::string& user, std::uint16_t code) {
       hub->close_user(app, user, code, code == net::ws_close::forbidden ? "user deactivated" : "tokens revoked");
@@ -241,6 +271,7 @@ struct Server::Impl {
 Server::Server(const Config& cfg, store::Store& store) : impl_(std::make_unique<Impl>(cfg, store)) {}
 
 Server::~Server() {
+  impl_->before_send.stop();
   impl_->webhooks.stop();
   impl_->previews.stop();
   if (impl_->job_runner) impl_->job_runner->stop();
@@ -261,7 +292,9 @@ void Server::run() {
   if (impl_->job_runner) impl_->job_runner->start();
   impl_->webhooks.start(impl_->services.jobs_enqueued);
   impl_->previews.start(impl_->services.jobs_enqueued);
+  impl_->before_send.start();
   impl_->server.run();
+  impl_->before_send.stop();  // judges no more sends; the waiting ones fail with unavailable
   impl_->chat.stop_sends();
   impl_->webhooks.stop();                            // records the deliveries of the events published so far
   impl_->previews.stop();                            // queues the preview jobs of the messages so far

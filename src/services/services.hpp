@@ -15,6 +15,7 @@
 #include "store/store.hpp"
 #include "tenancy/tenancy_service.hpp"
 #include "users/user_service.hpp"
+#include "webhooks/before_send.hpp"
 #include "webhooks/webhook_service.hpp"
 
 namespace boost::asio {
@@ -35,6 +36,7 @@ struct Services {
   chat::ChatService& chat;
   jobs::JobQueue& jobs;
   webhooks::WebhookService& webhooks;
+  webhooks::BeforeSendHooks& before_send;
   auth::RateLimiter ip_limits;
   auth::RateLimiter user_limits;
   std::function<bool()> ready;  // false while starting or draining

@@ -248,7 +248,7 @@ struct Server::Impl {
     o.max_bytes = static_cast<std::size_t>(c.previews_max_kb) << 10;
     o.max_per_message = static_cast<std::size_t>(c.previews_max_per_message);
     o.ttl_ms = TimeMs{c.previews_ttl_s} * 1000;
-    o.failure_ttl_ms = std::min<TimeMs>(o.ttl_ms, 3600 * 1000);
+    o.failure_ttl_ms = std::min<TimeMs>(o.ttl_ms, TimeMs{3600} * 1000);
     return o;
   }
 

@@ -43,6 +43,7 @@ json::object to_json(const jobs::Job& j) {
           {"app_id", opt(j.app_id)},
           {"payload", payload_json(j.payload)},
           {"unique_key", opt(j.unique_key)},
+          {"order_key", opt(j.order_key)},
           {"run_at", format_time(j.run_at)},
           {"attempts", j.attempts},
           {"max_attempts", j.max_attempts},
@@ -139,6 +140,7 @@ R enqueue_job(Ctx& c) {
   auto payload = r.object("payload", false, kMaxPayloadBytes);
   auto app_id = r.string("app_id", false, 1, 100);
   auto unique_key = r.string("unique_key", false, 1, kMaxUniqueKey);
+  auto order_key = r.string("order_key", false, 1, kMaxUniqueKey);
   auto run_at_text = r.string("run_at", false, 1, 64);
   auto delay_ms = r.integer("delay_ms", false, 0, kMaxDelayMs);
   auto max_attempts = r.integer("max_attempts", false, 1, jobs::kMaxAttemptsLimit);
@@ -149,6 +151,7 @@ R enqueue_job(Ctx& c) {
   job.payload = json::serialize(payload.value_or(json::object{}));
   job.app_id = app_id;
   job.unique_key = unique_key;
+  job.order_key = order_key;
   job.max_attempts = static_cast<int>(max_attempts.value_or(0));
   if (run_at_text && delay_ms) co_return invalid("run_at", "give run_at or delay_ms, not both");
   if (run_at_text) {

@@ -35,6 +35,7 @@ json::object to_json(const webhooks::Endpoint& e, bool with_secret) {
                  {"disabled_reason", opt(e.disabled_reason)},
                  {"failures_in_a_row", e.failures_in_a_row},
                  {"bot_user_id", opt(e.bot_user_id)},
+                 {"ordered", e.ordered},
                  {"previous_secret_expires_at",
                   e.previous_secret_until ? json::value(format_time(*e.previous_secret_until)) : json::value(nullptr)},
                  {"created_at", format_time(e.created_at)},
@@ -69,6 +70,7 @@ Result<webhooks::EndpointInput> endpoint_input(const json::object& body, bool cr
   in.description = r.string("description", false, 0, 500);
   in.enabled = r.boolean("enabled", false);
   in.bot_user_id = r.string("bot_user_id", false, 1, 64);
+  in.ordered = r.boolean("ordered", false);
   r.skip("event_types");
   if (const auto* v = body.if_contains("event_types")) {
     if (!v->is_array()) return invalid("event_types", "must be an array of event type names");

@@ -25,6 +25,7 @@ struct Job {
   std::string payload = "{}";  // a JSON object
   JobState state = JobState::queued;
   std::optional<std::string> unique_key;
+  std::optional<std::string> order_key;
   TimeMs run_at = 0;
   int attempts = 0;  // runs started so far (the running one included)
   int max_attempts = 0;
@@ -45,6 +46,10 @@ struct NewJob {
   std::optional<std::string> unique_key;
   TimeMs run_at = 0;     // 0: now
   int max_attempts = 0;  // 0: the kind's default
+  /// Jobs with the same order key run one at a time, in enqueue order: a later one is not
+  /// claimed while an earlier one is queued (also waiting for a retry) or running. A dead
+  /// letter no longer holds the others back.
+  std::optional<std::string> order_key = std::nullopt;
 };
 
 struct Enqueued {

@@ -16,7 +16,7 @@ namespace {
 
 constexpr const char* kJobColumns =
     "id, app_id, kind, payload, state, unique_key, run_at, attempts, max_attempts, lease_owner, lease_until, "
-    "last_error, created_at, started_at, updated_at";
+    "last_error, created_at, started_at, updated_at, order_key";
 
 Job read_job(const Statement& st) {
   Job j;
@@ -35,6 +35,7 @@ Job read_job(const Statement& st) {
   j.created_at = st.int64(12);
   j.started_at = st.opt_int64(13);
   j.updated_at = st.int64(14);
+  j.order_key = st.opt_text(15);
   return j;
 }
 
@@ -81,10 +82,10 @@ Enqueued JobQueue::enqueue_on(Connection& c, const NewJob& job, TimeMs now) {
   for (int round = 0;; ++round) {
     auto ins = c.prepare(
         "INSERT INTO jobs(app_id, kind, payload, state, unique_key, run_at, attempts, max_attempts, created_at, "
-        "updated_at) VALUES($1, $2, $3, 'queued', $4, $5, 0, $6, $7, $7) "
+        "updated_at, order_key) VALUES($1, $2, $3, 'queued', $4, $5, 0, $6, $7, $7, $8) "
         "ON CONFLICT (kind, unique_key) WHERE unique_key IS NOT NULL DO NOTHING RETURNING id");
     ins->bind(1, job.app_id).bind(2, job.kind).bind(3, job.payload).bind(4, job.unique_key).bind(5, run_at);
-    ins->bind(6, max_attempts).bind(7, now);
+    ins->bind(6, max_attempts).bind(7, now).bind(8, job.order_key);
     if (ins->step()) return {ins->int64(0), false};
     ins.reset();
     auto existing = c.prepare("SELECT id FROM jobs WHERE kind = $1 AND unique_key = $2");
@@ -109,9 +110,12 @@ Result<std::vector<Job>> JobQueue::claim(const std::string& owner, const std::ve
   for (std::size_t i = 0; i < kinds.size(); ++i) in += (i ? ", $" : "$") + std::to_string(i + 5);
   std::string sql =
       "UPDATE jobs SET state = 'running', lease_owner = $1, lease_until = $2, attempts = attempts + 1, "
-      "started_at = $3, updated_at = $3 WHERE id IN (SELECT id FROM jobs WHERE state = 'queued' AND run_at <= $3 "
+      "started_at = $3, updated_at = $3 WHERE id IN (SELECT id FROM jobs q WHERE state = 'queued' AND run_at <= $3 "
       "AND kind IN (" +
-      in + ") ORDER BY run_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING " + kJobColumns;
+      in +
+      ") AND (order_key IS NULL OR NOT EXISTS (SELECT 1 FROM jobs e WHERE e.order_key = q.order_key "
+      "AND e.id < q.id AND e.state IN ('queued', 'running'))) "
+      "ORDER BY run_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING " + kJobColumns;
   return db_.with_conn([&](Connection& c) -> Result<std::vector<Job>> {
     Transaction tx(c);
     auto st = c.prepare(sql);

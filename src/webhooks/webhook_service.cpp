@@ -142,6 +142,7 @@ Result<Endpoint> WebhookService::create(const std::string& app_id, const Endpoin
   e.secret = new_secret();
   e.enabled = in.enabled.value_or(true);
   e.bot_user_id = in.bot_user_id;
+  e.ordered = in.ordered.value_or(false);
   e.created_at = e.updated_at = now_ms();
   PARLEY_TRY(store_.create(e));
   endpoints_changed(app_id);
@@ -160,6 +161,7 @@ Result<Endpoint> WebhookService::update(const std::string& app_id, const std::st
   if (in.url) e.url = *in.url;
   if (in.description) e.description = *in.description;
   if (in.event_types) e.event_types = *in.event_types;
+  if (in.ordered) e.ordered = *in.ordered;
   if (in.enabled) {
     if (*in.enabled && !e.enabled) {
       e.failures_in_a_row = 0;
@@ -318,7 +320,9 @@ void WebhookService::dispatch(std::vector<Event>& batch) {
     for (const auto& ep : eps) {
       if (!ep.wants(name) || !reaches(ep, ev, now)) continue;
       if (payload.empty()) payload = payload_of(ev.app_id, name, *ev.frame, now);
-      by_app[ev.app_id].push_back({ep.id, std::string(name), payload});
+      std::optional<std::string> order_key;
+      if (ep.ordered && !ev.channel_id.empty()) order_key = ep.id + "/" + ev.channel_id;
+      by_app[ev.app_id].push_back({ep.id, std::string(name), payload, std::move(order_key)});
     }
   }
   const int attempts = static_cast<int>(opts_.retry_delays_ms.size()) + 1;

@@ -56,6 +56,7 @@ struct EndpointInput {
   std::optional<std::vector<std::string>> event_types;
   std::optional<bool> enabled;
   std::optional<std::string> bot_user_id;  // create only: the bot the endpoint acts for
+  std::optional<bool> ordered;
 };
 
 /// What the webhooks need to know about users and channels, from the chat model (the server

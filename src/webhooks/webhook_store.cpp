@@ -17,7 +17,7 @@ namespace {
 
 constexpr const char* kEndpointColumns =
     "id, app_id, url, description, event_types, secret, previous_secret, previous_secret_until, state, "
-    "disabled_reason, failures_in_a_row, created_at, updated_at, bot_user_id";
+    "disabled_reason, failures_in_a_row, created_at, updated_at, bot_user_id, ordered";
 
 std::string join(const std::vector<std::string>& v) {
   std::string out;
@@ -48,6 +48,7 @@ Endpoint read_endpoint(const Statement& st) {
   e.created_at = st.int64(11);
   e.updated_at = st.int64(12);
   e.bot_user_id = st.opt_text(13);
+  e.ordered = st.boolean(14);
   return e;
 }
 
@@ -107,11 +108,11 @@ std::string_view state_name(DeliveryState s) {
 Status WebhookStore::create(const Endpoint& e) {
   return db_.with_conn([&](Connection& c) -> Status {
     auto st = c.prepare(std::string("INSERT INTO webhook_endpoints(") + kEndpointColumns +
-                        ") VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)");
+                        ") VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)");
     st->bind(1, e.id).bind(2, e.app_id).bind(3, e.url).bind(4, e.description).bind(5, join(e.event_types));
     st->bind(6, e.secret).bind(7, e.previous_secret).bind(8, e.previous_secret_until);
     st->bind(9, e.enabled ? "enabled" : "disabled").bind(10, e.disabled_reason).bind(11, e.failures_in_a_row);
-    st->bind(12, e.created_at).bind(13, e.updated_at).bind(14, e.bot_user_id).run();
+    st->bind(12, e.created_at).bind(13, e.updated_at).bind(14, e.bot_user_id).bind_bool(15, e.ordered).run();
     return ok_status();
   });
 }
@@ -151,11 +152,11 @@ Status WebhookStore::update(const Endpoint& e) {
     auto st = c.prepare(
         "UPDATE webhook_endpoints SET url = $3, description = $4, event_types = $5, secret = $6, "
         "previous_secret = $7, previous_secret_until = $8, state = $9, disabled_reason = $10, "
-        "failures_in_a_row = $11, updated_at = $12 WHERE app_id = $1 AND id = $2");
+        "failures_in_a_row = $11, updated_at = $12, ordered = $13 WHERE app_id = $1 AND id = $2");
     st->bind(1, e.app_id).bind(2, e.id).bind(3, e.url).bind(4, e.description).bind(5, join(e.event_types));
     st->bind(6, e.secret).bind(7, e.previous_secret).bind(8, e.previous_secret_until);
     st->bind(9, e.enabled ? "enabled" : "disabled").bind(10, e.disabled_reason).bind(11, e.failures_in_a_row);
-    st->bind(12, e.updated_at).run();
+    st->bind(12, e.updated_at).bind_bool(13, e.ordered).run();
     if (c.changes() == 0) return no_endpoint(e.id);
     return ok_status();
   });
@@ -207,6 +208,7 @@ Result<std::vector<Delivery>> WebhookStore::enqueue(const std::string& app_id,
       job.app_id = app_id;
       job.payload = "{\"delivery_id\":" + std::to_string(d.id) + "}";
       job.max_attempts = max_attempts;
+      job.order_key = nd.order_key;
       jobs::JobQueue::enqueue_on(c, job, now);
       out.push_back(std::move(d));
     }

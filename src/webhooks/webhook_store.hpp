@@ -31,6 +31,7 @@ struct Endpoint {
   std::optional<std::string> disabled_reason;
   int failures_in_a_row = 0;  // deliveries that failed for good since the last success
   std::optional<std::string> bot_user_id;  // acts for this bot: only the events of its channels
+  bool ordered = false;  // a channel's deliveries one at a time, in event order
   TimeMs created_at = 0;
   TimeMs updated_at = 0;
 
@@ -65,6 +66,7 @@ struct NewDelivery {
   std::string endpoint_id;
   std::string event_type;
   std::string payload;
+  std::optional<std::string> order_key = std::nullopt;  // ordered endpoints: endpoint and channel
 };
 
 /// What one attempt came to.

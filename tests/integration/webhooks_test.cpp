@@ -232,6 +232,36 @@ TEST_F(WebhooksTest, EverySubscribedEndpointGetsItsOwnDelivery) {
   EXPECT_EQ(deliveries(str(a["id"])).size(), 1u);
 }
 
+TEST_F(WebhooksTest, AnOrderedEndpointGetsAChannelsEventsInOrderThroughRetries) {
+  auto e = create({{"url", receiver_.url()}, {"event_types", {"message.new"}}, {"ordered", true}});
+  EXPECT_EQ(e["ordered"], true);
+  receiver_.configure({{"secrets", {e["secret"]}}, {"fail", 2}, {"status", 500}});
+  auto alice = mint("alice");
+  auto ch = http().post("/v1/channels", alice.auth(), {{"type", "group"}, {"name", "ordered"}});
+  ASSERT_STATUS(ch, 201);
+  const std::string channel = str(ch.obj()["channel"].as_object()["id"]);
+  for (int i = 1; i <= 5; ++i) {
+    ASSERT_STATUS(http().post("/v1/channels/" + channel + "/messages", alice.auth(), {{"text", std::to_string(i)}}),
+                  201);
+  }
+  ASSERT_TRUE(eventually([&] { return of_type(receiver_.received(), "message.new").size() == 7; }));
+  // The first message failed twice; the later ones waited for it instead of overtaking it.
+  std::vector<std::int64_t> seqs;
+  std::vector<std::int64_t> answered;
+  for (const auto& r : of_type(receiver_.received(), "message.new")) {
+    seqs.push_back(r.at("body").as_object().at("data").as_object().at("seq").as_int64());
+    answered.push_back(r.at("answered").as_int64());
+  }
+  EXPECT_EQ(seqs, (std::vector<std::int64_t>{1, 1, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(answered, (std::vector<std::int64_t>{500, 500, 200, 200, 200, 200, 200}));
+
+  auto off = http().patch("/v1/webhooks/" + str(e["id"]), app_.auth(), {{"ordered", false}});
+  ASSERT_STATUS(off, 200);
+  EXPECT_EQ(off.obj()["webhook"].as_object()["ordered"], false);
+  EXPECT_ERROR(http().patch("/v1/webhooks/" + str(e["id"]), app_.auth(), {{"ordered", "yes"}}), 400,
+               "invalid_request");
+}
+
 TEST_F(WebhooksTest, FailedAttemptsAreRetriedWithTheSameId) {
   auto e = endpoint_to(receiver_.url());
   const std::string id = str(e["id"]);

@@ -177,6 +177,43 @@ TEST_P(JobQueueTest, FinishingRecordsEachOutcomeOnlyForTheLeaseHolder) {
   EXPECT_EQ(q_->get(back)->attempts, 0);  // a release does not spend an attempt
 }
 
+TEST_P(JobQueueTest, JobsWithOneOrderKeyRunOneAtATimeInEnqueueOrder) {
+  auto ordered = [&](const std::string& key) {
+    NewJob j;
+    j.kind = "k";
+    j.order_key = key;
+    auto e = q_->enqueue(j);
+    EXPECT_TRUE(e) << e.error().message;
+    return e ? e->id : 0;
+  };
+  auto a1 = ordered("A");
+  auto a2 = ordered("A");
+  auto a3 = ordered("A");
+  auto b1 = ordered("B");
+  auto free = add("k");
+  const TimeMs now = now_ms() + 10;  // every job is due
+  auto ids = [](const Result<std::vector<Job>>& r) {  // in id order (claims come oldest due first)
+    std::vector<std::int64_t> out;
+    if (r)
+      for (const auto& j : *r) out.push_back(j.id);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  // Only the first of each key (and the unordered job) can run.
+  EXPECT_EQ(ids(q_->claim("me", {"k"}, 10, now, now + 30'000)), (std::vector<std::int64_t>{a1, b1, free}));
+  EXPECT_EQ(q_->get(a1)->order_key, "A");
+  EXPECT_TRUE(ids(q_->claim("me", {"k"}, 10, now, now + 30'000)).empty());  // a1 still runs
+  // A retry keeps its place: a2 waits for it, also while it waits for its run_at.
+  ASSERT_TRUE(q_->finish("me", {{a1, Finished::How::retry, "boom", now + 500}}, now));
+  EXPECT_TRUE(ids(q_->claim("me", {"k"}, 10, now, now + 30'000)).empty());
+  EXPECT_EQ(ids(q_->claim("me", {"k"}, 10, now + 600, now + 30'000)), (std::vector<std::int64_t>{a1}));
+  // Once it is a dead letter the next one goes.
+  ASSERT_TRUE(q_->finish("me", {{a1, Finished::How::dead, "gave up", 0}}, now));
+  EXPECT_EQ(ids(q_->claim("me", {"k"}, 10, now + 600, now + 30'000)), (std::vector<std::int64_t>{a2}));
+  ASSERT_TRUE(q_->finish("me", {{a2, Finished::How::succeeded, {}, 0}}, now));
+  EXPECT_EQ(ids(q_->claim("me", {"k"}, 10, now + 600, now + 30'000)), (std::vector<std::int64_t>{a3}));
+}
+
 TEST_P(JobQueueTest, UniqueKeysDeduplicateUntilTheJobIsGone) {
   auto first = q_->enqueue({"k", "{}", std::nullopt, "order-7", 0, 0});
   auto second = q_->enqueue({"k", R"({"other":true})", std::nullopt, "order-7", 0, 0});

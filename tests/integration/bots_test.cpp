@@ -84,7 +84,7 @@ TEST_F(BotsTest, AnEndpointActsOnlyForABotOfItsApp) {
 
 TEST_F(BotsTest, TheExampleBotAnswersAMentionInItsThreadAndHearsOnlyItsChannels) {
   auto alice = mint("alice");
-  ChildProcess bot({"/usr/bin/node", std::string(PARLEY_SOURCE_DIR) + "/examples/echo-bot/bot.mjs"},
+  ChildProcess bot({"/usr/bin/env", "node", std::string(PARLEY_SOURCE_DIR) + "/examples/echo-bot/bot.mjs"},
                    {{"PARLEY_URL", "http://127.0.0.1:" + std::to_string(server().port())},
                     {"PARLEY_APP_KEY", app_.key},
                     {"PARLEY_APP_SECRET", app_.secret},

@@ -14,7 +14,7 @@ export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1  # as in scripts/build.sh
 export TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1"
 export ASAN_OPTIONS="halt_on_error=1 exitcode=66 detect_leaks=1 strict_string_checks=1"
 export UBSAN_OPTIONS="halt_on_error=1 exitcode=66 print_stacktrace=1"
-integration='^integration\.(Chat|ChatRules|ChatInput|ChatCrossTenant|ChatRulesCrossTenant|Realtime[A-Za-z]*|WsProtocol)Test\.'
+integration='^integration\.(Chat|ChatRules|ChatInput|ChatCrossTenant|ChatRulesCrossTenant|Realtime[A-Za-z]*|WsProtocol|BeforeSend|Previews)Test\.'
 
 for kind in "${kinds[@]}"; do
   case "$kind" in
@@ -29,7 +29,7 @@ for kind in "${kinds[@]}"; do
       -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" -DPARLEY_SANITIZE="$kind" >/dev/null
   fi
   mapfile -t targets < <(ninja -C "$dir" -t targets all | sed -n 's/^\([a-z_]*_unit_test\): .*/\1/p' | sort -u)
-  ninja -C "$dir" -j "$(nproc)" parley "${targets[@]}" chat_test chat_rules_test realtime_test ws_protocol_test
+  ninja -C "$dir" -j "$(nproc)" parley "${targets[@]}" chat_test chat_rules_test realtime_test ws_protocol_test before_send_test previews_test
   echo "== $kind sanitizer: tests"
   ctest --test-dir "$dir" --output-on-failure -j "$(nproc)" -L unit
   ctest --test-dir "$dir" --output-on-failure -j "$(nproc)" -R "$integration"

@@ -3,8 +3,6 @@
 // hmac: allow, reject with a reason the sender sees, rewrite, timeouts and broken answers failing
 // open or closed as the app chose, REST and WebSocket sends alike, one sender's pipelined sends
 // keeping their order, bad configuration, and other apps left alone.
-#include <regex>
-
 #include "fixtures.hpp"
 #include "ws_client.hpp"
 
@@ -13,22 +11,12 @@ namespace {
 
 class Hook {
  public:
-  Hook() : child_({"/usr/bin/python3", std::string(PARLEY_SOURCE_DIR) + "/tests/integration/before_send_hook.py"}, {}) {
-    if (!child_.wait_for_output("listening ", 10s)) throw std::runtime_error("hook did not start: " + child_.err());
-    std::smatch m;
-    const std::string out = child_.out();
-    if (!std::regex_search(out, m, std::regex("listening (\\d+)"))) throw std::runtime_error("no port: " + out);
-    port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
-    http_ = std::make_unique<HttpClient>(port_);
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
-  void use_secret(const std::string& secret) { http_->post("/_secret", {}, json::object{{"secret", secret}}); }
-  json::array calls() { return json::parse(http_->get("/_calls").body).as_array(); }
+  std::string url() const { return script_.url("/hook"); }
+  void use_secret(const std::string& secret) { script_.http().post("/_secret", {}, json::object{{"secret", secret}}); }
+  json::array calls() { return json::parse(script_.http().get("/_calls").body).as_array(); }
 
  private:
-  ChildProcess child_;
-  std::uint16_t port_ = 0;
-  std::unique_ptr<HttpClient> http_;
+  LoopbackScript script_ = LoopbackScript::python("before_send_hook.py");
 };
 
 class BeforeSendTest : public AppFixture {

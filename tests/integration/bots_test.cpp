@@ -8,15 +8,6 @@
 namespace parley::test {
 namespace {
 
-bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = 15s) {
-  auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(25ms);
-  }
-  return cond();
-}
-
 class BotsTest : public AppFixture {
  protected:
   ServerProcess::Options server_options() override {

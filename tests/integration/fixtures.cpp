@@ -1,6 +1,8 @@
 #include "fixtures.hpp"
 
+#include <regex>
 #include <sstream>
+#include <thread>
 #include <stdexcept>
 
 namespace parley::test {
@@ -80,6 +82,34 @@ std::optional<double> metric_value(const std::string& text, std::string_view ser
     }
   }
   return std::nullopt;
+}
+
+bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
+  auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  return cond();
+}
+
+LoopbackScript::LoopbackScript(std::vector<std::string> argv) : child_(std::make_unique<ChildProcess>(argv, EnvVars{})) {
+  if (!child_->wait_for_output("listening ", std::chrono::seconds(10))) {
+    throw std::runtime_error(argv.back() + " did not start: " + child_->err());
+  }
+  std::smatch m;
+  const std::string out = child_->out();
+  if (!std::regex_search(out, m, std::regex("listening (\\d+)"))) throw std::runtime_error("no port: " + out);
+  port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
+  http_ = std::make_unique<HttpClient>(port_);
+}
+
+LoopbackScript LoopbackScript::python(const std::string& script) {
+  return LoopbackScript({"/usr/bin/python3", std::string(PARLEY_SOURCE_DIR) + "/tests/integration/" + script});
+}
+
+std::string LoopbackScript::url(const std::string& path) const {
+  return "http://127.0.0.1:" + std::to_string(port_) + path;
 }
 
 }  // namespace parley::test

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -82,5 +84,27 @@ class AppFixture : public ServerFixture {
 
 /// The value of the first sample line starting with `series` (e.g. `name{labels}`), or nullopt.
 std::optional<double> metric_value(const std::string& text, std::string_view series);
+
+/// Polls `cond` every 25 ms until it holds or `timeout` passes; returns its last answer.
+bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = std::chrono::seconds(15));
+
+/// A test's own server in another process (the Python receivers, pages and hooks next to the
+/// tests), which prints "listening <port>" once it serves on 127.0.0.1. Throws when it does
+/// not start within 10 s.
+class LoopbackScript {
+ public:
+  explicit LoopbackScript(std::vector<std::string> argv);
+  /// python3 tests/integration/<script>.
+  static LoopbackScript python(const std::string& script);
+  std::uint16_t port() const { return port_; }
+  /// http://127.0.0.1:<port><path>.
+  std::string url(const std::string& path) const;
+  HttpClient& http() { return *http_; }
+
+ private:
+  std::unique_ptr<ChildProcess> child_;
+  std::uint16_t port_ = 0;
+  std::unique_ptr<HttpClient> http_;
+};
 
 }  // namespace parley::test

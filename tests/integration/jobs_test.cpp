@@ -41,15 +41,6 @@ std::vector<Record> tagged(const std::filesystem::path& dir, const std::string& 
   return out;
 }
 
-bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = 15s) {
-  auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return cond();
-}
-
 ServerProcess::Options job_node(int lease_ms = 2000) {
   ServerProcess::Options o;
   o.flag("jobs-test-kinds", "true").flag("jobs-poll-ms", "50").flag("jobs-lease-ms", std::to_string(lease_ms));

@@ -4,44 +4,23 @@
 // statuses and redirects (also into a refused range); previews reach the channel as
 // message.updated and stay in history; edits change them; the per-app setting turns them off;
 // each app has its own cache; and without --outbound-allow the loopback pages are never fetched.
-#include <regex>
-
 #include "fixtures.hpp"
 #include "ws_client.hpp"
 
 namespace parley::test {
 namespace {
 
-bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = 15s) {
-  auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(25ms);
-  }
-  return cond();
-}
-
 class Pages {
  public:
-  Pages() : child_({"/usr/bin/python3", std::string(PARLEY_SOURCE_DIR) + "/tests/integration/preview_pages.py"}, {}) {
-    if (!child_.wait_for_output("listening ", 10s)) throw std::runtime_error("pages did not start: " + child_.err());
-    std::smatch m;
-    const std::string out = child_.out();
-    if (!std::regex_search(out, m, std::regex("listening (\\d+)"))) throw std::runtime_error("no port: " + out);
-    port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
-    http_ = std::make_unique<HttpClient>(port_);
-  }
-  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+  std::string url(const std::string& path) const { return script_.url(path); }
   int hits(const std::string& path) {
-    auto o = json::parse(http_->get("/_hits").body).as_object();
+    auto o = json::parse(script_.http().get("/_hits").body).as_object();
     auto* v = o.if_contains(path);
     return v ? static_cast<int>(v->as_int64()) : 0;
   }
 
  private:
-  ChildProcess child_;
-  std::uint16_t port_ = 0;
-  std::unique_ptr<HttpClient> http_;
+  LoopbackScript script_ = LoopbackScript::python("preview_pages.py");
 };
 
 ServerProcess::Options preview_node(bool allow_loopback = true) {

@@ -4,7 +4,6 @@
 // after 500s and timeouts, disabling an endpoint that keeps failing (with its audit entry),
 // secret rotation with an overlap, the delivery log, and the outbound address policy (the
 // receiver on loopback is refused unless --outbound-allow names it).
-#include <regex>
 #include <set>
 
 #include "fixtures.hpp"
@@ -12,40 +11,18 @@
 namespace parley::test {
 namespace {
 
-bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout = 15s) {
-  auto until = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < until) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(25ms);
-  }
-  return cond();
-}
-
 // The Python receiver, on 127.0.0.1 at a port it picks.
 class Receiver {
  public:
-  Receiver()
-      : child_({"/usr/bin/python3", std::string(PARLEY_SOURCE_DIR) + "/tests/integration/webhook_receiver.py"}, {}) {
-    if (!child_.wait_for_output("listening ", 10s)) throw std::runtime_error("receiver did not start: " + child_.err());
-    std::smatch m;
-    const std::string out = child_.out();
-    if (!std::regex_search(out, m, std::regex("listening (\\d+)"))) throw std::runtime_error("no port: " + out);
-    port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
-    http_ = std::make_unique<HttpClient>(port_);
-  }
-  std::string url(const std::string& path = "/hook") const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
-  }
+  std::string url(const std::string& path = "/hook") const { return script_.url(path); }
   void configure(const json::object& cfg) {
-    auto r = http_->post("/_config", {}, cfg);
+    auto r = script_.http().post("/_config", {}, cfg);
     if (r.status != 200) throw std::runtime_error("receiver config: " + r.body);
   }
-  json::array received() { return json::parse(http_->get("/_received").body).as_array(); }
+  json::array received() { return json::parse(script_.http().get("/_received").body).as_array(); }
 
  private:
-  ChildProcess child_;
-  std::uint16_t port_ = 0;
-  std::unique_ptr<HttpClient> http_;
+  LoopbackScript script_ = LoopbackScript::python("webhook_receiver.py");
 };
 
 ServerProcess::Options webhook_node(bool allow_loopback = true) {

@@ -1,10 +1,17 @@
 import { useCallback, useEffect, useState } from 'react';
+import { AdminApp } from './admin/AdminApp';
 import { Chat } from './chat';
 import { ChatApp } from './components/ChatApp';
 import { Login } from './components/Login';
+import { useAdminRoute } from './route';
 import { clearSession, clientFor, loadSession, signOut, type StoredSession } from './session';
 
+/** `/admin` is the app admin screen (app credentials); every other path is the chat (a user's session). */
 export function App() {
+  return useAdminRoute() ? <AdminApp /> : <ChatRoot />;
+}
+
+function ChatRoot() {
   const [session, setSession] = useState<StoredSession | undefined>(loadSession);
   const [chat, setChat] = useState<Chat>();
   const [notice, setNotice] = useState<string>();

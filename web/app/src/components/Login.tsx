@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { ADMIN_PATH, routeLink } from '../route';
 import { DEMO_USERS, demoSignIn, type StoredSession } from '../session';
 
 /** Pick a demo user (the server must run with --demo). */
@@ -44,7 +45,10 @@ export function Login({ onSignedIn, notice }: { onSignedIn: (s: StoredSession) =
           </p>
         )}
         <p className="small">
-          <a href="/docs/">API documentation</a>
+          <a href="/docs/">API documentation</a> ·{' '}
+          <a href={ADMIN_PATH} onClick={routeLink(ADMIN_PATH)}>
+            App admin (webhooks)
+          </a>
         </p>
       </div>
     </main>

@@ -1,6 +1,6 @@
 import type { Channel } from '@parley/client';
 import { dmPartner, useStore, type Chat } from '../chat';
-import { navigate } from '../route';
+import { ADMIN_PATH, routeLink } from '../route';
 import { PresenceDot } from './PresenceDot';
 
 interface Props {
@@ -45,6 +45,9 @@ export function Sidebar({ chat, activeId, onNew, onSignOut }: Props) {
       </ul>
       <footer className="sidebar-foot">
         <a href="/docs/">API docs</a>
+        <a href={ADMIN_PATH} onClick={routeLink(ADMIN_PATH)}>
+          App admin
+        </a>
         <button type="button" className="link" onClick={onSignOut}>
           Sign out
         </button>
@@ -65,11 +68,7 @@ function ChannelLink({ chat, channel, active }: { chat: Chat; channel: Channel; 
         className={`channel-link${active ? ' active' : ''}${unread > 0 ? ' has-unread' : ''}`}
         aria-current={active ? 'page' : undefined}
         data-channel-id={channel.id}
-        onClick={(e) => {
-          if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
-          e.preventDefault();
-          navigate(`/c/${channel.id}`);
-        }}
+        onClick={routeLink(`/c/${channel.id}`)}
       >
         {partner ? <PresenceDot chat={chat} userId={partner} decorative /> : <span className="hash" aria-hidden="true">{channel.type === 'public' ? '#' : '•'}</span>}
         <span className="channel-name">{chat.channelName(channel)}</span>

@@ -236,6 +236,25 @@ describe('the app admin screen in chromium', () => {
     });
   });
 
+  it('pages the delivery log back, newest first, each delivery once', async () => {
+    await withScreenshots('admin-delivery-pages', () => pages, async () => {
+      const endpoint = await app.createWebhook({ url: `${receiverUrl}/paged`, event_types: ['*'], description: 'paged log' });
+      const sent: string[] = [];
+      for (let i = 0; i < 23; i++) sent.push((await app.testWebhook(endpoint.id)).message_id);
+      const page = await newPage();
+      await signInAsAdmin(page, demo.api_key, demo.api_secret);
+      await page.getByRole('list', { name: 'Endpoints' }).getByRole('button', { name: /paged log/ }).click();
+      const shown = () => page.locator('.delivery-table tbody').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-message-id')));
+      await waitFor(async () => (await shown()).length === 20, 10_000, 'the first page of 20');
+      expect(await shown()).toEqual(sent.slice(-20).reverse());
+      await page.getByRole('button', { name: 'Load older deliveries' }).click();
+      await waitFor(async () => (await shown()).length === 23, 10_000, 'the older page');
+      expect(await shown()).toEqual([...sent].reverse());
+      expect(await page.getByRole('button', { name: 'Load older deliveries' }).count()).toBe(0);
+      await app.deleteWebhook(endpoint.id);
+    });
+  });
+
   it('is linked from the chat’s sidebar, and back', async () => {
     await withScreenshots('admin-links', () => pages, async () => {
       const page = await newPage();
@@ -246,8 +265,8 @@ describe('the app admin screen in chromium', () => {
       await page.waitForURL(/\/admin$/);
       await page.getByRole('heading', { name: 'Sign in with app credentials' }).waitFor();
       await page.getByRole('link', { name: 'Back to chat' }).click();
-      await nav.waitFor(); // still signed in as carol
-      expect(await page.getByTestId('me').textContent()).toBe('Carol');
+      // Still signed in as carol (her name shows once the user list is loaded again).
+      await nav.getByTestId('me').filter({ hasText: /^Carol$/ }).waitFor();
     });
   });
 });

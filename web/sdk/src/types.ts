@@ -62,6 +62,8 @@ export interface AppSettings {
   retention_days?: number;
   rate_limit_user_per_sec?: number;
   rate_limit_user_burst?: number;
+  /** URLs in messages get link previews (default true). */
+  link_previews?: boolean;
 }
 
 export interface App {
@@ -189,6 +191,21 @@ export interface Block {
 
 // ---- Messages ---------------------------------------------------------------------------------
 
+/**
+ * What a page linked from a message says about itself (OpenGraph, Twitter-card, `<title>`,
+ * oEmbed), read by the server after the message was sent. Fields the page did not give are
+ * absent. Plain text from a third party: show it as text, never as HTML.
+ */
+export interface LinkPreview {
+  /** The URL as written in the message. */
+  url: string;
+  title?: string;
+  description?: string;
+  site_name?: string;
+  /** Absolute http(s) URL of the page's image. */
+  image_url?: string;
+}
+
 export interface Message {
   channel_id: string;
   seq: number;
@@ -210,6 +227,12 @@ export interface Message {
   /** The caller's reactions; always empty in realtime events. */
   own_reactions: string[];
   pinned: boolean;
+  /**
+   * Previews of the first URLs in `text`, in their order; empty until the server fetched them,
+   * which a `message.updated` event then announces (also after an edit that changes the URLs).
+   * Always empty on a deleted message.
+   */
+  link_previews: LinkPreview[];
 }
 
 export interface SendMessageRequest {

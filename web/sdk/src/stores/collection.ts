@@ -101,6 +101,10 @@ function lowerBound(items: Message[], seq: number): number {
   return lo;
 }
 
+/**
+ * Whether `b` shows nothing new over `a`. Every field an event may change alone counts: link
+ * previews arrive in a `message.updated` with the same text and `edited_at`.
+ */
 function sameMessage(a: Message, b: Message): boolean {
   return (
     a.text === b.text &&
@@ -111,6 +115,8 @@ function sameMessage(a: Message, b: Message): boolean {
     a.truncated === b.truncated &&
     JSON.stringify(a.reactions) === JSON.stringify(b.reactions) &&
     a.own_reactions.join() === b.own_reactions.join() &&
-    a.thread_participants.join() === b.thread_participants.join()
+    a.thread_participants.join() === b.thread_participants.join() &&
+    JSON.stringify(a.link_previews) === JSON.stringify(b.link_previews) &&
+    JSON.stringify(a.attachments) === JSON.stringify(b.attachments)
   );
 }

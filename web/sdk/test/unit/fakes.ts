@@ -103,6 +103,7 @@ export function message(channel: string, seq: number, user = 'bob', extra: Parti
     reactions: {},
     own_reactions: [],
     pinned: false,
+    link_previews: [],
     ...extra,
   };
 }

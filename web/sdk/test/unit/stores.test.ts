@@ -82,6 +82,27 @@ describe('MessageCollection', () => {
     expect(col.apply({ event: 'thread.reply', channel_id: CH, seq: 1, data: { parent_seq: 1, reply_seq: 4, reply_count: 1, thread_participants: ['bob'] } })).toBe(true);
     expect(col.get(1)?.reply_count).toBe(1);
   });
+
+  it('applies a message.updated that brings only link previews (same text, same edited_at), and the next ones', () => {
+    const col = new MessageCollection(() => 'alice');
+    const sent = message(CH, 1, 'bob', { text: 'see https://example.org/a' });
+    col.upsert([sent]);
+    const updated = (m: Message) => ({ event: 'message.updated', channel_id: CH, seq: m.seq, data: { message: m } }) as const;
+    const a = { url: 'https://example.org/a', title: 'Page A', site_name: 'Example' };
+    expect(col.apply(updated({ ...sent, link_previews: [a] }))).toBe(true);
+    expect(col.get(1)?.link_previews).toEqual([a]);
+    const held = col.items;
+    expect(col.apply(updated({ ...sent, link_previews: [{ ...a }] }))).toBe(false); // nothing new
+    expect(col.items).toBe(held);
+    // An edit keeps the old preview until the new one is announced with the same edited_at.
+    const edited = { ...sent, text: 'see https://example.org/b', edited_at: '2026-01-01T00:01:00.000Z', link_previews: [a] };
+    expect(col.apply(updated(edited))).toBe(true);
+    const b = { url: 'https://example.org/b', image_url: 'https://example.org/b.png' };
+    expect(col.apply(updated({ ...edited, link_previews: [b] }))).toBe(true);
+    expect(col.get(1)?.link_previews).toEqual([b]);
+    expect(col.apply(updated({ ...edited, link_previews: [] }))).toBe(true);
+    expect(col.get(1)?.link_previews).toEqual([]);
+  });
 });
 
 describe('MessageListStore', () => {
@@ -128,6 +149,20 @@ describe('MessageListStore', () => {
     const s = store.getSnapshot();
     expect(s.messages.map((m) => m.seq)).toEqual([1, 2]);
     expect(s.pending).toEqual([]);
+    store.dispose();
+  });
+
+  it('shows the link previews a message.updated brings after the message.new', async () => {
+    const { client, ws } = await connected(history([]));
+    const store = new MessageListStore(client, CH);
+    await store.loadLatest();
+    const m = message(CH, 1, 'bob', { text: 'look: https://example.org/' });
+    ws.push(newEvent(CH, m));
+    await vi.waitFor(() => expect(store.getSnapshot().messages).toHaveLength(1));
+    expect(store.getSnapshot().messages[0].link_previews).toEqual([]);
+    const preview = { url: 'https://example.org/', title: 'Example', description: 'An example page' };
+    ws.push({ type: 'event', event: 'message.updated', channel_id: CH, seq: 1, data: { message: { ...m, link_previews: [preview] } } });
+    await vi.waitFor(() => expect(store.getSnapshot().messages[0].link_previews).toEqual([preview]));
     store.dispose();
   });
 

@@ -1,4 +1,4 @@
-import type { Message, MessageListStore, PendingMessage } from '@parley/client';
+import { MessageCollection, type Message, type MessageListStore, type PendingMessage } from '@parley/client';
 import { useState, type KeyboardEvent, type ReactNode } from 'react';
 import type { Chat } from '../chat';
 
@@ -13,8 +13,8 @@ interface Props {
   onOpenThread?: (seq: number) => void;
   /** Inside the thread panel: no thread link. */
   inThread?: boolean;
-  /** Applies a message this view changed (the thread panel keeps its own copy). */
-  onChanged?: (m: Message) => void;
+  /** Applies a message this view changed (the thread panel keeps its own copy); `since` as for `receive`. */
+  onChanged?: (m: Message, since: number) => void;
 }
 
 export function MessageItem({ chat, store, message: m, seenBy, onOpenThread, inThread, onChanged }: Props) {
@@ -32,19 +32,25 @@ export function MessageItem({ chat, store, message: m, seenBy, onOpenThread, inT
       (e: Error) => setError(e.message),
     );
 
-  /** Applies the server's copy after a change made here, in the list and (in a thread) the panel. */
-  function changed(updated: Message) {
-    store.receive([updated]);
-    onChanged?.(updated);
+  /**
+   * Makes a change over REST and applies the server's copy, in the list and (in a thread) the
+   * panel; events that overtook the answer win.
+   */
+  function change(call: () => Promise<Message>) {
+    const since = MessageCollection.stamp;
+    return run(
+      call().then((updated) => {
+        store.receive([updated], since);
+        onChanged?.(updated, since);
+      }),
+    );
   }
 
   function react(type: string) {
     setPicking(false);
     const { client } = chat;
     const mineAlready = m.own_reactions.includes(type);
-    void run(
-      (mineAlready ? client.removeReaction(m.channel_id, m.seq, type) : client.addReaction(m.channel_id, m.seq, type)).then(changed),
-    );
+    void change(() => (mineAlready ? client.removeReaction(m.channel_id, m.seq, type) : client.addReaction(m.channel_id, m.seq, type)));
   }
 
   return (
@@ -62,7 +68,7 @@ export function MessageItem({ chat, store, message: m, seenBy, onOpenThread, inT
             initial={m.text}
             onCancel={() => setEditing(false)}
             onSave={async (text) => {
-              await run(chat.client.editMessage(m.channel_id, m.seq, { text }).then(changed));
+              await change(() => chat.client.editMessage(m.channel_id, m.seq, { text }));
               setEditing(false);
             }}
           />

@@ -1,4 +1,4 @@
-import { ThreadStore, type Channel } from '@parley/client';
+import { MessageCollection, ThreadStore, type Channel } from '@parley/client';
 import { useEffect, useRef, useState } from 'react';
 import { useStore, type Chat } from '../chat';
 import { Composer } from './Composer';
@@ -62,13 +62,13 @@ function ThreadView({ chat, channel, parentSeq, onClose, thread }: Props & { thr
         )}
         {parent && (
           <ol className="message-list parent">
-            <MessageItem chat={chat} store={messages} message={parent} inThread onChanged={(m) => thread.receive(m)} />
+            <MessageItem chat={chat} store={messages} message={parent} inThread onChanged={(m, since) => thread.receive(m, since)} />
           </ol>
         )}
         <p className="muted replies-count">{loaded ? `${replies.length} ${replies.length === 1 ? 'reply' : 'replies'}` : 'Loading…'}</p>
         <ol className="message-list" ref={listRef} aria-label="Replies">
           {replies.map((m) => (
-            <MessageItem key={m.seq} chat={chat} store={messages} message={m} inThread onChanged={(x) => thread.receive(x)} />
+            <MessageItem key={m.seq} chat={chat} store={messages} message={m} inThread onChanged={(x, since) => thread.receive(x, since)} />
           ))}
           {pending.map((p) => (
             <PendingItem key={p.client_msg_id} chat={chat} store={messages} pending={p} />
@@ -81,7 +81,10 @@ function ThreadView({ chat, channel, parentSeq, onClose, thread }: Props & { thr
         memberIds={members.map((m) => m.user_id)}
         label="Reply in thread"
         disabled={!!channel.archived_at}
-        onSend={async (text) => thread.receive(await messages.send(text, { parent_seq: parentSeq }))}
+        onSend={async (text) => {
+          const since = MessageCollection.stamp;
+          thread.receive(await messages.send(text, { parent_seq: parentSeq }), since);
+        }}
       />
     </aside>
   );

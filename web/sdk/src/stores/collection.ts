@@ -1,14 +1,29 @@
 import type { AnyParleyEvent } from '../events.js';
 import type { Message } from '../types.js';
 
+/** Counts events applied, across collections: a stamp taken before a REST call orders it against them. */
+let eventClock = 0;
+
 /**
  * Messages of one channel kept sorted by seq, each seq at most once. Applies the realtime
  * events that change a message it holds. Mutations return whether anything changed; `items`
  * is a new array after each change (safe to hand to a UI as a snapshot).
+ *
+ * A REST answer may be older than an event that overtook it (a send's answer arriving after the
+ * message.updated with its link previews): pass `stamp`, taken before the request, with it, and
+ * messages an event changed since are kept as the event left them. Every change made over REST
+ * is announced as an event too, so nothing newer is lost.
  */
 export class MessageCollection {
   items: Message[] = [];
   private bySeq = new Map<number, Message>();
+  /** Per seq, `eventClock` when an event last changed it. */
+  private eventAt = new Map<number, number>();
+
+  /** Take before a REST request; pass to `upsert` with its answer. */
+  static get stamp(): number {
+    return eventClock;
+  }
 
   constructor(private readonly me: () => string | undefined) {}
 
@@ -34,14 +49,17 @@ export class MessageCollection {
 
   /**
    * Adds or replaces messages. `fromEvent`: event copies carry no `own_reactions`, so the
-   * held ones are kept.
+   * held ones are kept. `since`: REST copies read by a request made at that `stamp`; a held
+   * message an event changed after it is kept.
    */
-  upsert(messages: Message[], fromEvent = false): boolean {
+  upsert(messages: Message[], fromEvent = false, since?: number): boolean {
     let changed = false;
     let next: Message[] | undefined;
     for (const incoming of messages) {
       const held = this.bySeq.get(incoming.seq);
+      if (held && !fromEvent && since !== undefined && (this.eventAt.get(incoming.seq) ?? 0) > since) continue;
       const m = held && fromEvent ? { ...incoming, own_reactions: held.own_reactions } : incoming;
+      if (fromEvent) this.eventAt.set(m.seq, ++eventClock);
       if (held && sameMessage(held, m)) continue;
       next ??= this.items.slice();
       const at = lowerBound(next, m.seq);
@@ -57,6 +75,7 @@ export class MessageCollection {
   private patch(seq: number, change: (m: Message) => Message): boolean {
     const held = this.bySeq.get(seq);
     if (!held) return false;
+    this.eventAt.set(seq, ++eventClock);
     return this.upsert([change(held)]);
   }
 

@@ -79,10 +79,11 @@ export class MessageListStore extends Store<MessageListState> {
   async loadLatest(): Promise<void> {
     this.setState({ loading: true, error: undefined });
     try {
+      const since = MessageCollection.stamp;
       const page = await this.client.listMessages(this.channelId, { limit: this.pageSize });
       if (this.disposed) return;
       const first = !this.state.loaded;
-      this.col.upsert(page.items);
+      this.col.upsert(page.items, false, since);
       const oldest = page.items[0]?.seq;
       const newest = page.items[page.items.length - 1]?.seq ?? 0;
       // A page is contiguous in itself: it extends what is verified when it starts at or before it.
@@ -116,9 +117,10 @@ export class MessageListStore extends Store<MessageListState> {
     if (before === undefined) return;
     this.setState({ loadingOlder: true });
     try {
+      const since = MessageCollection.stamp;
       const page = await this.client.listMessages(this.channelId, { before_seq: before, limit: this.pageSize });
       if (this.disposed) return;
-      this.col.upsert(page.items);
+      this.col.upsert(page.items, false, since);
       this.setState({ loadingOlder: false, hasMoreBefore: page.has_more, messages: this.col.items });
     } catch (e) {
       if (!this.disposed) this.setState({ loadingOlder: false, error: e as ParleyError });
@@ -142,8 +144,9 @@ export class MessageListStore extends Store<MessageListState> {
     this.pendingById.set(clientMsgId, pending);
     this.publishPending();
     try {
+      const since = MessageCollection.stamp;
       const { message } = await this.client.sendMessage(this.channelId, { ...extra, text, client_msg_id: clientMsgId });
-      this.receive([message]);
+      this.receive([message], since);
       return message;
     } catch (e) {
       if (this.pendingById.has(clientMsgId)) {
@@ -167,7 +170,8 @@ export class MessageListStore extends Store<MessageListState> {
   }
 
   async edit(seq: number, text: string): Promise<void> {
-    this.receive([await this.client.editMessage(this.channelId, seq, { text })]);
+    const since = MessageCollection.stamp;
+    this.receive([await this.client.editMessage(this.channelId, seq, { text })], since);
   }
 
   async remove(seq: number): Promise<void> {
@@ -177,10 +181,11 @@ export class MessageListStore extends Store<MessageListState> {
   async toggleReaction(seq: number, type: string): Promise<void> {
     const m = this.col.get(seq);
     const mine = m?.own_reactions.includes(type);
+    const since = MessageCollection.stamp;
     const updated = mine
       ? await this.client.removeReaction(this.channelId, seq, type)
       : await this.client.addReaction(this.channelId, seq, type);
-    this.receive([updated]);
+    this.receive([updated], since);
   }
 
   /** Every seq held from the oldest up to the newest (no gap). For tests and diagnostics. */
@@ -189,9 +194,13 @@ export class MessageListStore extends Store<MessageListState> {
     return items.every((m, i) => i === 0 || m.seq === items[i - 1].seq + 1);
   }
 
-  /** Applies messages this client got from a REST call (e.g. an edit made elsewhere in the UI). */
-  receive(messages: Message[]): void {
-    if (this.col.upsert(messages)) {
+  /**
+   * Applies messages this client got from a REST call (e.g. an edit made elsewhere in the UI).
+   * `since`: `MessageCollection.stamp` taken before the call; messages an event changed after it
+   * are kept as the event left them (the answer may be older).
+   */
+  receive(messages: Message[], since?: number): void {
+    if (this.col.upsert(messages, false, since)) {
       this.advance();
       this.setState({ messages: this.col.items });
     }
@@ -248,12 +257,13 @@ export class MessageListStore extends Store<MessageListState> {
       try {
         while (!this.disposed && (this.col.newestSeq ?? 0) > this.verified) {
           const upTo = this.col.newestSeq!;
+          const since = MessageCollection.stamp;
           const page = await this.client.listMessages(this.channelId, {
             after_seq: this.verified,
             limit: Math.min(200, upTo - this.verified),
           });
           if (this.disposed) return;
-          this.col.upsert(page.items);
+          this.col.upsert(page.items, false, since);
           const last = page.items[page.items.length - 1]?.seq;
           if (last === undefined) {
             // Nothing exists there (e.g. removed by retention): step over the hole.

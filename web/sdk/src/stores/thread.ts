@@ -58,12 +58,14 @@ export class ThreadStore extends Store<ThreadState> {
   /** Loads the parent and every reply after the newest held. */
   async load(): Promise<void> {
     try {
+      let since = MessageCollection.stamp;
       const parent = await this.client.getMessage(this.channelId, this.parentSeq);
-      this.parentCol.upsert([parent]);
+      this.parentCol.upsert([parent], false, since);
       let after = this.replies.newestSeq ?? 0;
       for (;;) {
+        since = MessageCollection.stamp;
         const page = await this.client.listReplies(this.channelId, this.parentSeq, { after_seq: after, limit: 200 });
-        this.replies.upsert(page.items);
+        this.replies.upsert(page.items, false, since);
         if (!page.has_more || page.items.length === 0) break;
         after = page.items[page.items.length - 1].seq;
       }
@@ -73,11 +75,14 @@ export class ThreadStore extends Store<ThreadState> {
     }
   }
 
-  /** Applies a message this client changed (the REST answer). */
-  receive(message: Message): void {
+  /**
+   * Applies a message this client changed (the REST answer). `since`: `MessageCollection.stamp`
+   * taken before the call (see `MessageListStore.receive`).
+   */
+  receive(message: Message, since?: number): void {
     const changed = this.parentCol.has(message.seq)
-      ? this.parentCol.upsert([message])
-      : message.parent_seq === this.parentSeq && this.replies.upsert([message]);
+      ? this.parentCol.upsert([message], false, since)
+      : message.parent_seq === this.parentSeq && this.replies.upsert([message], false, since);
     if (changed) this.publish();
   }
 

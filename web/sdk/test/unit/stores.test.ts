@@ -166,6 +166,36 @@ describe('MessageListStore', () => {
     store.dispose();
   });
 
+  it('keeps what events brought when a REST answer they overtook arrives later (a send’s answer after its previews)', async () => {
+    const preview = { url: 'https://example.org/', title: 'Example' };
+    const all: Message[] = [];
+    const { client, ws } = await connected((c) => {
+      if (c.method === 'POST' && c.path.endsWith('/messages')) {
+        const m = message(CH, 1, 'alice', { text: 'https://example.org/', client_msg_id: (c.body as { client_msg_id: string }).client_msg_id });
+        all.push(m);
+        // Both events reach the socket before the REST answer, which is the message as sent.
+        ws.push(newEvent(CH, m), { type: 'event', event: 'message.updated', channel_id: CH, seq: 1, data: { message: { ...m, link_previews: [preview] } } });
+        return { status: 201, body: { message: m, duplicate: false } };
+      }
+      return history(all)(c);
+    });
+    const store = new MessageListStore(client, CH);
+    await store.loadLatest();
+    const sent = await store.send('https://example.org/');
+    expect(sent.link_previews).toEqual([]);
+    expect(store.getSnapshot().messages.map((m) => m.link_previews)).toEqual([[preview]]);
+
+    // A copy read before an event changed the message does not undo the event; one read after does apply.
+    const before = MessageCollection.stamp;
+    ws.push({ type: 'event', event: 'message.updated', channel_id: CH, seq: 1, data: { message: { ...all[0], text: 'edited', edited_at: '2026-01-01T00:02:00.000Z' } } });
+    await vi.waitFor(() => expect(store.getSnapshot().messages[0].text).toBe('edited'));
+    store.receive([all[0]], before);
+    expect(store.getSnapshot().messages[0].text).toBe('edited');
+    store.receive([{ ...all[0], text: 'edited again', edited_at: '2026-01-01T00:03:00.000Z' }], MessageCollection.stamp);
+    expect(store.getSnapshot().messages[0].text).toBe('edited again');
+    store.dispose();
+  });
+
   it('marks a send that failed and retries it with the same client_msg_id', async () => {
     let fail = true;
     const ids: string[] = [];

@@ -1,6 +1,7 @@
 import { MessageCollection, type Message, type MessageListStore, type PendingMessage } from '@parley/client';
 import { useState, type KeyboardEvent, type ReactNode } from 'react';
 import type { Chat } from '../chat';
+import { LinkPreviews } from './LinkPreviews';
 
 export const REACTIONS = ['👍', '❤️', '😂', '🎉', '👀'];
 
@@ -73,7 +74,10 @@ export function MessageItem({ chat, store, message: m, seenBy, onOpenThread, inT
             }}
           />
         ) : (
-          <p className="text">{renderText(m.text, chat.me)}</p>
+          <>
+            <p className="text">{renderText(m.text, chat.me)}</p>
+            <LinkPreviews previews={m.link_previews} />
+          </>
         )}
         {!deleted && Object.keys(m.reactions).length > 0 && (
           <div className="reactions" role="group" aria-label="Reactions">

@@ -25,9 +25,10 @@ export interface ParleyServerOptions extends TransportOptions {
 }
 
 /**
- * Parley for an app's own backend, with the app's API key and secret (never ship these to a
- * browser): mint user tokens, revoke them, (de)activate users, purge messages, manage outgoing
- * webhooks (verify their requests with `verifyWebhook`).
+ * Parley for an app's own backend, with the app's API key and secret: mint user tokens, revoke
+ * them, (de)activate users, purge messages, manage outgoing webhooks (verify their requests with
+ * `verifyWebhook`). The secret grants all of that: keep it on servers and in operator tools an
+ * operator types it into (like the web app's /admin), never in a public build or a page's code.
  */
 export class ParleyServer {
   readonly http: Transport;

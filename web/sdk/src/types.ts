@@ -26,6 +26,8 @@ export interface User {
   created_at: Timestamp;
   updated_at: Timestamp;
   deactivated_at: Timestamp | null;
+  /** A user a program speaks for (docs/bots.md); only the app sets it, when minting a token. */
+  bot: boolean;
 }
 
 export interface TokenPair {
@@ -47,6 +49,8 @@ export interface ProfileUpdate {
 export interface MintTokenRequest extends ProfileUpdate {
   user_id: string;
   ttl_seconds?: number;
+  /** Marks (true) or unmarks (false) the user as a bot; absent keeps what it was. */
+  bot?: boolean;
 }
 
 export interface UserQuery extends PageQuery {
@@ -321,6 +325,12 @@ export interface Webhook {
   /** Why Parley disabled it (after `--webhooks-disable-after` failed deliveries in a row). */
   disabled_reason: string | null;
   failures_in_a_row: number;
+  /**
+   * The bot user this endpoint acts for: it then gets only the events of the channels the bot
+   * is a member of, and the user events addressed to the bot. Null for an ordinary endpoint.
+   * Fixed at create (docs/bots.md).
+   */
+  bot_user_id: string | null;
   /** Until when the secret before the last rotation still signs too; null when it does not. */
   previous_secret_expires_at: Timestamp | null;
   created_at: Timestamp;
@@ -340,9 +350,11 @@ export interface CreateWebhookRequest {
   description?: string;
   /** Default true. */
   enabled?: boolean;
+  /** Act for this bot user of the app (422 `validation_failed` when it is not one); cannot be changed later. */
+  bot_user_id?: string;
 }
 
-/** Any of the create fields; enabling a disabled endpoint clears its failure count. */
+/** Any of the create fields but `bot_user_id`; enabling a disabled endpoint clears its failure count. */
 export interface UpdateWebhookRequest {
   url?: string;
   event_types?: WebhookEventFilter[];

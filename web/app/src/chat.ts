@@ -43,6 +43,11 @@ export class UserDirectory extends Store<{ users: Record<string, User> }> {
     return this.state.users[id]?.name || id;
   }
 
+  /** A bot user (docs/bots.md); false while the user is not loaded. */
+  isBot(id: string): boolean {
+    return this.state.users[id]?.bot === true;
+  }
+
   private add(users: User[]): void {
     const next = { ...this.state.users };
     users.forEach((u) => (next[u.id] = u));

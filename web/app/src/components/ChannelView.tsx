@@ -2,6 +2,7 @@ import type { Channel } from '@parley/client';
 import { useEffect, useMemo } from 'react';
 import { useStore, type Chat } from '../chat';
 import { navigate } from '../route';
+import { BotBadge } from './BotBadge';
 import { Composer } from './Composer';
 import { MessageList } from './MessageList';
 import { PresenceDot } from './PresenceDot';
@@ -44,6 +45,7 @@ export function ChannelView({ chat, channel, onOpenThread }: Props) {
           {memberIds.slice(0, 8).map((id) => (
             <li key={id} title={chat.users.name(id)}>
               <PresenceDot chat={chat} userId={id} /> <span className="member-name">{chat.users.name(id)}</span>
+              <BotBadge chat={chat} userId={id} />
             </li>
           ))}
         </ul>

@@ -1,5 +1,6 @@
 import { useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { useStore, type Chat } from '../chat';
+import { BotBadge } from './BotBadge';
 
 interface Props {
   id?: string;
@@ -108,7 +109,7 @@ export function Composer({ id, chat, channelId, memberIds, label, disabled, onSe
                 pick(u);
               }}
             >
-              <strong>{chat.users.name(u)}</strong> <span className="muted">@{u}</span>
+              <strong>{chat.users.name(u)}</strong> <BotBadge chat={chat} userId={u} /> <span className="muted">@{u}</span>
             </li>
           ))}
         </ul>

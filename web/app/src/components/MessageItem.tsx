@@ -1,6 +1,7 @@
 import { MessageCollection, type Message, type MessageListStore, type PendingMessage } from '@parley/client';
 import { useState, type KeyboardEvent, type ReactNode } from 'react';
 import type { Chat } from '../chat';
+import { BotBadge } from './BotBadge';
 import { LinkPreviews } from './LinkPreviews';
 
 export const REACTIONS = ['👍', '❤️', '😂', '🎉', '👀'];
@@ -25,6 +26,7 @@ export function MessageItem({ chat, store, message: m, seenBy, onOpenThread, inT
   const [error, setError] = useState<string>();
   const mine = m.user_id === chat.me;
   const author = chat.users.name(m.user_id);
+  const authorLabel = chat.users.isBot(m.user_id) ? `${author} (bot)` : author;
   const deleted = !!m.deleted_at;
 
   const run = (p: Promise<unknown>) =>
@@ -56,9 +58,10 @@ export function MessageItem({ chat, store, message: m, seenBy, onOpenThread, inT
 
   return (
     <li className={`message${mine ? ' mine' : ''}${deleted ? ' deleted' : ''}`} data-seq={m.seq}>
-      <article aria-label={`${author}, ${time(m.created_at)}`}>
+      <article aria-label={`${authorLabel}, ${time(m.created_at)}`}>
         <header className="message-head">
           <span className="author">{author}</span>
+          <BotBadge chat={chat} userId={m.user_id} />
           <time dateTime={m.created_at}>{time(m.created_at)}</time>
           {m.edited_at && !deleted && <span className="edited">(edited)</span>}
         </header>

@@ -33,6 +33,12 @@ export function MessageList({ chat, channel, store, membersStore, onOpenThread }
     if (!state.loaded && !state.loading) store.loadLatest().catch(() => undefined);
   }, [store, state.loaded, state.loading]);
 
+  // Authors who are no longer members (or past the directory's first load) get their names and marks too.
+  const authors = [...new Set(state.messages.map((m) => m.user_id))].join('\n');
+  useEffect(() => {
+    if (authors) chat.users.ensure(authors.split('\n'));
+  }, [chat, authors]);
+
   useEffect(() => {
     const on = () => setVisible(document.visibilityState === 'visible');
     document.addEventListener('visibilitychange', on);

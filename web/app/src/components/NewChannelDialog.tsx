@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { useStore, type Chat } from '../chat';
 import { navigate } from '../route';
+import { BotBadge } from './BotBadge';
 
 interface Props {
   chat: Chat;
@@ -97,7 +98,7 @@ export function NewChannelDialog({ chat, kind, onClose }: Props) {
               {people.map((u) => (
                 <li key={u.id}>
                   <button type="button" disabled={busy} onClick={() => startDm(u.id)}>
-                    Message {u.name || u.id} <span className="muted">@{u.id}</span>
+                    Message {u.name || u.id} <BotBadge chat={chat} userId={u.id} /> <span className="muted">@{u.id}</span>
                   </button>
                 </li>
               ))}
@@ -119,7 +120,7 @@ export function NewChannelDialog({ chat, kind, onClose }: Props) {
                     checked={picked.includes(u.id)}
                     onChange={(e) => setPicked(e.target.checked ? [...picked, u.id] : picked.filter((x) => x !== u.id))}
                   />
-                  {u.name || u.id} <span className="muted">@{u.id}</span>
+                  {u.name || u.id} <BotBadge chat={chat} userId={u.id} /> <span className="muted">@{u.id}</span>
                 </label>
               ))}
             </fieldset>

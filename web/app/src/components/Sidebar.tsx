@@ -1,6 +1,7 @@
 import type { Channel } from '@parley/client';
 import { dmPartner, useStore, type Chat } from '../chat';
 import { ADMIN_PATH, routeLink } from '../route';
+import { BotBadge } from './BotBadge';
 import { PresenceDot } from './PresenceDot';
 
 interface Props {
@@ -21,7 +22,7 @@ export function Sidebar({ chat, activeId, onNew, onSignOut }: Props) {
           <span className="logo" aria-hidden="true" /> Parley
         </h1>
         <p className="me">
-          <PresenceDot chat={chat} userId={chat.me} /> <span data-testid="me">{chat.users.name(chat.me)}</span>
+          <PresenceDot chat={chat} userId={chat.me} /> <span data-testid="me">{chat.users.name(chat.me)}</span> <BotBadge chat={chat} userId={chat.me} />
         </p>
       </header>
       <div className="sidebar-actions">
@@ -72,6 +73,7 @@ function ChannelLink({ chat, channel, active }: { chat: Chat; channel: Channel; 
       >
         {partner ? <PresenceDot chat={chat} userId={partner} decorative /> : <span className="hash" aria-hidden="true">{channel.type === 'public' ? '#' : '•'}</span>}
         <span className="channel-name">{chat.channelName(channel)}</span>
+        {partner && <BotBadge chat={chat} userId={partner} />}
         {partner && <span className="sr-only"> ({online ? 'online' : 'offline'})</span>}
         {muted && <span className="sr-only"> (muted)</span>}
         {unread > 0 && (

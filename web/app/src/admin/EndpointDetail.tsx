@@ -78,6 +78,16 @@ export function EndpointDetail({ server, endpoint: w, onChanged, onRotated, onDe
           <span className={`pill ${w.enabled ? 'state-succeeded' : 'state-failed'}`}>{w.enabled ? 'Enabled' : 'Disabled'}</span>
           {w.disabled_reason && <span> {w.disabled_reason}</span>}
         </dd>
+        <dt>Acts for bot</dt>
+        <dd>
+          {w.bot_user_id ? (
+            <>
+              <code data-testid="endpoint-bot">{w.bot_user_id}</code> <span className="small muted">gets only the events of this bot’s channels</span>
+            </>
+          ) : (
+            <span className="muted">no bot: gets the events of every channel</span>
+          )}
+        </dd>
         <dt>Description</dt>
         <dd>{w.description || <span className="muted">none</span>}</dd>
         <dt>Event types</dt>

@@ -10,10 +10,14 @@ interface Props {
   onCancel: () => void;
 }
 
-/** Creates an endpoint: URL, description, and the events it gets (all, or picked ones). The server validates. */
+/**
+ * Creates an endpoint: URL, description, the events it gets (all, or picked ones) and, optionally,
+ * the bot user it acts for (fixed once created). The server validates.
+ */
 export function EndpointForm({ server, eventTypes, onCreated, onCancel }: Props) {
   const [url, setUrl] = useState('');
   const [description, setDescription] = useState('');
+  const [bot, setBot] = useState('');
   const [all, setAll] = useState(true);
   const [picked, setPicked] = useState<string[]>([]);
   const [enabled, setEnabled] = useState(true);
@@ -29,11 +33,13 @@ export function EndpointForm({ server, eventTypes, onCreated, onCancel }: Props)
     setError(undefined);
     try {
       const desc = description.trim();
+      const botUserId = bot.trim();
       onCreated(
         await server.createWebhook({
           url: url.trim(),
           event_types: all ? ['*'] : picked,
           ...(desc ? { description: desc } : {}),
+          ...(botUserId ? { bot_user_id: botUserId } : {}),
           enabled,
         }),
       );
@@ -69,6 +75,21 @@ export function EndpointForm({ server, eventTypes, onCreated, onCancel }: Props)
         <div className="field">
           <label htmlFor="endpoint-description">Description (optional)</label>
           <input id="endpoint-description" value={description} onChange={(e) => setDescription(e.target.value)} maxLength={500} />
+        </div>
+        <div className="field">
+          <label htmlFor="endpoint-bot">Acts for bot (user id, optional)</label>
+          <input
+            id="endpoint-bot"
+            value={bot}
+            onChange={(e) => setBot(e.target.value)}
+            autoComplete="off"
+            spellCheck={false}
+            aria-describedby="endpoint-bot-hint"
+          />
+          <span id="endpoint-bot-hint" className="small muted">
+            A bot user of this app (marked when its token is minted with <code>"bot": true</code>). The endpoint then gets only the events of
+            the channels the bot is a member of. It cannot be changed later.
+          </span>
         </div>
         <fieldset className="event-types">
           <legend>Event types</legend>

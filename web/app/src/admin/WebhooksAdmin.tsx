@@ -79,6 +79,7 @@ export function WebhooksAdmin({ server, apiKey }: { server: ParleyServer; apiKey
               <button type="button" className="endpoint-link" aria-current={w.id === selected ? 'true' : undefined} onClick={() => pick(w.id)}>
                 <span className="endpoint-url">{w.url}</span>
                 <span className={`pill ${w.enabled ? 'state-succeeded' : 'state-failed'}`}>{w.enabled ? 'Enabled' : 'Disabled'}</span>
+                {w.bot_user_id && <span className="small muted endpoint-bot">for bot {w.bot_user_id}</span>}
                 {w.description && <span className="small muted endpoint-description">{w.description}</span>}
               </button>
             </li>

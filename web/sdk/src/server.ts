@@ -4,11 +4,14 @@ import type {
   App,
   AppSettings,
   AuditEntry,
+  BeforeSendHook,
+  BeforeSendHookWithSecret,
   CreateWebhookRequest,
   MintTokenRequest,
   Page,
   PageQuery,
   Presence,
+  PutBeforeSendHookRequest,
   RotateWebhookSecretRequest,
   TokenPair,
   UpdateWebhookRequest,
@@ -26,8 +29,9 @@ export interface ParleyServerOptions extends TransportOptions {
 
 /**
  * Parley for an app's own backend, with the app's API key and secret: mint user tokens, revoke
- * them, (de)activate users, purge messages, manage outgoing webhooks (verify their requests with
- * `verifyWebhook`). The secret grants all of that: keep it on servers and in operator tools an
+ * them, (de)activate users, purge messages, manage outgoing webhooks and the before-send hook
+ * (verify the requests of both with `verifyWebhook`: the hook's calls are signed the same way,
+ * with the hook's own secret). The secret grants all of that: keep it on servers and in operator tools an
  * operator types it into (like the web app's /admin), never in a public build or a page's code.
  */
 export class ParleyServer {
@@ -121,6 +125,33 @@ export class ParleyServer {
   /** The endpoint's delivery log, newest first. */
   listWebhookDeliveries(webhookId: string, query: PageQuery = {}): Promise<Page<WebhookDelivery>> {
     return this.http.request('GET', `/v1/webhooks/${seg(webhookId)}/deliveries`, { query: { ...query } });
+  }
+
+  // ---- The before-send hook (docs/bots.md, "Before-send hook") ----
+
+  /**
+   * The app's hook (without its secret); a 404 `not_found` ParleyError when it has none.
+   * Parley calls it with every message before storing it: verify the calls with
+   * `verifyWebhook<BeforeSendPayload>({ secret, headers, body })` (same Standard Webhooks
+   * signature as webhooks) and answer a `BeforeSendAnswer`.
+   */
+  async getBeforeSendHook(): Promise<BeforeSendHook> {
+    return (await this.http.request<{ hook: BeforeSendHook }>('GET', '/v1/hooks/before-send')).hook;
+  }
+
+  /** Creates the hook (`url` required) or changes the given fields; answers it with its signing `secret`. */
+  async putBeforeSendHook(req: PutBeforeSendHookRequest): Promise<BeforeSendHookWithSecret> {
+    return (await this.http.request<{ hook: BeforeSendHookWithSecret }>('PUT', '/v1/hooks/before-send', { body: req })).hook;
+  }
+
+  /** Messages are no longer judged. 404 when there was no hook. */
+  deleteBeforeSendHook(): Promise<void> {
+    return this.http.request('DELETE', '/v1/hooks/before-send');
+  }
+
+  /** A new signing secret; the old one stops signing at once (no overlap, unlike webhooks). */
+  async rotateBeforeSendHookSecret(): Promise<BeforeSendHookWithSecret> {
+    return (await this.http.request<{ hook: BeforeSendHookWithSecret }>('POST', '/v1/hooks/before-send/rotate-secret')).hook;
   }
 }
 

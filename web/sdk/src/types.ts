@@ -390,6 +390,64 @@ export interface WebhookDelivery {
   updated_at: Timestamp;
 }
 
+// ---- The before-send hook (docs/bots.md, "Before-send hook") ---------------------------------
+
+/** What Parley does with a message when the hook fails (timeout, refused, non-2xx, a bad answer). */
+export type BeforeSendFailurePolicy = 'allow' | 'reject';
+
+/** The app's before-send hook: the URL Parley calls with every message before storing it. */
+export interface BeforeSendHook {
+  url: string;
+  /** How long Parley waits for an answer: 50..5000 ms. */
+  timeout_ms: number;
+  /** `allow`: a failed call stores the message as sent (fail open); `reject`: the sender gets 503 `unavailable`. */
+  on_failure: BeforeSendFailurePolicy;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** The answer of put and rotate-secret: the hook with its signing secret (`whsec_…`). */
+export interface BeforeSendHookWithSecret extends BeforeSendHook {
+  secret: string;
+}
+
+/** Creates the hook (`url` required then) or changes the given fields. */
+export interface PutBeforeSendHookRequest {
+  /** An `http://` or `https://` URL, under the server's outbound address policy (`--outbound-allow`). */
+  url?: string;
+  /** 50..5000, default 500. */
+  timeout_ms?: number;
+  /** Default `allow`. */
+  on_failure?: BeforeSendFailurePolicy;
+}
+
+/** The message a hook judges: what the sender sent, before anything is stored. */
+export interface BeforeSendMessage {
+  text: string;
+  channel_id: string;
+  user_id: string;
+  attachments: JsonObject[];
+  parent_seq: number | null;
+  client_msg_id: string | null;
+}
+
+/** The body of a hook call, signed like a webhook: check it with `verifyWebhook<BeforeSendPayload>`. */
+export interface BeforeSendPayload {
+  type: 'message.before_send';
+  timestamp: Timestamp;
+  app_id: string;
+  data: { message: BeforeSendMessage };
+}
+
+/**
+ * The hook's answer, a 2xx JSON body (an empty 204 allows too). `reject`: nothing is stored and
+ * the sender gets 403 `forbidden` with `details.reason`; `rewrite`: stored with this text instead.
+ */
+export type BeforeSendAnswer =
+  | { action: 'allow' }
+  | { action: 'reject'; reason?: string }
+  | { action: 'rewrite'; text: string };
+
 // ---- Health -----------------------------------------------------------------------------------
 
 export interface Health {

@@ -25,10 +25,10 @@ let secret = '';
 /** Every call the hook got, verified or not. */
 const calls: { verified: boolean; payload?: BeforeSendPayload }[] = [];
 
-/** Rejects texts starting with "no", shouts "shout …" back upper-cased, allows the rest. */
+/** Rejects texts starting with "no", answers "shout …" upper-cased, allows the rest. */
 function judge(text: string): BeforeSendAnswer {
   if (text.startsWith('no')) return { action: 'reject', reason: REASON };
-  if (text.startsWith('shout ')) return { action: 'rewrite', text: text.slice('shout '.length).toUpperCase() };
+  if (text.startsWith('shout ')) return { action: 'rewrite', text: text.toUpperCase() };
   return { action: 'allow' };
 }
 
@@ -107,18 +107,18 @@ describe('the before-send hook through ParleyServer', () => {
     expect((no as ParleyError).message).toContain(REASON);
 
     const loud = await alice.sendMessage(channelId, { text: 'shout quietly' });
-    expect(loud.message.text).toBe('QUIETLY');
+    expect(loud.message.text).toBe('SHOUT QUIETLY');
 
     // Over the socket too: the error frame becomes the same ParleyError (no HTTP status).
     await alice.connect();
     const wsNo = await rejection(alice.realtime.sendMessage(channelId, { text: 'not over the socket either' }));
     expect(wsNo).toMatchObject({ status: 0, code: 'forbidden', details: { reason: REASON } });
     const wsLoud = await alice.realtime.sendMessage(channelId, { text: 'shout socket' });
-    expect(wsLoud.message.text).toBe('SOCKET');
+    expect(wsLoud.message.text).toBe('SHOUT SOCKET');
 
     // The rejected messages were never stored.
     const texts = (await alice.listMessages(channelId, { limit: 10 })).items.map((m) => m.text);
-    expect(texts.slice(-3)).toEqual(['hello hook', 'QUIETLY', 'SOCKET']);
+    expect(texts.slice(-3)).toEqual(['hello hook', 'SHOUT QUIETLY', 'SHOUT SOCKET']);
     expect(texts.some((t) => t.startsWith('no'))).toBe(false);
 
     // Every call was signed with the hook's secret and carried the message as sent.

@@ -1,4 +1,4 @@
-import { MessageCollection, type Message, type MessageListStore, type PendingMessage } from '@parley/client';
+import { MessageCollection, type Message, type MessageListStore, type ParleyError, type PendingMessage } from '@parley/client';
 import { useState, type KeyboardEvent, type ReactNode } from 'react';
 import type { Chat } from '../chat';
 import { BotBadge } from './BotBadge';
@@ -168,6 +168,24 @@ export function MessageItem({ chat, store, message: m, seenBy, onOpenThread, inT
   );
 }
 
+/**
+ * Why a send failed, for the sender: the app's before-send hook's reason when it rejected the
+ * message (403 forbidden with `details.reason`, docs/bots.md), else the API's message.
+ */
+export function notSentText(error: ParleyError | undefined): string {
+  const reason = rejectionReason(error);
+  return `Not sent: ${reason ?? error?.message ?? 'the server did not take it'}`;
+}
+
+function rejectionReason(error: ParleyError | undefined): string | undefined {
+  const reason = error?.code === 'forbidden' ? error.details.reason : undefined;
+  return typeof reason === 'string' && reason ? reason : undefined;
+}
+
+/**
+ * A message of this user not stored yet: sending, or failed with why. A failed one may be sent
+ * again, unless the app rejected it (the same text would be rejected again), or discarded.
+ */
 export function PendingItem({ chat, store, pending: p }: { chat: Chat; store: MessageListStore; pending: PendingMessage }) {
   return (
     <li className={`message mine pending ${p.status}`}>
@@ -179,10 +197,14 @@ export function PendingItem({ chat, store, pending: p }: { chat: Chat; store: Me
         <p className="text">{renderText(p.text, chat.me)}</p>
         {p.status === 'failed' && (
           <div className="confirm" role="group" aria-label="Message not sent">
-            <span className="error">{p.error?.message ?? 'Not sent.'}</span>
-            <button type="button" onClick={() => store.retry(p.client_msg_id).catch(() => undefined)}>
-              Retry
-            </button>
+            <span className="error" role="alert">
+              {notSentText(p.error)}
+            </span>
+            {!rejectionReason(p.error) && (
+              <button type="button" onClick={() => store.retry(p.client_msg_id).catch(() => undefined)}>
+                Retry
+              </button>
+            )}
             <button type="button" onClick={() => store.discard(p.client_msg_id)}>
               Discard
             </button>

@@ -1,10 +1,11 @@
 import { useEffect, useMemo, useState } from 'react';
 import { routeLink } from '../route';
 import { AdminLogin } from './AdminLogin';
+import { BeforeSendHookAdmin } from './BeforeSendHookAdmin';
 import { forgetCredentials, loadCredentials, serverFor, type AppCredentials } from './credentials';
 import { WebhooksAdmin } from './WebhooksAdmin';
 
-/** The app admin screen (`/admin`): an app's outgoing webhooks, with the app's own credentials. */
+/** The app admin screen (`/admin`): an app's outgoing webhooks and before-send hook, with the app's own credentials. */
 export function AdminApp() {
   const [creds, setCreds] = useState<AppCredentials | undefined>(loadCredentials);
   const server = useMemo(() => (creds ? serverFor(creds) : undefined), [creds]);
@@ -43,7 +44,10 @@ export function AdminApp() {
       </p>
       <main className="admin-main">
         {creds && server ? (
-          <WebhooksAdmin key={creds.apiKey} server={server} apiKey={creds.apiKey} />
+          <>
+            <WebhooksAdmin key={creds.apiKey} server={server} apiKey={creds.apiKey} />
+            <BeforeSendHookAdmin key={`hook-${creds.apiKey}`} server={server} />
+          </>
         ) : (
           <AdminLogin onSignedIn={setCreds} />
         )}

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 
 interface Props {
   secret: string;
@@ -6,11 +6,19 @@ interface Props {
   /** Until when the previous secret still signs too (after a rotation with an overlap). */
   previousUntil?: string | null;
   onDismiss: () => void;
+  /** What the secret is called, the input's label (default "Signing secret"; "New …" after a rotation). */
+  name?: string;
+  /** Who checks it (default "the receiver"). */
+  checker?: string;
 }
 
-/** An endpoint's signing secret, answered once by create and rotate: shown until dismissed, never again. */
-export function SecretNotice({ secret, rotated, previousUntil, onDismiss }: Props) {
+/**
+ * A signing secret (an endpoint's or the before-send hook's), answered once by create and rotate:
+ * shown until dismissed, never again.
+ */
+export function SecretNotice({ secret, rotated, previousUntil, onDismiss, name = 'Signing secret', checker = 'the receiver' }: Props) {
   const [copied, setCopied] = useState<string>();
+  const id = useId();
   const input = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
@@ -29,19 +37,19 @@ export function SecretNotice({ secret, rotated, previousUntil, onDismiss }: Prop
   }
 
   return (
-    <section className="secret-box" aria-labelledby="secret-title">
-      <h3 id="secret-title">{rotated ? 'New signing secret' : 'Signing secret'}</h3>
+    <section className="secret-box" aria-labelledby={`${id}-title`}>
+      <h3 id={`${id}-title`}>{rotated ? `New ${name.charAt(0).toLowerCase()}${name.slice(1)}` : name}</h3>
       <p>
-        Shown only now: give it to the receiver, which checks every request&apos;s signature with it.
+        Shown only now: give it to {checker}, which checks every request&apos;s signature with it.
         {rotated &&
           (previousUntil
             ? ` The previous secret keeps signing too until ${new Date(previousUntil).toLocaleString()}.`
             : ' The previous secret no longer signs.')}
       </p>
       <div className="field">
-        <label htmlFor="webhook-secret">Signing secret</label>
+        <label htmlFor={`${id}-secret`}>{name}</label>
         <div className="secret-row">
-          <input id="webhook-secret" ref={input} readOnly value={secret} spellCheck={false} onFocus={(e) => e.target.select()} />
+          <input id={`${id}-secret`} ref={input} readOnly value={secret} spellCheck={false} onFocus={(e) => e.target.select()} />
           <button type="button" onClick={copy}>
             Copy
           </button>

@@ -23,7 +23,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <map>
 #include <mutex>
 #include <random>
@@ -33,11 +32,9 @@
 #include <vector>
 
 #include "chat/chat_service.hpp"
-#include "core/crypto.hpp"
+#include "scratch_database.hpp"
 #include "services/send_message.hpp"
-#include "store/migrations.hpp"
 #include "store/postgres/pg_db.hpp"
-#include "store/postgres/pg_url.hpp"
 #include "store/store.hpp"
 
 using namespace parley;
@@ -234,24 +231,11 @@ int main(int argc, char** argv) {
   Options o = parse(argc, argv);
   spdlog::set_level(spdlog::level::warn);
 
-  // The database: a scratch SQLite file or a scratch PostgreSQL database.
-  std::string url, pg_db;
-  std::filesystem::path dir;
-  if (o.store == "postgres") {
-    pg_db = "parley_send_bench_" + crypto::random_id("", 10);
-    std::transform(pg_db.begin(), pg_db.end(), pg_db.begin(), [](unsigned char c) { return std::tolower(c); });
-    store::postgres::Connection(o.pg_url).exec("CREATE DATABASE \"" + pg_db + "\"");
-    url = store::postgres::url_with_database(o.pg_url, pg_db);
-  } else {
-    dir = o.data_dir.empty()
-              ? std::filesystem::temp_directory_path() / ("parley-send-bench-" + crypto::random_id("", 8))
-              : std::filesystem::path(o.data_dir);
-    std::filesystem::create_directories(dir);
-    url = "sqlite:" + (dir / "bench.db").string();
-  }
+  // The database: a scratch SQLite file (kept in --data-dir if given) or PostgreSQL database.
+  test::ScratchDatabase db(o.store, "send_bench", o.pg_url, o.data_dir);
+  const std::string& url = db.url();
   int rc = 0;
   {
-    store::open_migrator(url)->apply();
     auto st = store::open_store(url, o.db_threads);
     store::AppRecord app{"app_bench", "Bench", "{}", "k", 1, 1};
     must(Result<Unit>(st->create_app(app, {"pk_bench", "app_bench", "h", 1, std::nullopt})), "app");
@@ -327,7 +311,7 @@ int main(int argc, char** argv) {
     // messages by the primary key instead of the idempotency index until autovacuum analyzes
     // the tables (after a minute or so; plans are made again then). Halfway through the warm-up
     // the bench analyzes them itself, as autovacuum would on a server.
-    if (!pg_db.empty() && o.messages == 0 && o.warmup > 0) {
+    if (db.is_postgres() && o.messages == 0 && o.warmup > 0) {
       threads.emplace_back([&] {
         std::this_thread::sleep_until(start + (measure_from - start) / 2);
         store::postgres::Connection(url).exec("ANALYZE messages, members, channels");
@@ -383,9 +367,5 @@ int main(int argc, char** argv) {
         ok ? "ok" : "failed");
     rc = ok ? 0 : 1;
   }
-  if (!pg_db.empty()) {
-    store::postgres::Connection(o.pg_url).exec("DROP DATABASE IF EXISTS \"" + pg_db + "\" WITH (FORCE)");
-  }
-  if (o.data_dir.empty() && !dir.empty()) std::filesystem::remove_all(dir);
   return rc;
 }

@@ -15,19 +15,15 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <map>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "core/crypto.hpp"
 #include "jobs/job_queue.hpp"
 #include "jobs/runner.hpp"
-#include "store/migrations.hpp"
-#include "store/postgres/pg_db.hpp"
-#include "store/postgres/pg_url.hpp"
+#include "scratch_database.hpp"
 #include "store/sql/database.hpp"
 #include "store/store.hpp"
 
@@ -119,21 +115,10 @@ double pct(std::vector<double> v, double p) {
 int main(int argc, char** argv) {
   Options o = parse(argc, argv);
   spdlog::set_level(spdlog::level::warn);
-  std::string url, pg_db;
-  std::filesystem::path dir;
-  if (o.store == "postgres") {
-    pg_db = "parley_jobs_bench_" + crypto::random_id("", 10);
-    std::transform(pg_db.begin(), pg_db.end(), pg_db.begin(), [](unsigned char c) { return std::tolower(c); });
-    store::postgres::Connection(o.pg_url).exec("CREATE DATABASE \"" + pg_db + "\"");
-    url = store::postgres::url_with_database(o.pg_url, pg_db);
-  } else {
-    dir = std::filesystem::temp_directory_path() / ("parley-jobs-bench-" + crypto::random_id("", 8));
-    std::filesystem::create_directories(dir);
-    url = "sqlite:" + (dir / "bench.db").string();
-  }
+  test::ScratchDatabase db(o.store, "jobs_bench", o.pg_url);
+  const std::string& url = db.url();
   bool ok = true;
   {
-    store::open_migrator(url)->apply();
     auto st = store::open_store(url, std::max(4, o.threads));
     jobs::JobQueue q(st->database());
 
@@ -261,8 +246,5 @@ int main(int argc, char** argv) {
         o.store.c_str(), o.jobs, o.threads, o.batch, o.runners, o.workers, o.prefetch, enqueue_rate, outbox_rate,
         run_rate, twice, o.rate, pct(lat_ms, 0.5), pct(lat_ms, 0.99), ok ? "ok" : "failed");
   }
-  if (!pg_db.empty())
-    store::postgres::Connection(o.pg_url).exec("DROP DATABASE IF EXISTS \"" + pg_db + "\" WITH (FORCE)");
-  if (!dir.empty()) std::filesystem::remove_all(dir);
   return ok ? 0 : 1;
 }

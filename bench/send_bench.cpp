@@ -8,9 +8,16 @@
 //   usage: parley-send-bench [--store sqlite|postgres] [--pg-url URL] [--senders K] [--channels C]
 //          [--seconds S] [--warmup S] [--messages N] [--batch-max N] [--window-us N]
 //          [--committers N] [--db-threads N] [--client-threads N] [--text-bytes N] [--no-client-ids]
-//          [--sender-ordered-ids] [--data-dir DIR]
+//          [--sender-ordered-ids] [--data-dir DIR] [--events | --webhook] [--webhook-workers N]
+//          [--drain-seconds S]
 //   Each send carries a client_msg_id: time-ordered (UUIDv7 layout, as the web SDK makes them)
 //   unless --sender-ordered-ids ("c<sender>-<n>") or --no-client-ids.
+//   --events: each committed send's event goes the server's way (publisher, bus, webhook
+//   service) with no endpoint; --webhook: also one endpoint subscribed to message.new at a
+//   receiver in this process on loopback, delivered by a job runner of --webhook-workers threads
+//   (default 2, the server's --jobs-workers); after the sends the bench waits up to
+//   --drain-seconds (default 600) for every delivery and fails unless each acknowledged send was
+//   delivered exactly once (bench/send_events.hpp).
 //   --pg-url names a maintenance database (default: $PARLEY_TEST_PG_URL); the bench creates a
 //   scratch database beside it and drops it afterwards.
 #include <spdlog/spdlog.h>
@@ -23,7 +30,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <map>
 #include <mutex>
 #include <random>
@@ -33,11 +39,10 @@
 #include <vector>
 
 #include "chat/chat_service.hpp"
-#include "core/crypto.hpp"
+#include "scratch_database.hpp"
+#include "send_events.hpp"
 #include "services/send_message.hpp"
-#include "store/migrations.hpp"
 #include "store/postgres/pg_db.hpp"
-#include "store/postgres/pg_url.hpp"
 #include "store/store.hpp"
 
 using namespace parley;
@@ -63,6 +68,10 @@ struct Options {
   int text_bytes = 100;
   bool client_ids = true;
   bool sender_ordered_ids = false;
+  bool events = false;   // --events or --webhook
+  bool webhook = false;  // --webhook
+  int webhook_workers = 2;
+  double drain_seconds = 600;
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -119,6 +128,14 @@ Options parse(int argc, char** argv) {
       o.client_ids = false;
     } else if (a == "--sender-ordered-ids") {
       o.sender_ordered_ids = true;
+    } else if (a == "--events") {
+      o.events = true;
+    } else if (a == "--webhook") {
+      o.events = o.webhook = true;
+    } else if (a == "--webhook-workers") {
+      o.webhook_workers = static_cast<int>(number(1, 256));
+    } else if (a == "--drain-seconds") {
+      o.drain_seconds = static_cast<double>(number(1, 3600));
     } else {
       usage(("unknown argument " + a).c_str());
     }
@@ -234,29 +251,18 @@ int main(int argc, char** argv) {
   Options o = parse(argc, argv);
   spdlog::set_level(spdlog::level::warn);
 
-  // The database: a scratch SQLite file or a scratch PostgreSQL database.
-  std::string url, pg_db;
-  std::filesystem::path dir;
-  if (o.store == "postgres") {
-    pg_db = "parley_send_bench_" + crypto::random_id("", 10);
-    std::transform(pg_db.begin(), pg_db.end(), pg_db.begin(), [](unsigned char c) { return std::tolower(c); });
-    store::postgres::Connection(o.pg_url).exec("CREATE DATABASE \"" + pg_db + "\"");
-    url = store::postgres::url_with_database(o.pg_url, pg_db);
-  } else {
-    dir = o.data_dir.empty()
-              ? std::filesystem::temp_directory_path() / ("parley-send-bench-" + crypto::random_id("", 8))
-              : std::filesystem::path(o.data_dir);
-    std::filesystem::create_directories(dir);
-    url = "sqlite:" + (dir / "bench.db").string();
-  }
+  // The database: a scratch SQLite file (kept in --data-dir if given) or PostgreSQL database.
+  test::ScratchDatabase db(o.store, "send_bench", o.pg_url, o.data_dir);
+  const std::string& url = db.url();
   int rc = 0;
   {
-    store::open_migrator(url)->apply();
     auto st = store::open_store(url, o.db_threads);
     store::AppRecord app{"app_bench", "Bench", "{}", "k", 1, 1};
     must(Result<Unit>(st->create_app(app, {"pk_bench", "app_bench", "h", 1, std::nullopt})), "app");
     auto app_ptr = std::make_shared<const tenancy::App>(app);
     for (int i = 0; i < o.senders; ++i) must(st->upsert_user(app.id, "u" + std::to_string(i), {}, 1), "user");
+    std::unique_ptr<bench::SendEvents> events;  // outlives chat, whose publisher calls it
+    if (o.events) events = std::make_unique<bench::SendEvents>(*st, app.id, o.webhook, o.webhook_workers);
     chat::ChatService chat(*st, chat::GroupCommitOptions{o.batch_max, o.window_us, o.committers});
     std::vector<std::string> channels;
     for (int c = 0; c < o.channels; ++c) {  // sender s writes into channel s % C, created by u<c>
@@ -268,13 +274,21 @@ int main(int argc, char** argv) {
       channels.push_back(must(chat.create_channel(creator, spec), "channel").channel.id);
     }
     std::string filler(static_cast<std::size_t>(std::max(0, o.text_bytes - 16)), 'x');
+    if (events) {
+      chat.set_event_sink(events->sink());
+      events->start();
+    }
 
-    std::printf("parley-send-bench: %s, %d senders, %d channels, batch max %d, window %d us, %s\n", o.store.c_str(),
-                o.senders, o.channels, o.batch_max, o.window_us,
+    const char* event_mode = o.webhook ? "endpoint" : o.events ? "events" : "none";
+    std::printf("parley-send-bench: %s, %d senders, %d channels, batch max %d, window %d us, %s, webhooks: %s\n",
+                o.store.c_str(), o.senders, o.channels, o.batch_max, o.window_us,
                 o.messages > 0 ? (std::to_string(o.messages) + " messages").c_str()
                                : (std::to_string(static_cast<int>(o.seconds)) + " s after " +
                                   std::to_string(static_cast<int>(o.warmup)) + " s warm-up")
-                                     .c_str());
+                                     .c_str(),
+                o.webhook  ? ("one endpoint, " + std::to_string(o.webhook_workers) + " job workers").c_str()
+                : o.events ? "events, no endpoint"
+                           : "off");
     std::fflush(stdout);
 
     auto stats_before = chat.send_stats();
@@ -327,10 +341,20 @@ int main(int argc, char** argv) {
     // messages by the primary key instead of the idempotency index until autovacuum analyzes
     // the tables (after a minute or so; plans are made again then). Halfway through the warm-up
     // the bench analyzes them itself, as autovacuum would on a server.
-    if (!pg_db.empty() && o.messages == 0 && o.warmup > 0) {
+    if (db.is_postgres() && o.messages == 0 && o.warmup > 0) {
       threads.emplace_back([&] {
         std::this_thread::sleep_until(start + (measure_from - start) / 2);
         store::postgres::Connection(url).exec("ANALYZE messages, members, channels");
+      });
+    }
+    // Deliveries the receiver got by the start and the end of the measured interval.
+    int delivered_at_start = 0, delivered_at_stop = 0;
+    if (o.webhook && o.messages == 0) {
+      threads.emplace_back([&] {
+        std::this_thread::sleep_until(measure_from);
+        delivered_at_start = events->receiver().received();
+        std::this_thread::sleep_until(stop_at);
+        delivered_at_stop = events->receiver().received();
       });
     }
     for (int t = 1; t < o.client_threads; ++t) threads.emplace_back([&] { io.run(); });
@@ -363,29 +387,64 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "check: %ld sends failed; first: %s\n", errors, first_error.c_str());
       ok = false;
     }
+    // Every acknowledged send delivered once, and nothing left in the queue.
+    std::string webhook_json, webhook_line;
+    if (o.webhook) {
+      auto& rx = events->receiver();
+      const int backlog = static_cast<int>(acked) - rx.received();
+      const auto drain_from = Clock::now();
+      auto pending = [&] {
+        auto q = must(events->queue_stats(), "queue stats");
+        return q.queued + q.running;
+      };
+      while ((rx.received() < acked || pending() > 0) &&
+             std::chrono::duration<double>(Clock::now() - drain_from).count() < o.drain_seconds) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      const double drain_s = std::chrono::duration<double>(Clock::now() - drain_from).count();
+      events->stop();
+      auto q = must(events->queue_stats(), "queue stats");
+      const bool all = rx.received() == acked && rx.duplicates() == 0 && q.queued + q.running == 0 && q.dead == 0;
+      if (!all) {
+        std::fprintf(stderr, "check: %d deliveries received (%d repeated) for %ld sends; %lld jobs left, %lld dead\n",
+                     rx.received(), rx.duplicates(), acked, static_cast<long long>(q.queued + q.running),
+                     static_cast<long long>(q.dead));
+        ok = false;
+      }
+      const double in_run = o.messages > 0 ? 0 : (delivered_at_stop - delivered_at_start) / secs;
+      char line[256];
+      std::snprintf(line, sizeof line,
+                    "  webhook deliveries   %d received for %ld sends (%d repeated): %s; %.0f/s in the measured "
+                    "interval, %d behind when the sends stopped, the last %.1f s later\n",
+                    rx.received(), acked, rx.duplicates(), all ? "all" : "NOT ALL", in_run, backlog, drain_s);
+      webhook_line = line;
+      webhook_json = ",\"webhook_workers\":" + std::to_string(o.webhook_workers) +
+                     ",\"deliveries\":" + std::to_string(rx.received()) +
+                     ",\"duplicates\":" + std::to_string(rx.duplicates()) +
+                     ",\"deliveries_per_sec_in_run\":" + std::to_string(static_cast<long>(in_run)) +
+                     ",\"backlog_at_stop\":" + std::to_string(backlog) + ",\"drain_s\":" + std::to_string(drain_s);
+    }
     std::printf("  acknowledged sends   %ld (%ld failed), %zu stored, seqs 1..N per channel: %s\n", acked, errors,
                 stored, ok ? "yes" : "NO");
     std::printf("  durable sends/s      %.0f (over %.1f s)\n", rate, secs);
     std::printf("  ack latency          p50 %.0f us, p99 %.0f us, max %.0f us\n", p50, p99, max);
     std::printf("  batches              %llu, mean %.1f sends per transaction\n",
                 static_cast<unsigned long long>(batches), mean_batch);
+    std::fputs(webhook_line.c_str(), stdout);
     std::printf(
         "{\"benchmark\":\"send\",\"store\":\"%s\",\"senders\":%d,\"channels\":%d,\"batch_max\":%d,\"window_us\":%d,"
         "\"committers\":%d,\"client_ids\":\"%s\",\"text_bytes\":%d,\"seconds\":%.2f,\"acked\":%ld,\"errors\":%ld,"
         "\"msgs_"
         "per_sec\":%.0f,"
-        "\"p50_us\":%.0f,\"p99_us\":%.0f,\"max_us\":%.0f,\"batches\":%llu,\"mean_batch\":%.2f,\"check\":\"%s\"}\n",
+        "\"p50_us\":%.0f,\"p99_us\":%.0f,\"max_us\":%.0f,\"batches\":%llu,\"mean_batch\":%.2f,\"webhooks\":\"%s\"%s,"
+        "\"check\":\"%s\"}\n",
         o.store.c_str(), o.senders, o.channels, o.batch_max, o.window_us, o.committers,
         !o.client_ids          ? "none"
         : o.sender_ordered_ids ? "sender"
                                : "time",
         o.text_bytes, secs, acked, errors, rate, p50, p99, max, static_cast<unsigned long long>(batches), mean_batch,
-        ok ? "ok" : "failed");
+        event_mode, webhook_json.c_str(), ok ? "ok" : "failed");
     rc = ok ? 0 : 1;
   }
-  if (!pg_db.empty()) {
-    store::postgres::Connection(o.pg_url).exec("DROP DATABASE IF EXISTS \"" + pg_db + "\" WITH (FORCE)");
-  }
-  if (o.data_dir.empty() && !dir.empty()) std::filesystem::remove_all(dir);
   return rc;
 }

@@ -5,18 +5,11 @@
 // delivery arrived exactly once and was recorded as succeeded, never on speed.
 //   usage: parley-webhooks-bench [--store sqlite|postgres] [--deliveries N] [--workers W] [--batch B]
 //   (postgres: PARLEY_TEST_PG_URL names a maintenance database, e.g. via scripts/with-postgres.sh)
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <spdlog/spdlog.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <mutex>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,6 +20,7 @@
 #include "store/sql/database.hpp"
 #include "store/store.hpp"
 #include "tenancy/audit_log.hpp"
+#include "webhook_receiver.hpp"
 #include "webhooks/webhook_service.hpp"
 
 using namespace parley;
@@ -66,81 +60,6 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
-// A keep-alive HTTP/1.1 receiver: a thread per connection, 200 "ok" to every request; records
-// each webhook-id it saw.
-class Receiver {
- public:
-  Receiver() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(fd_, 1024) != 0) usage("listen failed");
-    socklen_t len = sizeof a;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    std::thread([this] {
-      for (;;) {
-        int c = accept(fd_, nullptr, nullptr);
-        if (c < 0) return;
-        ++connections_;
-        std::thread([this, c] { serve(c); }).detach();
-      }
-    }).detach();
-  }
-  int port() const { return port_; }
-  int received() {
-    std::lock_guard lock(mu_);
-    return static_cast<int>(ids_.size() + duplicates_);
-  }
-  int duplicates() {
-    std::lock_guard lock(mu_);
-    return duplicates_;
-  }
-  int connections() const { return connections_.load(); }
-
- private:
-  void serve(int c) {
-    std::string buf;
-    char tmp[16384];
-    for (;;) {
-      auto end = buf.find("\r\n\r\n");
-      while (end == std::string::npos) {
-        ssize_t n = recv(c, tmp, sizeof tmp, 0);
-        if (n <= 0) return close_it(c);
-        buf.append(tmp, static_cast<std::size_t>(n));
-        end = buf.find("\r\n\r\n");
-      }
-      std::size_t body = 0;
-      if (auto p = buf.find("Content-Length: "); p != std::string::npos && p < end)
-        body = std::stoul(buf.substr(p + 16));
-      while (buf.size() < end + 4 + body) {
-        ssize_t n = recv(c, tmp, sizeof tmp, 0);
-        if (n <= 0) return close_it(c);
-        buf.append(tmp, static_cast<std::size_t>(n));
-      }
-      if (auto p = buf.find("webhook-id: "); p != std::string::npos && p < end) {
-        std::string id = buf.substr(p + 12, buf.find("\r\n", p) - p - 12);
-        std::lock_guard lock(mu_);
-        if (!ids_.insert(id).second) ++duplicates_;
-      }
-      buf.erase(0, end + 4 + body);
-      static const std::string kReply = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
-      if (::send(c, kReply.data(), kReply.size(), MSG_NOSIGNAL) <= 0) return close_it(c);
-    }
-  }
-  static void close_it(int c) { close(c); }
-
-  int fd_ = -1;
-  int port_ = 0;
-  std::atomic<int> connections_{0};
-  std::mutex mu_;
-  std::set<std::string> ids_;
-  int duplicates_ = 0;
-};
-
 double secs_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 template <class R>
@@ -158,7 +77,7 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::warn);
   test::ScratchDatabase db(o.store, "webhooks_bench");
   if (!db.available()) usage("--store postgres needs PARLEY_TEST_PG_URL");
-  Receiver receiver;
+  bench::WebhookReceiver receiver;
   bool ok = true;
   {
     auto st = store::open_store(db.url(), std::max(4, o.workers + 2));

@@ -2,6 +2,7 @@
 #include <boost/json/array.hpp>
 
 #include "api/errors.hpp"
+#include "api/params.hpp"
 #include "api/routes.hpp"
 #include "api/serialize.hpp"
 #include "core/json_reader.hpp"
@@ -108,15 +109,7 @@ R revoke_key(Ctx& c) {
 
 R audit(Ctx& c) {
   PARLEY_CO_ASSIGN_OR_RETURN(auto limit, c.limit());
-  PARLEY_CO_ASSIGN_OR_RETURN(auto cursor, c.cursor());
-  std::int64_t before = 0;
-  if (!cursor.empty()) {
-    try {
-      before = std::stoll(cursor);
-    } catch (const std::exception&) {
-      co_return Error{Errc::invalid_request, "query parameter 'cursor' is not a cursor this server issued"};
-    }
-  }
+  PARLEY_CO_ASSIGN_OR_RETURN(auto before, id_cursor(c));
   std::optional<std::string> app_id;
   if (auto a = c.req.param("app_id")) app_id = std::string(*a);
   PARLEY_CO_ASSIGN_OR_RETURN(auto entries,

@@ -113,20 +113,14 @@ std::string audit_details(std::initializer_list<std::pair<std::string_view, json
 
 R list_jobs(Ctx& c) {
   PARLEY_CO_ASSIGN_OR_RETURN(auto limit, c.limit());
-  PARLEY_CO_ASSIGN_OR_RETURN(auto cursor, c.cursor());
+  PARLEY_CO_ASSIGN_OR_RETURN(auto before, id_cursor(c));
   PARLEY_CO_ASSIGN_OR_RETURN(auto state, state_param(c));
   jobs::JobFilter f;
   f.state = state;
   f.kind = text_param(c, "kind");
   f.app_id = text_param(c, "app_id");
   f.limit = limit + 1;
-  if (!cursor.empty()) {
-    try {
-      f.before_id = std::stoll(cursor);
-    } catch (const std::exception&) {
-      co_return Error{Errc::invalid_request, "query parameter 'cursor' is not a cursor this server issued"};
-    }
-  }
+  f.before_id = before;
   PARLEY_CO_ASSIGN_OR_RETURN(auto rows, co_await on_db(c.s, [&] { return c.s.jobs.list(f); }));
   co_return json_response(200, page_of(
                                    rows, limit, [](const auto& j) { return to_json(j); },

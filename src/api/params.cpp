@@ -35,6 +35,14 @@ Result<std::optional<bool>> bool_param(const Ctx& c, std::string_view name) {
   return bad_param(name, "must be true or false");
 }
 
+Result<std::int64_t> id_cursor(const Ctx& c) {
+  PARLEY_ASSIGN_OR_RETURN(auto position, c.cursor());
+  if (position.empty()) return std::int64_t{0};
+  auto id = to_int(position);
+  if (!id) return Error{Errc::invalid_request, "query parameter 'cursor' is not a cursor this server issued"};
+  return *id;
+}
+
 Result<std::int64_t> seq_param(const Ctx& c, std::string_view name) {
   auto v = to_int(c.param(name));
   if (!v || *v < 1) return not_found("message");

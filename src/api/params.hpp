@@ -12,6 +12,9 @@ namespace parley::api {
 Result<std::optional<std::int64_t>> int_param(const Ctx& c, std::string_view name, std::int64_t min, std::int64_t max);
 /// ?name=true|false; nullopt when absent.
 Result<std::optional<bool>> bool_param(const Ctx& c, std::string_view name);
+/// ?cursor= of a list paged by descending row id (audit log, jobs, webhook deliveries): the id
+/// to page before, 0 (from the newest) when absent; 400 when it is not such a cursor.
+Result<std::int64_t> id_cursor(const Ctx& c);
 /// The {seq} path parameter; not_found when it is not a positive integer.
 Result<std::int64_t> seq_param(const Ctx& c, std::string_view name = "seq");
 

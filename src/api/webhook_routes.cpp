@@ -145,15 +145,7 @@ R send_test(Ctx& c) {
 
 R list_deliveries(Ctx& c) {
   PARLEY_CO_ASSIGN_OR_RETURN(auto limit, c.limit());
-  PARLEY_CO_ASSIGN_OR_RETURN(auto cursor, c.cursor());
-  std::int64_t before = 0;
-  if (!cursor.empty()) {
-    try {
-      before = std::stoll(cursor);
-    } catch (const std::exception&) {
-      co_return Error{Errc::invalid_request, "query parameter 'cursor' is not a cursor this server issued"};
-    }
-  }
+  PARLEY_CO_ASSIGN_OR_RETURN(auto before, id_cursor(c));
   PARLEY_CO_ASSIGN_OR_RETURN(auto rows, co_await on_db(c.s, [&] {
                                return c.s.webhooks.deliveries(c.app_id(), c.param("webhook_id"), before, limit + 1);
                              }));

@@ -474,6 +474,9 @@ TEST_F(AdminAppTest, TheAuditLogPagesByCursor) {
 
 TEST_F(AdminTest, TheAuditLogRejectsABadCursor) {
   EXPECT_ERROR(http().get("/v1/admin/audit?cursor=garbage!", admin_auth()), 400, "invalid_request");
+  // Well-formed envelopes around positions that are not row ids: "c1:x", "c1:12x", an overflow.
+  for (const char* c : {"YzE6eA", "YzE6MTJ4", "YzE6OTk5OTk5OTk5OTk5OTk5OTk5OTk"})
+    EXPECT_ERROR(http().get(std::string("/v1/admin/audit?cursor=") + c, admin_auth()), 400, "invalid_request") << c;
 }
 
 }  // namespace

@@ -117,6 +117,8 @@ TEST_F(JobsTest, BadInputGetsAClearError) {
   EXPECT_ERROR(post({{"kind", "k"}, {"app_id", "app_nosuchapp"}}), 422, "validation_failed");
   EXPECT_ERROR(http().get("/v1/admin/jobs?state=sleeping", admin_auth()), 400, "invalid_request");
   EXPECT_ERROR(http().get("/v1/admin/jobs?cursor=zzz", admin_auth()), 400, "invalid_request");
+  EXPECT_ERROR(http().get("/v1/admin/jobs?cursor=YzE6eA", admin_auth()), 400, "invalid_request");    // "c1:x"
+  EXPECT_ERROR(http().get("/v1/admin/jobs?cursor=YzE6MTJ4", admin_auth()), 400, "invalid_request");  // "c1:12x"
   EXPECT_ERROR(http().get("/v1/admin/jobs?limit=0", admin_auth()), 400, "invalid_request");
   EXPECT_ERROR(http().get("/v1/admin/jobs/abc", admin_auth()), 404, "not_found");
   EXPECT_ERROR(http().get("/v1/admin/jobs/999999", admin_auth()), 404, "not_found");

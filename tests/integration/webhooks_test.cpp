@@ -131,6 +131,8 @@ TEST_F(WebhooksTest, BadInputIsRefusedWithTheField) {
   EXPECT_ERROR(http().post("/v1/webhooks/" + id + "/rotate-secret", app_.auth(), {{"overlap_seconds", -1}}), 422,
                "validation_failed");
   EXPECT_ERROR(http().get("/v1/webhooks/" + id + "/deliveries?cursor=abc", app_.auth()), 400, "invalid_request");
+  EXPECT_ERROR(http().get("/v1/webhooks/" + id + "/deliveries?cursor=YzE6eA", app_.auth()), 400,
+               "invalid_request");  // "c1:x"
   // User tokens and the admin key are not app credentials.
   auto alice = mint("alice");
   EXPECT_ERROR(http().get("/v1/webhooks", alice.auth()), 403, "forbidden");

@@ -2,19 +2,14 @@
 // embeds IPv4), the operator's allow-list, and real requests to an HTTP server on loopback that
 // the test runs: the same URLs refused without the allow-list and answered with it, DNS names
 // and redirects into refused ranges, bounds on time, redirects and response size.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <string>
 #include <thread>
 
+#include "loopback_http_server.hpp"
 #include "outbound/address_policy.hpp"
 #include "outbound/http_client.hpp"
 
@@ -112,129 +107,51 @@ TEST(AddressPolicyTest, AnAllowListEntryThatIsNotARangeIsRefused) {
   EXPECT_EQ(refusal_of(*all, "::1"), "loopback");  // /0 of IPv4 says nothing of IPv6
 }
 
-// A real HTTP/1.1 server on 127.0.0.1, one connection at a time, closing after each answer.
+// A real HTTP/1.1 server on 127.0.0.1 (tests/support) that closes the connection after each
+// answer but /keep's, with a route per behaviour the client must handle.
 class TestServer {
  public:
-  TestServer() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(fd_, 16) != 0) std::abort();
-    socklen_t len = sizeof a;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    thread_ = std::thread([this] { serve(); });
-  }
-  ~TestServer() {
-    stop_ = true;
-    thread_.join();
-    close(fd_);
-  }
-  TestServer(const TestServer&) = delete;
-  TestServer& operator=(const TestServer&) = delete;
-
-  int port() const { return port_; }
-  std::string url(const std::string& host, const std::string& path) const {
-    return "http://" + host + ":" + std::to_string(port_) + path;
-  }
-  int requests() const { return requests_.load(); }
-  int connections() const { return connections_.load(); }
+  std::string url(const std::string& host, const std::string& path) const { return server_.url(host, path); }
+  int requests() const { return server_.requests(); }
+  int connections() const { return server_.connections(); }
   std::string last_request() {
     std::lock_guard lock(mu_);
     return last_;
   }
 
  private:
-  void serve() {
-    while (!stop_) {
-      pollfd p{fd_, POLLIN, 0};
-      if (poll(&p, 1, 50) <= 0) continue;
-      int c = accept(fd_, nullptr, nullptr);
-      if (c < 0) continue;
-      ++connections_;
-      while (handle(c)) {
-      }
-      close(c);
-    }
-  }
-
-  // recv that gives up (0) once the server stops, so a connection a client keeps open cannot
-  // hold the destructor.
-  ssize_t recv_some(int c, char* buf, std::size_t len) {
-    while (!stop_) {
-      pollfd p{c, POLLIN, 0};
-      if (poll(&p, 1, 50) > 0) return recv(c, buf, len, 0);
-    }
-    return 0;
-  }
-
-  // Answers one request; true when the connection stays open for another (/keep).
-  bool handle(int c) {
-    std::string req;
-    char buf[4096];
-    std::size_t head_end = std::string::npos;
-    while (head_end == std::string::npos) {
-      ssize_t n = recv_some(c, buf, sizeof buf);
-      if (n <= 0) return false;
-      req.append(buf, static_cast<std::size_t>(n));
-      head_end = req.find("\r\n\r\n");
-    }
-    std::size_t want = 0;
-    if (auto cl = req.find("Content-Length: "); cl != std::string::npos && cl < head_end)
-      want = std::stoul(req.substr(cl + 16));
-    while (req.size() < head_end + 4 + want) {
-      ssize_t n = recv_some(c, buf, sizeof buf);
-      if (n <= 0) return false;
-      req.append(buf, static_cast<std::size_t>(n));
-    }
-    ++requests_;
+  test::HttpReply answer(const test::HttpRequestSeen& req) {
     {
       std::lock_guard lock(mu_);
-      last_ = req;
+      last_ = req.raw;
     }
-    const std::string target = req.substr(req.find(' ') + 1, req.find(' ', req.find(' ') + 1) - req.find(' ') - 1);
-    std::string status = "200 OK", extra, body = "hello";
+    const std::string& target = req.target;
+    test::HttpReply r;
+    r.headers = "X-Reply: yes\r\n";
+    r.body = "hello";
+    r.keep_alive = target == "/keep";
     if (target == "/echo") {
-      body = req.substr(head_end + 4);
+      r.body = req.body;
     } else if (target == "/big") {
-      body.assign(1'000'000, 'a');
+      r.body.assign(1'000'000, 'a');
     } else if (target == "/slow") {
       std::this_thread::sleep_for(std::chrono::milliseconds(1200));
-    } else if (target.starts_with("/redirect?to=")) {
-      status = "302 Found";
-      extra = "Location: " + target.substr(13) + "\r\n";
-      body.clear();
-    } else if (target == "/loop") {
-      status = "302 Found";
-      extra = "Location: /loop\r\n";
-      body.clear();
+    } else if (target.starts_with("/redirect?to=") || target == "/loop") {
+      r.status = 302;
+      r.reason = "Found";
+      r.headers += "Location: " + (target == "/loop" ? std::string("/loop") : target.substr(13)) + "\r\n";
+      r.body.clear();
     } else if (target == "/fail") {
-      status = "500 Internal Server Error";
-      body = "boom";
+      r.status = 500;
+      r.reason = "Internal Server Error";
+      r.body = "boom";
     }
-    const bool keep = target == "/keep";
-    std::string out = "HTTP/1.1 " + status + "\r\nX-Reply: yes\r\n" + extra +
-                      "Content-Length: " + std::to_string(body.size()) + (keep ? "" : "\r\nConnection: close") +
-                      "\r\n\r\n" + body;
-    for (std::size_t sent = 0; sent < out.size();) {
-      ssize_t n = ::send(c, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      sent += static_cast<std::size_t>(n);
-    }
-    return keep;
+    return r;
   }
 
-  int fd_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> requests_{0};
-  std::atomic<int> connections_{0};
   std::mutex mu_;
-  std::string last_;
-  std::thread thread_;
+  std::string last_;  // guarded by mu_
+  test::LoopbackHttpServer server_{[this](const test::HttpRequestSeen& req) { return answer(req); }};
 };
 
 class HttpClientTest : public ::testing::Test {

@@ -202,7 +202,7 @@ class ChatService {
 
   store::Store& store_;
   store::ChatStore& chat_;
-  EventSink* events_ = nullptr;  // set before serving, read-only after
+  EventSink* events_ = nullptr;     // set before serving, read-only after
   class SendGate* gate_ = nullptr;  // set before serving, read-only after
   // Sends are committed in batches by a committer thread, which hands each committed batch to
   // its own publisher thread: that one publishes the batch's events and then acknowledges its

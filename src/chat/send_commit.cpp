@@ -72,8 +72,7 @@ void ChatService::send_async(const Caller& who, const std::string& channel_id, O
   queue_send(who, channel_id, std::move(msg), std::move(done));
 }
 
-void ChatService::queue_send(const Caller& who, const std::string& channel_id, OutgoingMessage msg,
-                             SendCallback done) {
+void ChatService::queue_send(const Caller& who, const std::string& channel_id, OutgoingMessage msg, SendCallback done) {
   PendingSend p{who, channel_id, std::move(msg), who.app->settings.max_message_bytes, std::move(done)};
   auto& committer = *sends_[std::hash<std::string>{}(channel_id) % sends_.size()];
   if (!committer.submit(p)) p.done(Error{Errc::unavailable, "the server is shutting down; retry"});

@@ -77,10 +77,10 @@ struct Config {
   int webhooks_max_endpoints = 20;
 
   // Link previews (docs/link-previews.md); each app turns them off with its link_previews setting.
-  int previews_timeout_ms = 5000;      // per page fetch, redirects included
-  int previews_max_kb = 1024;          // of a page read at most
-  int previews_max_per_message = 3;    // URLs previewed per message
-  int previews_ttl_s = 86400;          // a preview is fetched again after this
+  int previews_timeout_ms = 5000;    // per page fetch, redirects included
+  int previews_max_kb = 1024;        // of a page read at most
+  int previews_max_per_message = 3;  // URLs previewed per message
+  int previews_ttl_s = 86400;        // a preview is fetched again after this
 
   // Paging.
   int page_default = 50;

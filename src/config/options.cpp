@@ -142,7 +142,8 @@ const std::vector<Def>& defs() {
       flag("jobs-test-kinds", &Config::jobs_test_kinds,
            "Register the job kinds test.noop and test.record (for tests and benchmarks only)"),
       text("outbound-allow", &Config::outbound_allow,
-           "Comma-separated IP ranges (CIDR) outgoing webhooks and link previews may reach although private or loopback"),
+           "Comma-separated IP ranges (CIDR) outgoing webhooks and link previews may reach although private or "
+           "loopback"),
       text("webhooks-retry-schedule", &Config::webhooks_retry_schedule,
            "Delays before each retry of a failed webhook delivery (ms, s, m, h); attempts: one more than listed"),
       integer("webhooks-disable-after", &Config::webhooks_disable_after, 1, 1000000,

@@ -115,7 +115,8 @@ Result<std::vector<Job>> JobQueue::claim(const std::string& owner, const std::ve
       in +
       ") AND (order_key IS NULL OR NOT EXISTS (SELECT 1 FROM jobs e WHERE e.order_key = q.order_key "
       "AND e.id < q.id AND e.state IN ('queued', 'running'))) "
-      "ORDER BY run_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING " + kJobColumns;
+      "ORDER BY run_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING " +
+      kJobColumns;
   return db_.with_conn([&](Connection& c) -> Result<std::vector<Job>> {
     Transaction tx(c);
     auto st = c.prepare(sql);

@@ -198,7 +198,8 @@ std::vector<std::string> find_urls(std::string_view text, std::size_t max) {
     std::string url(text.substr(at, end - at));
     // Trailing punctuation belongs to the sentence; a closing bracket only to a URL that opened one.
     auto unbalanced = [&](char open, char close) {
-      return url.back() == close && std::count(url.begin(), url.end(), open) < std::count(url.begin(), url.end(), close);
+      return url.back() == close &&
+             std::count(url.begin(), url.end(), open) < std::count(url.begin(), url.end(), close);
     };
     while (url.size() > scheme && (std::string_view(".,;:!?'*_").find(url.back()) != std::string_view::npos ||
                                    unbalanced('(', ')') || unbalanced('[', ']'))) {
@@ -218,9 +219,9 @@ PageMeta parse_page(std::string_view html, const std::string& page_url, const st
   const std::string encoding = known_charset(charset);
   const int options = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
                       HTML_PARSE_NOIMPLIED | HTML_PARSE_COMPACT;
-  std::unique_ptr<xmlDoc, DocFree> doc(htmlReadMemory(html.data(), static_cast<int>(std::min<std::size_t>(html.size(), 1 << 30)),
-                                                      page_url.c_str(), encoding.empty() ? nullptr : encoding.c_str(),
-                                                      options));
+  std::unique_ptr<xmlDoc, DocFree> doc(
+      htmlReadMemory(html.data(), static_cast<int>(std::min<std::size_t>(html.size(), 1 << 30)), page_url.c_str(),
+                     encoding.empty() ? nullptr : encoding.c_str(), options));
   if (!doc) return meta;
   Found f;
   walk(xmlDocGetRootElement(doc.get()), f);

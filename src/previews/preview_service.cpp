@@ -37,7 +37,8 @@ std::pair<std::string, std::string> media_type(const std::string& content_type) 
   if (auto at = lc.find("charset="); at != std::string::npos) {
     charset = content_type.substr(at + 8);
     charset = charset.substr(0, charset.find_first_of("; "));
-    if (charset.size() >= 2 && charset.front() == '"' && charset.back() == '"') charset = charset.substr(1, charset.size() - 2);
+    if (charset.size() >= 2 && charset.front() == '"' && charset.back() == '"')
+      charset = charset.substr(1, charset.size() - 2);
   }
   return {type, charset};
 }

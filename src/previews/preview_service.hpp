@@ -41,13 +41,13 @@ struct JobResult;
 namespace parley::previews {
 
 struct PreviewOptions {
-  std::size_t max_per_message = 3;          // URLs previewed per message, the first ones
+  std::size_t max_per_message = 3;               // URLs previewed per message, the first ones
   std::size_t max_bytes = std::size_t{1} << 20;  // of a page read at most; the rest is not fetched
-  int timeout_ms = 5000;                    // per fetch, redirects included
+  int timeout_ms = 5000;                         // per fetch, redirects included
   int max_redirects = 3;
-  TimeMs ttl_ms = TimeMs{24} * 3600 * 1000;  // a preview is fetched again after this
+  TimeMs ttl_ms = TimeMs{24} * 3600 * 1000;     // a preview is fetched again after this
   TimeMs failure_ttl_ms = TimeMs{3600} * 1000;  // a page without one (or unreachable) after this
-  std::size_t max_queued_events = 100'000;  // events waiting for the dispatcher, at most
+  std::size_t max_queued_events = 100'000;      // events waiting for the dispatcher, at most
 };
 
 /// The job kinds.

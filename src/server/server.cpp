@@ -42,8 +42,8 @@ class HookGate final : public chat::SendGate {
   bool applies(const std::string& app_id) const override { return hooks_.applies(app_id); }
   void check(const chat::Caller& who, const std::string& channel_id, chat::OutgoingMessage msg,
              std::function<void(Result<chat::OutgoingMessage>)> done) override {
-    webhooks::PendingMessage m{who.app_id(), who.user_id, channel_id, msg.text, msg.attachments_json,
-                               msg.parent_seq, msg.client_msg_id};
+    webhooks::PendingMessage m{who.app_id(),         who.user_id,    channel_id,       msg.text,
+                               msg.attachments_json, msg.parent_seq, msg.client_msg_id};
     hooks_.check(std::move(m), [msg = std::move(msg), done = std::move(done)](webhooks::HookOutcome out) mutable {
       if (!out) return done(std::move(out).error());
       if (*out) msg.text = std::move(**out);

@@ -43,8 +43,8 @@ HookOutcome failed(const BeforeSendHook& h, const std::string& why) {
   spdlog::warn("before-send hook of app {} failed ({}): the message is {}", h.app_id, why,
                h.fail_open ? "allowed" : "refused");
   if (h.fail_open) return std::optional<std::string>{};
-  return Error{Errc::unavailable, "the app's before-send hook did not answer in time or properly; retry"}.with(
-      "hook", why);
+  return Error{Errc::unavailable, "the app's before-send hook did not answer in time or properly; retry"}.with("hook",
+                                                                                                               why);
 }
 
 }  // namespace

@@ -242,8 +242,8 @@ void WebhookService::on_event(const bus::Envelope& e) {
                       opts_.max_queued_events);
       return;
     }
-    queue_.push_back({e.app_id, e.type, e.channel_id, e.channel_id.empty() ? e.users : std::vector<std::string>{},
-                      e.frame});
+    queue_.push_back(
+        {e.app_id, e.type, e.channel_id, e.channel_id.empty() ? e.users : std::vector<std::string>{}, e.frame});
   }
   cv_.notify_one();
 }

@@ -124,7 +124,7 @@ class WebhookService {
   void dispatch_loop();
   void dispatch(std::vector<Event>& batch);
   const std::vector<Endpoint>& endpoints_of(const std::string& app_id, TimeMs now);  // dispatcher thread
-  bool reaches(const Endpoint& e, const Event& ev, TimeMs now);                       // dispatcher thread
+  bool reaches(const Endpoint& e, const Event& ev, TimeMs now);                      // dispatcher thread
   void endpoints_changed(const std::string& app_id);
   Status check(const EndpointInput& in, bool creating) const;
   void disable(const Endpoint& e, int failures, TimeMs now);
@@ -143,7 +143,7 @@ class WebhookService {
   std::vector<std::string> changed_apps_ GUARDED_BY(mu_);  // endpoints changed: reload their cache
   bool stopping_ GUARDED_BY(mu_) = false;
   std::atomic<std::uint64_t> dropped_{0};
-  std::map<std::string, CachedEndpoints> cache_;  // dispatcher thread only
+  std::map<std::string, CachedEndpoints> cache_;     // dispatcher thread only
   std::map<std::string, CachedMembership> members_;  // dispatcher thread only; app/channel/user
   Directory directory_;                              // set before start
   std::thread dispatcher_;

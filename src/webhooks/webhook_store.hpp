@@ -29,9 +29,9 @@ struct Endpoint {
   std::optional<TimeMs> previous_secret_until;
   bool enabled = true;
   std::optional<std::string> disabled_reason;
-  int failures_in_a_row = 0;  // deliveries that failed for good since the last success
+  int failures_in_a_row = 0;               // deliveries that failed for good since the last success
   std::optional<std::string> bot_user_id;  // acts for this bot: only the events of its channels
-  bool ordered = false;  // a channel's deliveries one at a time, in event order
+  bool ordered = false;                    // a channel's deliveries one at a time, in event order
   TimeMs created_at = 0;
   TimeMs updated_at = 0;
 

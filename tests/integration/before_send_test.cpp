@@ -122,7 +122,9 @@ TEST_F(BeforeSendTest, WebSocketSendsAreJudgedAndOneSendersMessagesKeepTheirOrde
 
   // Twenty sends without waiting for their acks: stored in the order sent.
   for (int i = 0; i < 20; ++i) {
-    ASSERT_TRUE(ws.send({{"type", "message.send"}, {"id", "m" + std::to_string(i)}, {"channel_id", channel_},
+    ASSERT_TRUE(ws.send({{"type", "message.send"},
+                         {"id", "m" + std::to_string(i)},
+                         {"channel_id", channel_},
                          {"text", "n" + std::to_string(i)}}));
   }
   int acks = 0;
@@ -145,9 +147,9 @@ TEST_F(BeforeSendTest, TheHookIsConfiguredWithAppCredentialsAndChecked) {
                "invalid_request");
   EXPECT_ERROR(http().put("/v1/hooks/before-send", app_.auth(), json::object{{"url", hook_.url()}, {"timeout_ms", 10}}),
                422, "validation_failed");
-  EXPECT_ERROR(http().put("/v1/hooks/before-send", app_.auth(),
-                          json::object{{"url", hook_.url()}, {"on_failure", "maybe"}}),
-               400, "invalid_request");
+  EXPECT_ERROR(
+      http().put("/v1/hooks/before-send", app_.auth(), json::object{{"url", hook_.url()}, {"on_failure", "maybe"}}),
+      400, "invalid_request");
   EXPECT_ERROR(http().put("/v1/hooks/before-send", app_.auth(), json::object{{"url", hook_.url()}, {"extra", 1}}), 400,
                "invalid_request");
 

@@ -17,8 +17,8 @@ class BotsTest : public AppFixture {
   }
 
   std::string channel(const UserTokens& owner, json::array members) {
-    auto r = http().post("/v1/channels", owner.auth(),
-                         {{"type", "group"}, {"name", "c"}, {"members", std::move(members)}});
+    auto r =
+        http().post("/v1/channels", owner.auth(), {{"type", "group"}, {"name", "c"}, {"members", std::move(members)}});
     if (r.status != 201) throw std::runtime_error(r.body);
     return str(r.obj()["channel"].as_object()["id"]);
   }
@@ -43,8 +43,7 @@ TEST_F(BotsTest, TheAppMarksABotWhenMintingItsToken) {
   EXPECT_EQ(mint("helper", {{"bot", false}}).user["bot"], false);
   EXPECT_EQ(mint("helper", {{"bot", true}}).user["bot"], true);
 
-  EXPECT_ERROR(http().post("/v1/auth/token", app_.auth(), {{"user_id", "x"}, {"bot", "yes"}}), 400,
-               "invalid_request");
+  EXPECT_ERROR(http().post("/v1/auth/token", app_.auth(), {{"user_id", "x"}, {"bot", "yes"}}), 400, "invalid_request");
   // A user cannot make itself a bot, nor stop being one.
   EXPECT_ERROR(http().patch("/v1/users/me", bot.auth(), {{"bot", false}}), 400, "invalid_request");
   EXPECT_ERROR(http().patch("/v1/users/me", alice.auth(), {{"bot", true}}), 400, "invalid_request");
@@ -98,7 +97,8 @@ TEST_F(BotsTest, TheExampleBotAnswersAMentionInItsThreadAndHearsOnlyItsChannels)
     if (r.status != 200) return false;
     replies = r.obj()["items"].as_array();
     return !replies.empty();
-  })) << bot.out() << bot.err();
+  })) << bot.out()
+      << bot.err();
   ASSERT_EQ(replies.size(), 1u);
   const auto& reply = replies[0].as_object();
   EXPECT_EQ(reply.at("user_id"), "echo");

@@ -2,8 +2,8 @@
 
 #include <regex>
 #include <sstream>
-#include <thread>
 #include <stdexcept>
+#include <thread>
 
 namespace parley::test {
 
@@ -93,7 +93,8 @@ bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds tim
   return cond();
 }
 
-LoopbackScript::LoopbackScript(std::vector<std::string> argv) : child_(std::make_unique<ChildProcess>(argv, EnvVars{})) {
+LoopbackScript::LoopbackScript(std::vector<std::string> argv)
+    : child_(std::make_unique<ChildProcess>(argv, EnvVars{})) {
   if (!child_->wait_for_output("listening ", std::chrono::seconds(10))) {
     throw std::runtime_error(argv.back() + " did not start: " + child_->err());
   }

@@ -104,7 +104,8 @@ TEST_F(PreviewsTest, AMessageWithAUrlGetsItsPreviewLiveAndInHistory) {
 }
 
 TEST_F(PreviewsTest, EachKindOfPageYieldsWhatItHas) {
-  auto first = send(pages_.url("/twitter") + " and " + pages_.url("/plain") + " and (" + pages_.url("/oembed-page") + ")");
+  auto first =
+      send(pages_.url("/twitter") + " and " + pages_.url("/plain") + " and (" + pages_.url("/oembed-page") + ")");
   auto got = announced(first);
   ASSERT_EQ(got.size(), 3u) << got;
   EXPECT_EQ(got[0].as_object(), (json::object{{"url", pages_.url("/twitter")},

@@ -237,8 +237,7 @@ TEST_F(WebhooksTest, AnOrderedEndpointGetsAChannelsEventsInOrderThroughRetries) 
   auto off = http().patch("/v1/webhooks/" + str(e["id"]), app_.auth(), {{"ordered", false}});
   ASSERT_STATUS(off, 200);
   EXPECT_EQ(off.obj()["webhook"].as_object()["ordered"], false);
-  EXPECT_ERROR(http().patch("/v1/webhooks/" + str(e["id"]), app_.auth(), {{"ordered", "yes"}}), 400,
-               "invalid_request");
+  EXPECT_ERROR(http().patch("/v1/webhooks/" + str(e["id"]), app_.auth(), {{"ordered", "yes"}}), 400, "invalid_request");
 }
 
 TEST_F(WebhooksTest, FailedAttemptsAreRetriedWithTheSameId) {

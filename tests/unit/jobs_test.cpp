@@ -191,7 +191,7 @@ TEST_P(JobQueueTest, JobsWithOneOrderKeyRunOneAtATimeInEnqueueOrder) {
   auto a3 = ordered("A");
   auto b1 = ordered("B");
   auto free = add("k");
-  const TimeMs now = now_ms() + 10;  // every job is due
+  const TimeMs now = now_ms() + 10;                   // every job is due
   auto ids = [](const Result<std::vector<Job>>& r) {  // in id order (claims come oldest due first)
     std::vector<std::int64_t> out;
     if (r)

@@ -58,9 +58,10 @@ TEST(ParsePage, SurvivesBrokenAndHostilePages) {
   EXPECT_FALSE(parse_page("", "https://e.test/").title);
   EXPECT_FALSE(parse_page(std::string("\xff\xfe\x00\x01<<<>>>", 10), "https://e.test/").title);
   // Scripts and styles are not text; a meta tag in the body still counts.
-  auto m = parse_page("<title><script>x()</script>Real</title><body><style>p{}</style>"
-                      "<meta property=og:site_name content=Site></body>",
-                      "https://e.test/");
+  auto m = parse_page(
+      "<title><script>x()</script>Real</title><body><style>p{}</style>"
+      "<meta property=og:site_name content=Site></body>",
+      "https://e.test/");
   EXPECT_EQ(m.site_name, "Site");
   std::string deep;
   for (int i = 0; i < 100000; ++i) deep += "<div>";
@@ -87,7 +88,8 @@ TEST(ParsePage, ReadsTheCharsetItIsGiven) {
 TEST(Oembed, FillsOnlyWhatThePageLacks) {
   PageMeta m;
   m.title = "Page title";
-  merge_oembed(m, R"({"title":"Video","author_name":"Ann","provider_name":"Tube","thumbnail_url":"https://t.test/i.jpg"})");
+  merge_oembed(
+      m, R"({"title":"Video","author_name":"Ann","provider_name":"Tube","thumbnail_url":"https://t.test/i.jpg"})");
   EXPECT_EQ(m.title, "Page title");
   EXPECT_EQ(m.description, "Ann");
   EXPECT_EQ(m.site_name, "Tube");
@@ -105,7 +107,8 @@ TEST(LinkPreview, RoundTripsItsJsonAndNamesTheHostWhenTheSiteDoesNot) {
   auto p = to_preview("https://user@Docs.Example.org:8443/x?y", meta);
   EXPECT_EQ(p.site_name, "docs.example.org");
   EXPECT_TRUE(p.any());
-  EXPECT_EQ(p.to_json(), R"({"url":"https://user@Docs.Example.org:8443/x?y","title":"T","site_name":"docs.example.org"})");
+  EXPECT_EQ(p.to_json(),
+            R"({"url":"https://user@Docs.Example.org:8443/x?y","title":"T","site_name":"docs.example.org"})");
   auto back = LinkPreview::from_json(p.to_json());
   ASSERT_TRUE(back);
   EXPECT_EQ(back->title, "T");

@@ -636,7 +636,8 @@ class SqlChatStore final : public ChatStore {
       if (guard) PARLEY_TRY(chat_sql::judge(c, *guard, app_id, channel_id, nullptr, &seq));
       {
         auto st = c.prepare(
-            "UPDATE messages SET deleted_at = $4, text = '', attachments = '[]', link_previews = '[]', pinned_at = NULL "
+            "UPDATE messages SET deleted_at = $4, text = '', attachments = '[]', link_previews = '[]', pinned_at = "
+            "NULL "
             "WHERE app_id = $1 AND channel_id = $2 AND seq = $3 AND deleted_at IS NULL");
         st.bind(1, app_id).bind(2, channel_id).bind(3, seq).bind(4, at).run();
       }

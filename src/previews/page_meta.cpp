@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/utf8.hpp"
+#include "store/sql/text.hpp"
 
 namespace parley::previews {
 
@@ -81,11 +82,6 @@ std::string attr(xmlNode* n, const char* name) {
   return v ? std::string(reinterpret_cast<const char*>(v.get())) : std::string();
 }
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 std::string text_of(xmlNode* n) {
   std::unique_ptr<xmlChar, decltype(xmlFree)> v(xmlNodeGetContent(n), xmlFree);
   return v ? std::string(reinterpret_cast<const char*>(v.get())) : std::string();
@@ -109,13 +105,14 @@ void walk(xmlNode* root, Found& f) {
       if (n->type != XML_ELEMENT_NODE) continue;
       const std::string_view name(reinterpret_cast<const char*>(n->name));
       if (name == "meta") {
-        std::string key = lower(attr(n, "property"));
-        if (key.empty()) key = lower(attr(n, "name"));
+        std::string key = store::sql::ascii_lower(attr(n, "property"));
+        if (key.empty()) key = store::sql::ascii_lower(attr(n, "name"));
         if (!key.empty()) f.meta.try_emplace(key, attr(n, "content"));
       } else if (name == "title") {
         if (!f.title) f.title = text_of(n);
       } else if (name == "link") {
-        if (!f.oembed_href && lower(attr(n, "type")) == "application/json+oembed") f.oembed_href = attr(n, "href");
+        if (!f.oembed_href && store::sql::ascii_lower(attr(n, "type")) == "application/json+oembed")
+          f.oembed_href = attr(n, "href");
       } else if (name == "script" || name == "style" || name == "svg") {
         continue;
       }
@@ -270,7 +267,7 @@ LinkPreview to_preview(const std::string& url, const PageMeta& meta) {
       std::string host = url.substr(start + 2, url.find_first_of("/?#", start + 2) - (start + 2));
       if (auto at = host.rfind('@'); at != std::string::npos) host.erase(0, at + 1);
       if (!host.empty() && host[0] != '[') host = host.substr(0, host.find(':'));
-      if (!host.empty()) p.site_name = clean(lower(host), kMaxSiteNameChars);
+      if (!host.empty()) p.site_name = clean(store::sql::ascii_lower(host), kMaxSiteNameChars);
     }
   }
   return p;

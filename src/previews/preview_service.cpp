@@ -13,6 +13,7 @@
 #include "outbound/http_client.hpp"
 #include "store/chat_store.hpp"
 #include "store/sql/database.hpp"
+#include "store/sql/text.hpp"
 
 namespace parley::previews {
 
@@ -23,17 +24,12 @@ namespace {
 constexpr std::size_t kMaxOembedBytes = 64 << 10;
 constexpr int kPreviewAttempts = 3;
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // "text/html; charset=ISO-8859-1" -> {"text/html", "ISO-8859-1"}.
 std::pair<std::string, std::string> media_type(const std::string& content_type) {
-  std::string type = lower(content_type.substr(0, content_type.find(';')));
+  std::string type = store::sql::ascii_lower(content_type.substr(0, content_type.find(';')));
   while (!type.empty() && type.back() == ' ') type.pop_back();
   std::string charset;
-  const std::string lc = lower(content_type);
+  const std::string lc = store::sql::ascii_lower(content_type);
   if (auto at = lc.find("charset="); at != std::string::npos) {
     charset = content_type.substr(at + 8);
     charset = charset.substr(0, charset.find_first_of("; "));
@@ -221,13 +217,13 @@ jobs::JobResult PreviewService::run(const jobs::Job& job) {
   }
   if (m->deleted_at) return jobs::JobResult::done();
   const TimeMs now = now_ms();
-  json::array previews;
+  std::string previews_json = "[";  // the objects' JSON, comma-separated, as json::serialize writes an array
   for (const auto& url : find_urls(m->text, opts_.max_per_message)) {
     auto one = preview(*job.app_id, url, now);
     if (!one) return jobs::JobResult::retry(one.error().message);
-    if (*one) previews.push_back(json::parse((*one)->to_json()));
+    if (*one) previews_json += (previews_json.size() > 1 ? "," : "") + (*one)->to_json();
   }
-  const std::string previews_json = previews.empty() ? "[]" : json::serialize(previews);
+  previews_json += "]";
   if (previews_json == m->link_previews_json) return jobs::JobResult::done();
   if (!attach_) return jobs::JobResult::fail("link previews are not wired to the chat service");
   if (auto st = attach_(*m, previews_json); !st) return jobs::JobResult::retry(st.error().message);

@@ -202,7 +202,6 @@ void BeforeSendHooks::check(PendingMessage m, std::function<void(HookOutcome)> d
     auto& queue = senders_[sender];
     queue.push_back({std::move(m), std::move(done)});
     if (queue.size() > 1) return;  // the sender's drain takes it after the ones before
-    ++running_;
   }
   boost::asio::post(pool_, [this, sender = std::move(sender)] { drain(sender); });
 }
@@ -231,7 +230,6 @@ void BeforeSendHooks::drain(const std::string& sender) {
     it->second.pop_front();
     if (it->second.empty()) {
       senders_.erase(it);
-      --running_;
       return;
     }
   }

@@ -115,7 +115,6 @@ class BeforeSendHooks {
   std::map<std::string, BeforeSendHook> hooks_ GUARDED_BY(mu_);  // by app
   // Per sender (app and user): the messages waiting, the front one being judged.
   std::map<std::string, std::deque<Waiting>> senders_ GUARDED_BY(mu_);
-  int running_ GUARDED_BY(mu_) = 0;  // senders being drained
   bool stopping_ GUARDED_BY(mu_) = false;
   std::thread reloader_;
 };

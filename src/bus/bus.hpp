@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bus/event_type.hpp"
+#include "bus/receipt.hpp"
 
 namespace parley::bus {
 
@@ -22,6 +23,12 @@ struct Envelope {
   bool users_only = false;
   std::string exclude_user;  // not delivered to this user's connections (their own typing)
   std::shared_ptr<const std::string> frame;
+  /// Set on the events of an outbox row: durable consumers hold it until they stored what the
+  /// event causes (bus/receipt.hpp). Never sent between nodes.
+  std::shared_ptr<Receipt> receipt;
+  /// A replay of an outbox row whose node died before its consumers confirmed it: for the
+  /// durable consumers only, not for realtime sessions (they resume by seq).
+  bool replay = false;
 };
 
 class Bus {

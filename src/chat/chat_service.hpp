@@ -98,6 +98,12 @@ class ChatService {
   void set_event_sink(EventSink* sink) { events_ = sink; }
   /// The check sends pass before their commit (chat/send_gate.hpp); set once at start-up.
   void set_send_gate(class SendGate* gate) { gate_ = gate; }
+  /// The outbox of sends (chat/outbox.hpp); set once at start-up. Without one, message events
+  /// reach their consumers only from the bus, after the commit (a crash in between loses them).
+  void set_outbox(class Outbox* outbox) { outbox_ = outbox; }
+  /// Publishes again, to the durable consumers only, the messages of outbox rows their node did
+  /// not confirm in time (Outbox::stale); returns how many rows. Blocks on the database.
+  Result<int> replay_outbox(TimeMs now, int limit);
 
   Result<store::ChannelView> create_channel(const Caller& who, const NewChannel& spec);
   /// The DM of the caller and `other`, created on first call. Second: whether it was created.
@@ -204,6 +210,7 @@ class ChatService {
   store::ChatStore& chat_;
   EventSink* events_ = nullptr;     // set before serving, read-only after
   class SendGate* gate_ = nullptr;  // set before serving, read-only after
+  class Outbox* outbox_ = nullptr;  // set before serving, read-only after
   // Sends are committed in batches by a committer thread, which hands each committed batch to
   // its own publisher thread: that one publishes the batch's events and then acknowledges its
   // sends, in commit order, while the committer commits the next batch. A channel's message

@@ -4,12 +4,14 @@
 // dropped. REST and WebSocket writes go through the same service, so both produce the same
 // events.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <boost/json/object.hpp>
 
 #include "bus/event_type.hpp"
+#include "bus/receipt.hpp"
 
 namespace parley::chat {
 
@@ -21,6 +23,8 @@ struct ChatEvent {
   std::vector<std::string> users;  // also deliver to these users (and, for member.added, subscribe them)
   bool users_only = false;         // deliver to `users` only, not to the channel's subscribers
   boost::json::object data;
+  std::shared_ptr<bus::Receipt> receipt;  // see bus::Envelope
+  bool replay = false;                    // see bus::Envelope
 };
 
 /// Receives events; called on the thread that made the change (a database thread). Must not block.

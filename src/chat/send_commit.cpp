@@ -2,12 +2,15 @@
 // queues on the committer of the channel's stripe; the committer thread stores the batch in one
 // transaction, judging each send there (check_send); the publisher thread then publishes the
 // batch's events and acknowledges its sends, in commit order.
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <chrono>
 #include <future>
 
 #include "chat/chat_service.hpp"
 #include "chat/event_builder.hpp"
+#include "chat/outbox.hpp"
 #include "chat/send_gate.hpp"
 #include "tenancy/settings.hpp"
 
@@ -183,6 +186,7 @@ void ChatService::commit_sends(std::vector<PendingSend>& batch, GroupCommitter<C
     q.message.created_at = now;
     q.lookups = p.msg.mentions;  // then the text's @tokens, which check_send reads from here
     for (auto& id : mentions_in_text(q.message.text)) q.lookups.push_back(std::move(id));
+    q.outbox = outbox_ && outbox_->wants(*p.who.app, q.message.text);
   }
   chat_.send_batch(done.queued, [&](std::size_t i, const store::ChannelRecord& channel, store::QueuedSend& q,
                                     store::SendReader& reader) { return check_send(batch[i], channel, q, reader); });
@@ -194,12 +198,35 @@ void ChatService::commit_sends(std::vector<PendingSend>& batch, GroupCommitter<C
 // Runs on a publisher thread, batch after batch in commit order: the events of the new messages
 // in seq order, then the acknowledgements — a send is acknowledged after its commit.
 void ChatService::publish_sends(CommittedBatch& done) {
+  // The receipts of the batch's outbox rows (the rows the store wrote for the same sends).
+  std::vector<std::pair<store::OutboxRow, std::shared_ptr<bus::Receipt>>> receipts;
+  if (outbox_) {
+    for (auto& row : store::outbox_rows(done.queued, 0)) {
+      auto r = outbox_->receipt(row);
+      receipts.emplace_back(std::move(row), std::move(r));
+    }
+  }
+  auto receipt_of = [&](const store::QueuedSend& q) -> std::shared_ptr<bus::Receipt> {
+    if (!q.outbox) return nullptr;
+    for (const auto& [row, r] : receipts) {
+      if (row.channel_id == q.channel_id && row.app_id == q.app_id) return r;
+    }
+    return nullptr;
+  };
   for (auto& q : done.queued) {
     if (!q.result || q.result->duplicate) continue;
     const store::SendResult& sent = *q.result;
-    emit(event::message(bus::EventType::message_new, sent.message));
-    if (sent.parent) emit(event::thread_reply(*sent.parent, sent.message.seq));
+    auto receipt = receipt_of(q);
+    ChatEvent e = event::message(bus::EventType::message_new, sent.message);
+    e.receipt = receipt;
+    emit(std::move(e));
+    if (sent.parent) {
+      ChatEvent reply = event::thread_reply(*sent.parent, sent.message.seq);
+      reply.receipt = std::move(receipt);
+      emit(std::move(reply));
+    }
   }
+  receipts.clear();  // the consumers hold what they still need
   {
     MutexLock lock(unpublished_mu_);
     for (const auto& k : done.keys) {
@@ -215,6 +242,39 @@ void ChatService::publish_sends(CommittedBatch& done) {
       done.sends[i].done(std::move(done.queued[i].result));
     }
   }
+}
+
+Result<int> ChatService::replay_outbox(TimeMs now, int limit) {
+  if (!outbox_) return 0;
+  PARLEY_ASSIGN_OR_RETURN(auto rows, outbox_->stale(now, limit));
+  for (auto& row : rows) {
+    // A batch gives a channel's messages consecutive seqs: the range holds this row's only.
+    auto count = static_cast<int>(std::min<std::int64_t>(row.last_seq - row.first_seq + 1, 10'000));
+    auto messages = chat_.list_messages(row.app_id, row.channel_id, row.first_seq - 1, std::nullopt, count);
+    if (!messages) return std::move(messages).error();
+    spdlog::warn("outbox: replaying {} messages ({}..{}) of channel {} (app {}): their node did not confirm them",
+                 messages->size(), row.first_seq, row.last_seq, row.channel_id, row.app_id);
+    auto receipt = outbox_->receipt(row);
+    for (const auto& m : *messages) {
+      if (m.deleted_at) continue;  // deleted since: nothing to announce
+      ChatEvent e = event::message(bus::EventType::message_new, m);
+      e.receipt = receipt;
+      e.replay = true;
+      emit(std::move(e));
+      if (m.parent_seq) {
+        auto parent = chat_.get_message(row.app_id, row.channel_id, *m.parent_seq);
+        if (!parent) {
+          receipt->fail();
+          return std::move(parent).error();
+        }
+        ChatEvent reply = event::thread_reply(*parent, m.seq);
+        reply.receipt = receipt;
+        reply.replay = true;
+        emit(std::move(reply));
+      }
+    }
+  }
+  return static_cast<int>(rows.size());
 }
 
 }  // namespace parley::chat

@@ -63,11 +63,13 @@ struct Config {
   int resume_max_messages = 500;  // per channel; beyond it the client pages over REST
 
   // Jobs (the durable job queue in the database; docs/jobs.md).
-  int jobs_workers = 2;          // threads running job handlers on this node; 0: this node runs no jobs
-  int jobs_prefetch = 64;        // jobs claimed at once and held (waiting or running) per node at most
-  int jobs_poll_ms = 250;        // an idle node looks for due jobs this often
-  int jobs_lease_ms = 30000;     // a claimed job returns to the queue this long after its node stops renewing
-  bool jobs_test_kinds = false;  // registers the test.noop and test.record kinds (tests, benchmarks)
+  int jobs_workers = 2;                // threads running job handlers on this node; 0: this node runs no jobs
+  int jobs_prefetch = 64;              // jobs claimed at once and held (waiting or running) per node at most
+  int jobs_poll_ms = 250;              // an idle node looks for due jobs this often
+  int jobs_lease_ms = 30000;           // a claimed job returns to the queue this long after its node stops renewing
+  bool jobs_test_kinds = false;        // registers the test.noop and test.record kinds (tests, benchmarks)
+  int outbox_replay_after_ms = 60000;  // unconfirmed outbox rows this old are replayed (chat/outbox.hpp)
+  bool test_hold_events = false;       // tests only: webhooks and previews keep events, dispatch none
 
   // Outgoing webhooks (docs/webhooks.md) and outgoing HTTP.
   std::string outbound_allow;  // CIDR ranges allowed although private/loopback; empty: public addresses only

@@ -141,6 +141,12 @@ const std::vector<Def>& defs() {
               "A claimed job goes back to the queue this long after its node stopped renewing the claim"),
       flag("jobs-test-kinds", &Config::jobs_test_kinds,
            "Register the job kinds test.noop and test.record (for tests and benchmarks only)"),
+      integer("outbox-replay-after-ms", &Config::outbox_replay_after_ms, 0, 86400000,
+              "Messages whose webhooks and link previews were not confirmed this long after their commit (their "
+              "node died) are handed to them again"),
+      flag("test-hold-events", &Config::test_hold_events,
+           "Webhooks and link previews keep every event and act on none, so that a test can kill the process "
+           "before they confirm (tests only)"),
       text("outbound-allow", &Config::outbound_allow,
            "Comma-separated IP ranges (CIDR) outgoing webhooks and link previews may reach although private or "
            "loopback"),

@@ -103,14 +103,18 @@ void PreviewService::on_event(const bus::Envelope& e) {
   if (!e.frame || e.frame->find("://") == std::string::npos) return;
   {
     MutexLock lock(mu_);
-    if (stopping_) return;
-    if (queue_.size() >= opts_.max_queued_events) {
-      if (dropped_.fetch_add(1) % 1000 == 0)
+    if (opts_.hold_events) {
+      if (e.receipt) held_.push_back(e.receipt);
+      return;
+    }
+    if (stopping_ || queue_.size() >= opts_.max_queued_events) {
+      if (e.receipt) e.receipt->fail();  // its outbox row stays: the event is replayed
+      if (!stopping_ && dropped_.fetch_add(1) % 1000 == 0)
         spdlog::error("previews: {} events dropped, the dispatcher is behind (max {} queued)", dropped_.load(),
                       opts_.max_queued_events);
       return;
     }
-    queue_.push_back({e.app_id, e.frame});
+    queue_.push_back({e.app_id, e.frame, e.receipt});
   }
   cv_.notify_one();
 }
@@ -191,8 +195,11 @@ void PreviewService::dispatch(std::vector<Event>& batch) {
     return ok_status();
   });
   if (!st) {
-    spdlog::error("previews: queueing {} preview jobs failed, those messages get no previews: {}", jobs.size(),
-                  st.error().message);
+    // Events of an outbox row are replayed later; the others get no previews.
+    spdlog::error("previews: queueing {} preview jobs failed: {}", jobs.size(), st.error().message);
+    for (auto& ev : batch) {
+      if (ev.receipt) ev.receipt->fail();
+    }
     return;
   }
   if (enqueued_) enqueued_();

@@ -48,6 +48,7 @@ struct PreviewOptions {
   TimeMs ttl_ms = TimeMs{24} * 3600 * 1000;     // a preview is fetched again after this
   TimeMs failure_ttl_ms = TimeMs{3600} * 1000;  // a page without one (or unreachable) after this
   std::size_t max_queued_events = 100'000;      // events waiting for the dispatcher, at most
+  bool hold_events = false;                     // tests only (--test-hold-events): keep every event, dispatch none
 };
 
 /// The job kinds.
@@ -88,6 +89,7 @@ class PreviewService {
   struct Event {
     std::string app_id;
     std::shared_ptr<const std::string> frame;
+    std::shared_ptr<bus::Receipt> receipt;  // an outbox row's: let go once the jobs are queued
   };
   void dispatch_loop();
   void dispatch(std::vector<Event>& batch);
@@ -107,6 +109,7 @@ class PreviewService {
   std::deque<Event> queue_ GUARDED_BY(mu_);
   bool stopping_ GUARDED_BY(mu_) = false;
   std::atomic<std::uint64_t> dropped_{0};
+  std::vector<std::shared_ptr<bus::Receipt>> held_ GUARDED_BY(mu_);  // hold_events only
   std::thread dispatcher_;
 };
 

@@ -22,6 +22,8 @@ void Publisher::publish(chat::ChatEvent e) {
   env.users = std::move(e.users);
   env.users_only = e.users_only;
   env.frame = std::make_shared<const std::string>(json::serialize(frame));
+  env.receipt = std::move(e.receipt);
+  env.replay = e.replay;
   bus_.publish(env);
 }
 

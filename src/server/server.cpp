@@ -1,5 +1,7 @@
 #include "server/server.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 
@@ -15,6 +17,7 @@
 #include "auth/token_service.hpp"
 #include "bus/bus.hpp"
 #include "chat/chat_service.hpp"
+#include "chat/outbox.hpp"
 #include "chat/send_gate.hpp"
 #include "core/crypto.hpp"
 #include "jobs/job_queue.hpp"
@@ -65,6 +68,7 @@ struct Server::Impl {
   tenancy::TenancyService tenancy;
   auth::TokenService tokens;
   users::UserService users;
+  chat::Outbox outbox;  // before chat: its receipts outlive the sends
   chat::ChatService chat;
   jobs::JobQueue jobs;
   std::unique_ptr<jobs::Runner> job_runner;  // null with --jobs-workers 0
@@ -90,6 +94,7 @@ struct Server::Impl {
         tenancy(s, c),
         tokens(s, tenancy, c),
         users(s),
+        outbox(s.chat(), chat::OutboxOptions{c.outbox_replay_after_ms}),
         chat(s, chat::GroupCommitOptions{c.send_batch_max, c.send_batch_window_us, c.send_committers}),
         jobs(s.database()),
         audit(s.database()),
@@ -131,7 +136,9 @@ struct Server::Impl {
         server.executor(), bus, hub_opts, [this](const std::string& app, const std::string& user, TimeMs at) {
           boost::asio::post(db_pool, [this, app, user, at] { (void)store.set_last_seen(app, user, at); });
         });
-    bus.subscribe([this](const bus::Envelope& e) { hub->deliver(e); });
+    bus.subscribe([this](const bus::Envelope& e) {
+      if (!e.replay) hub->deliver(e);  // sessions resume by seq; replays are for the durable consumers
+    });
     bus.subscribe([this](const bus::Envelope& e) { webhooks.on_event(e); });
     bus.subscribe([this](const bus::Envelope& e) { previews.on_event(e); });
     webhooks.set_directory(webhooks::Directory{
@@ -152,6 +159,13 @@ struct Server::Impl {
           return chat.attach_link_previews(m.app_id, m.channel_id, m.seq, m.edited_at, previews_json);
         });
     chat.set_event_sink(&publisher);
+    // The messages with durable consumers, for the outbox: any of the app's events may go to a
+    // webhook; a text with a URL may get link previews.
+    outbox.set_filter([this](const tenancy::App& app, std::string_view text) {
+      return webhooks.may_want(app.id) || (app.settings.link_previews && cfg.previews_max_per_message > 0 &&
+                                           text.find("://") != std::string_view::npos);
+    });
+    chat.set_outbox(&outbox);
     chat.set_send_gate(&send_gate);
     services.online = [this](const std::string& app, const std::string& user) { return hub->online(app, user); };
     services.disconnect = [this](const std::string& app, const std::string& user, std::uint16_t code) {
@@ -167,6 +181,9 @@ struct Server::Impl {
                              [this] { return static_cast<double>(hub->sessions()); });
     metrics.set_gauge_source("parley_http_open_connections", "Open HTTP connections.",
                              [this] { return static_cast<double>(server.open_connections()); });
+    metrics.set_gauge_source("parley_outbox_pending",
+                             "Outbox rows of this node whose webhooks and link previews are not yet stored.",
+                             [this] { return static_cast<double>(outbox.pending()); });
     metrics.set_gauge_source("parley_send_batches", "Message send batches committed (group commit) since start.",
                              [this] { return static_cast<double>(chat.send_stats().batches); });
     metrics.set_gauge_source("parley_send_batched_messages", "Message sends taken into batches since start.",
@@ -190,6 +207,7 @@ struct Server::Impl {
       job_runner = std::make_unique<jobs::Runner>(jobs, o, &metrics);
       webhooks.register_jobs(*job_runner);
       if (c.previews_max_per_message > 0) previews.register_jobs(*job_runner, jobs);
+      add_outbox_replay();
       if (c.jobs_test_kinds) {
         jobs::add_test_kinds(*job_runner, (std::filesystem::path(c.data_dir) / "jobs-record.log").string());
       }
@@ -213,6 +231,21 @@ struct Server::Impl {
             return s.oldest_ready_at ? static_cast<double>(std::max<TimeMs>(0, now_ms() - *s.oldest_ready_at)) / 1000.0
                                      : 0.0;
           });
+  }
+
+  // Every 10 s one node (the schedule fires once across them) replays the outbox rows no node
+  // confirmed within --outbox-replay-after-ms (chat/outbox.hpp).
+  void add_outbox_replay() {
+    job_runner->handle("outbox.replay", [this](const jobs::Job&, const jobs::JobContext&) {
+      auto n = chat.replay_outbox(now_ms(), 200);
+      if (!n) return jobs::JobResult::retry(n.error().message);
+      return jobs::JobResult::done();
+    });
+    if (auto existing = jobs.get_schedule("outbox.replay"); !existing && existing.error().code == Errc::not_found) {
+      if (auto s = jobs.put_schedule("outbox.replay", "*/10 * * * * *", "outbox.replay", "{}", now_ms()); !s) {
+        spdlog::error("outbox: scheduling the replay failed: {}", s.error().message);
+      }
+    }
   }
 
   // Start-up fails with a clear message on a bad --outbound-allow or --webhooks-retry-schedule.
@@ -239,6 +272,7 @@ struct Server::Impl {
     o.disable_after = c.webhooks_disable_after;
     o.timeout_ms = c.webhooks_timeout_ms;
     o.max_endpoints = c.webhooks_max_endpoints;
+    o.hold_events = c.test_hold_events;
     return o;
   }
 
@@ -249,6 +283,7 @@ struct Server::Impl {
     o.max_per_message = static_cast<std::size_t>(c.previews_max_per_message);
     o.ttl_ms = TimeMs{c.previews_ttl_s} * 1000;
     o.failure_ttl_ms = std::min<TimeMs>(o.ttl_ms, TimeMs{3600} * 1000);
+    o.hold_events = c.test_hold_events;
     return o;
   }
 
@@ -272,10 +307,11 @@ Server::Server(const Config& cfg, store::Store& store) : impl_(std::make_unique<
 
 Server::~Server() {
   impl_->before_send.stop();
+  impl_->chat.stop_sends();
   impl_->webhooks.stop();
   impl_->previews.stop();
+  impl_->outbox.stop();
   if (impl_->job_runner) impl_->job_runner->stop();
-  impl_->chat.stop_sends();
   impl_->db_pool.join();
 }
 
@@ -293,11 +329,13 @@ void Server::run() {
   impl_->webhooks.start(impl_->services.jobs_enqueued);
   impl_->previews.start(impl_->services.jobs_enqueued);
   impl_->before_send.start();
+  impl_->outbox.start();
   impl_->server.run();
   impl_->before_send.stop();  // judges no more sends; the waiting ones fail with unavailable
   impl_->chat.stop_sends();
   impl_->webhooks.stop();                            // records the deliveries of the events published so far
   impl_->previews.stop();                            // queues the preview jobs of the messages so far
+  impl_->outbox.stop();                              // deletes the outbox rows they confirmed
   if (impl_->job_runner) impl_->job_runner->stop();  // finishes or gives back its running jobs
   impl_->db_pool.join();
 }

@@ -23,8 +23,26 @@ struct QueuedSend {
   /// Users whose membership of the channel the rule will ask for; the store may fetch them
   /// for the whole batch at once.
   std::vector<std::string> lookups;
+  /// The message has durable consumers (webhooks, link previews): the batch writes an outbox
+  /// row for its channel in the same transaction (see outbox_rows).
+  bool outbox = false;
   Result<SendResult> result;  // set by send_batch
 };
+
+/// A row of the send outbox (docs/jobs.md, "Outbox"): the new messages first_seq..last_seq of a
+/// channel, stored by one send batch, whose consumers have not yet confirmed them.
+struct OutboxRow {
+  std::string app_id;
+  std::string channel_id;
+  std::int64_t first_seq = 0;
+  std::int64_t last_seq = 0;
+  TimeMs created_at = 0;
+};
+
+/// The outbox rows a batch writes: per channel, the seqs of its stored (not duplicate) sends
+/// flagged `outbox`, in the order the channels first appear. Both drivers write these, and the
+/// chat service confirms the same rows, so neither derives them on its own.
+std::vector<OutboxRow> outbox_rows(const std::vector<QueuedSend>& batch, TimeMs now);
 
 /// What a send rule may read inside the group-commit transaction. Answers reflect that
 /// transaction; the sends' channel rows are locked (PostgreSQL) or the writer lock is held
@@ -159,6 +177,10 @@ class ChatStore {
   virtual void send_batch(std::vector<QueuedSend>& batch, const SendRule& rule) = 0;
   virtual Result<MessageRecord> get_message(const std::string& app_id, const std::string& channel_id,
                                             std::int64_t seq) = 0;
+  /// Deletes outbox rows (by app, channel, first_seq) in one transaction; absent ones are fine.
+  virtual Status delete_outbox(const std::vector<OutboxRow>& rows) = 0;
+  /// Outbox rows written before `before`, oldest first.
+  virtual Result<std::vector<OutboxRow>> stale_outbox(TimeMs before, int limit) = 0;
   /// Ascending seqs after `after_seq`, or the ones just before `before_seq` (still ascending).
   virtual Result<std::vector<MessageRecord>> list_messages(const std::string& app_id, const std::string& channel_id,
                                                            std::optional<std::int64_t> after_seq,

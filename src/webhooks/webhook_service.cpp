@@ -235,15 +235,19 @@ void WebhookService::on_event(const bus::Envelope& e) {
   if (std::find(known.begin(), known.end(), name) == known.end()) return;
   {
     MutexLock lock(mu_);
-    if (stopping_) return;
-    if (queue_.size() >= opts_.max_queued_events) {
-      if (dropped_.fetch_add(1) % 1000 == 0)
+    if (opts_.hold_events) {
+      if (e.receipt) held_.push_back(e.receipt);
+      return;
+    }
+    if (stopping_ || queue_.size() >= opts_.max_queued_events) {
+      if (e.receipt) e.receipt->fail();  // its outbox row stays: the event is replayed
+      if (!stopping_ && dropped_.fetch_add(1) % 1000 == 0)
         spdlog::error("webhooks: {} events dropped, the dispatcher is behind (max {} queued)", dropped_.load(),
                       opts_.max_queued_events);
       return;
     }
-    queue_.push_back(
-        {e.app_id, e.type, e.channel_id, e.channel_id.empty() ? e.users : std::vector<std::string>{}, e.frame});
+    queue_.push_back({e.app_id, e.type, e.channel_id, e.channel_id.empty() ? e.users : std::vector<std::string>{},
+                      e.frame, e.seq, e.receipt});
   }
   cv_.notify_one();
 }
@@ -322,7 +326,7 @@ void WebhookService::dispatch(std::vector<Event>& batch) {
       if (payload.empty()) payload = payload_of(ev.app_id, name, *ev.frame, now);
       std::optional<std::string> order_key;
       if (ep.ordered && !ev.channel_id.empty()) order_key = ep.id + "/" + ev.channel_id;
-      by_app[ev.app_id].push_back({ep.id, std::string(name), payload, std::move(order_key)});
+      by_app[ev.app_id].push_back({ep.id, std::string(name), payload, std::move(order_key), message_id_of(ep, ev)});
     }
   }
   const int attempts = static_cast<int>(opts_.retry_delays_ms.size()) + 1;
@@ -330,13 +334,26 @@ void WebhookService::dispatch(std::vector<Event>& batch) {
   for (auto& [app, deliveries] : by_app) {
     auto r = store_.enqueue(app, deliveries, attempts, now);
     if (!r) {
-      spdlog::error("webhooks: recording {} deliveries of app {} failed, they are lost: {}", deliveries.size(), app,
+      // Events of an outbox row are replayed later; the others are lost.
+      spdlog::error("webhooks: recording {} deliveries of app {} failed: {}", deliveries.size(), app,
                     r.error().message);
+      for (auto& ev : batch) {
+        if (ev.app_id == app && ev.receipt) ev.receipt->fail();
+      }
       continue;
     }
     any = true;
   }
   if (any && enqueued_) enqueued_();
+}
+
+// The webhook-id of a delivery: a new message's is derived from the endpoint and the message, so
+// that a replay from the outbox (chat/outbox.hpp) repeats it and receivers can drop the copy.
+std::optional<std::string> WebhookService::message_id_of(const Endpoint& e, const Event& ev) {
+  if (ev.type != bus::EventType::message_new || ev.channel_id.empty() || ev.seq <= 0) return std::nullopt;
+  const std::string digest =
+      crypto::sha256_hex(e.id + '\n' + ev.app_id + '\n' + ev.channel_id + '\n' + std::to_string(ev.seq));
+  return "msg_" + digest.substr(0, 32);
 }
 
 // An app's endpoint hears all of its events; a bot's only those of channels the bot is a member

@@ -42,6 +42,7 @@ struct WebhookOptions {
   int max_endpoints = 20;  // per app
   int timeout_ms = 10'000;
   std::size_t max_queued_events = 100'000;  // events waiting for the dispatcher, at most
+  bool hold_events = false;                 // tests only (--test-hold-events): keep every event, dispatch none
 };
 
 /// "5s,30s,2m,1h": the delays before the 2nd, 3rd, … attempts (units ms, s, m, h).
@@ -92,6 +93,8 @@ class WebhookService {
 
   /// Set once at start-up, before start(); without it endpoints cannot act for bots.
   void set_directory(Directory d) { directory_ = std::move(d); }
+  /// Whether the app may have an enabled endpoint (cheap, any thread; refreshed every 2 s).
+  bool may_want(const std::string& /*app_id*/) const { return maybe_endpoints_.load(std::memory_order_relaxed); }
   /// The bus subscriber: queues the event for the dispatcher when any endpoint may want it.
   void on_event(const bus::Envelope& e);
   /// Registers the webhook.deliver job kind.
@@ -111,6 +114,8 @@ class WebhookService {
     std::string channel_id;          // empty: a user event
     std::vector<std::string> users;  // a user event's recipients
     std::shared_ptr<const std::string> frame;
+    std::int64_t seq = 0;
+    std::shared_ptr<bus::Receipt> receipt;  // an outbox row's: let go once the deliveries are stored
   };
   struct CachedMembership {
     TimeMs loaded_at = 0;
@@ -125,6 +130,7 @@ class WebhookService {
   void dispatch(std::vector<Event>& batch);
   const std::vector<Endpoint>& endpoints_of(const std::string& app_id, TimeMs now);  // dispatcher thread
   bool reaches(const Endpoint& e, const Event& ev, TimeMs now);                      // dispatcher thread
+  static std::optional<std::string> message_id_of(const Endpoint& e, const Event& ev);
   void endpoints_changed(const std::string& app_id);
   Status check(const EndpointInput& in, bool creating) const;
   void disable(const Endpoint& e, int failures, TimeMs now);
@@ -143,9 +149,10 @@ class WebhookService {
   std::vector<std::string> changed_apps_ GUARDED_BY(mu_);  // endpoints changed: reload their cache
   bool stopping_ GUARDED_BY(mu_) = false;
   std::atomic<std::uint64_t> dropped_{0};
-  std::map<std::string, CachedEndpoints> cache_;     // dispatcher thread only
-  std::map<std::string, CachedMembership> members_;  // dispatcher thread only; app/channel/user
-  Directory directory_;                              // set before start
+  std::vector<std::shared_ptr<bus::Receipt>> held_ GUARDED_BY(mu_);  // hold_events only
+  std::map<std::string, CachedEndpoints> cache_;                     // dispatcher thread only
+  std::map<std::string, CachedMembership> members_;                  // dispatcher thread only; app/channel/user
+  Directory directory_;                                              // set before start
   std::thread dispatcher_;
 };
 

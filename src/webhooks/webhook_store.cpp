@@ -193,7 +193,7 @@ Result<std::vector<Delivery>> WebhookStore::enqueue(const std::string& app_id,
       Delivery d;
       d.app_id = app_id;
       d.endpoint_id = nd.endpoint_id;
-      d.message_id = crypto::random_id("msg_", 26);
+      d.message_id = nd.message_id ? *nd.message_id : crypto::random_id("msg_", 26);
       d.event_type = nd.event_type;
       d.payload = nd.payload;
       d.created_at = d.updated_at = now;

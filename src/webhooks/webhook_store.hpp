@@ -66,7 +66,8 @@ struct NewDelivery {
   std::string endpoint_id;
   std::string event_type;
   std::string payload;
-  std::optional<std::string> order_key = std::nullopt;  // ordered endpoints: endpoint and channel
+  std::optional<std::string> order_key = std::nullopt;   // ordered endpoints: endpoint and channel
+  std::optional<std::string> message_id = std::nullopt;  // the webhook-id; absent: a random one
 };
 
 /// What one attempt came to.

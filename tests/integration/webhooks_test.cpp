@@ -3,8 +3,12 @@
 // Python's hmac: endpoints and their bad input, tenancy walls, events of real sends, retries
 // after 500s and timeouts, disabling an endpoint that keeps failing (with its audit entry),
 // secret rotation with an overlap, the delivery log, and the outbound address policy (the
-// receiver on loopback is refused unless --outbound-allow names it).
+// receiver on loopback is refused unless --outbound-allow names it), and the outbox: messages
+// whose deliveries were not stored when their node was killed are delivered after a restart.
+#include <csignal>
 #include <set>
+
+#include "db_file.hpp"
 
 #include "fixtures.hpp"
 
@@ -355,6 +359,93 @@ TEST_F(WebhooksTest, WithoutTheAllowListALoopbackEndpointIsRefused) {
   EXPECT_NE(str(d["error"]).find("refused (loopback"), std::string::npos) << d;
   EXPECT_TRUE(d["status_code"].is_null());
   EXPECT_TRUE(receiver_.received().empty());
+}
+
+// The outbox (chat/outbox.hpp): node A commits and acknowledges messages but, held by
+// --test-hold-events, stores none of their deliveries before it is killed. Node B, on the same
+// database, finds the rows no node confirmed and delivers every message once.
+TEST(WebhooksOutboxTest, MessagesCommittedBeforeACrashAreDeliveredAfterIt) {
+  Receiver receiver;
+  TempDir dir;
+  Auth app;
+  std::string endpoint_id, channel;
+  {
+    ServerProcess a(webhook_node().in(dir.path()).flag("test-hold-events", "true"));
+    HttpClient http(a.port());
+    auto created = http.post("/v1/admin/apps", admin_auth(), {{"name", "outbox"}});
+    ASSERT_STATUS(created, 201);
+    auto o = created.obj();
+    app = Auth::basic(str(o["api_key"]), str(o["api_secret"]));
+    auto e =
+        http.post("/v1/webhooks", app, {{"url", receiver.url()}, {"event_types", {"message.new", "thread.reply"}}});
+    ASSERT_STATUS(e, 201);
+    endpoint_id = str(e.obj()["webhook"].as_object()["id"]);
+    receiver.configure({{"secrets", {e.obj()["webhook"].as_object()["secret"]}}});
+    auto token = http.post("/v1/auth/token", app, {{"user_id", "alice"}});
+    ASSERT_STATUS(token, 200);
+    Auth alice = Auth::bearer(str(token.obj()["access_token"]));
+    auto ch = http.post("/v1/channels", alice, {{"type", "group"}, {"name", "outbox"}});
+    ASSERT_STATUS(ch, 201);
+    channel = str(ch.obj()["channel"].as_object()["id"]);
+    for (int i = 1; i <= 4; ++i) {
+      ASSERT_STATUS(http.post("/v1/channels/" + channel + "/messages", alice, {{"text", "m" + std::to_string(i)}}),
+                    201);
+    }
+    ASSERT_STATUS(http.post("/v1/channels/" + channel + "/messages", alice, {{"text", "a reply"}, {"parent_seq", 1}}),
+                  201);
+    EXPECT_GE(metric_value(http.get("/metrics").body, "parley_outbox_pending").value_or(0), 1.0);
+    DbFile db(a.db_path());
+    EXPECT_NE(db.value("SELECT count(*) FROM event_outbox WHERE app_id = ? AND channel_id = ?",
+                       {str(o["app"].as_object()["id"]), channel}),
+              "0");
+    a.child().signal(SIGKILL);
+    a.wait_exit(5s);
+  }
+  std::this_thread::sleep_for(300ms);
+  EXPECT_TRUE(receiver.received().empty());  // A stored no delivery: nothing was sent
+
+  ServerProcess b(webhook_node().in(dir.path()).flag("outbox-replay-after-ms", "0"));
+  HttpClient http(b.port());
+  // The replay runs on a 10-second schedule.
+  auto seqs_of = [](const json::array& received, const char* type) {
+    std::multiset<std::int64_t> out;
+    for (const auto& v : received) {
+      const auto& r = v.as_object();
+      const auto& body = r.at("body").as_object();
+      if (body.at("type") != type) continue;
+      EXPECT_EQ(r.at("verified"), true) << r;
+      const auto& data = body.at("data").as_object();
+      out.insert(data.at(std::string_view(type) == "thread.reply" ? "reply_seq" : "seq").as_int64());
+    }
+    return out;
+  };
+  ASSERT_TRUE(eventually([&] { return seqs_of(receiver.received(), "message.new").size() >= 5; }, 30s)) << b.err();
+  ASSERT_TRUE(eventually([&] { return !seqs_of(receiver.received(), "thread.reply").empty(); }, 5s))
+      << json::serialize(receiver.received());
+  EXPECT_EQ(seqs_of(receiver.received(), "message.new"), (std::multiset<std::int64_t>{1, 2, 3, 4, 5}));
+  EXPECT_EQ(seqs_of(receiver.received(), "thread.reply"), (std::multiset<std::int64_t>{5}));
+  // The deliveries are logged on the endpoint like any other, and the rows are gone.
+  auto d = http.get("/v1/webhooks/" + endpoint_id + "/deliveries", app);
+  ASSERT_STATUS(d, 200);
+  EXPECT_EQ(d.obj()["items"].as_array().size(), 6u);
+  DbFile db(b.db_path());
+  EXPECT_TRUE(eventually([&] { return db.value("SELECT count(*) FROM event_outbox") == "0"; }));
+  EXPECT_TRUE(eventually([&] { return metric_value(http.get("/metrics").body, "parley_outbox_pending") == 0.0; }));
+}
+
+// A node that runs normally confirms its rows: none is left to replay, and nothing arrives twice.
+TEST_F(WebhooksTest, ConfirmedMessagesLeaveNoOutboxRow) {
+  auto e = endpoint_to(receiver_.url(), {"message.new"});
+  receiver_.configure({{"secrets", {e["secret"]}}});
+  auto alice = mint("alice");
+  const std::string ch = channel_with_message(alice, "first");
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_STATUS(http().post("/v1/channels/" + ch + "/messages", alice.auth(), {{"text", "more"}}), 201);
+  }
+  ASSERT_TRUE(eventually([&] { return of_type(receiver_.received(), "message.new").size() >= 21; }));
+  DbFile db(server().db_path());
+  EXPECT_TRUE(eventually([&] { return db.value("SELECT count(*) FROM event_outbox") == "0"; }));
+  EXPECT_EQ(of_type(receiver_.received(), "message.new").size(), 21u);
 }
 
 }  // namespace

@@ -382,10 +382,27 @@ void write_rows_and_commit(Connection& c, std::vector<QueuedSend>& batch, const 
         "WHERE m.app_id = k.app_id AND m.channel_id = k.channel_id AND m.user_id = k.user_id"));
     mentioned->bind_array(1, m[0]).bind_array(2, m[1]).bind_array(3, m[2]).bind_array(4, m[3]);
   }
+  std::optional<Stmt> outbox;
+  if (auto pending = outbox_rows(batch, now_ms()); !pending.empty()) {
+    ArrayParam o_apps(kText), o_chans(kText), o_first(kInt8), o_last(kInt8), o_ats(kInt8);
+    for (const auto& row : pending) {
+      o_apps.add(row.app_id);
+      o_chans.add(row.channel_id);
+      o_first.add(row.first_seq);
+      o_last.add(row.last_seq);
+      o_ats.add(row.created_at);
+    }
+    outbox.emplace(
+        c.prepare("INSERT INTO event_outbox(app_id, channel_id, first_seq, last_seq, created_at) "
+                  "SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[])"));
+    outbox->bind_array(1, o_apps).bind_array(2, o_chans).bind_array(3, o_first).bind_array(4, o_last);
+    outbox->bind_array(5, o_ats);
+  }
   Pipeline flight(c);
   flight.send(rows);
   if (flags) flight.send(*flags);
   if (mentioned) flight.send(*mentioned);
+  if (outbox) flight.send(*outbox);
   flight.send("COMMIT");
   flight.sync();
   flight.receive(rows);
@@ -395,6 +412,7 @@ void write_rows_and_commit(Connection& c, std::vector<QueuedSend>& batch, const 
   }
   if (flags) flight.receive(*flags);
   if (mentioned) flight.receive(*mentioned);
+  if (outbox) flight.receive(*outbox);
   flight.receive("COMMIT");
 }
 

@@ -552,6 +552,31 @@ class SqlChatStore final : public ChatStore {
     return sql::with_conn(pool_, [&](Connection& c) { return chat_sql::message_on(c, app_id, channel_id, seq); });
   }
 
+  Status delete_outbox(const std::vector<OutboxRow>& rows) override {
+    if (rows.empty()) return ok_status();
+    return sql::with_conn(pool_, [&](Connection& c) -> Status {
+      Transaction tx(c);
+      for (const auto& r : rows) {
+        auto st = c.prepare("DELETE FROM event_outbox WHERE app_id = $1 AND channel_id = $2 AND first_seq = $3");
+        st.bind(1, r.app_id).bind(2, r.channel_id).bind(3, r.first_seq).run();
+      }
+      tx.commit();
+      return ok_status();
+    });
+  }
+
+  Result<std::vector<OutboxRow>> stale_outbox(TimeMs before, int limit) override {
+    return sql::with_conn(pool_, [&](Connection& c) -> Result<std::vector<OutboxRow>> {
+      auto st = c.prepare(
+          "SELECT app_id, channel_id, first_seq, last_seq, created_at FROM event_outbox WHERE created_at < $1 "
+          "ORDER BY created_at LIMIT $2");
+      st.bind(1, before).bind(2, limit);
+      std::vector<OutboxRow> out;
+      while (st.step()) out.push_back({st.text(0), st.text(1), st.int64(2), st.int64(3), st.int64(4)});
+      return out;
+    });
+  }
+
   Result<std::vector<MessageRecord>> list_messages(const std::string& app_id, const std::string& channel_id,
                                                    std::optional<std::int64_t> after_seq,
                                                    std::optional<std::int64_t> before_seq, int limit) override {

@@ -288,6 +288,12 @@ void write_batch(Connection& c, SendCache& cache, std::vector<QueuedSend>& batch
   }
   close_channels(c, tallies);
   mark_senders_read(c, read_to);
+  for (const auto& row : outbox_rows(batch, now_ms())) {
+    auto st = c.prepare_literal(
+        "INSERT INTO event_outbox(app_id, channel_id, first_seq, last_seq, created_at) VALUES(?, ?, ?, ?, ?)");
+    st.bind(1, row.app_id).bind(2, row.channel_id).bind(3, row.first_seq).bind(4, row.last_seq);
+    st.bind(5, row.created_at).run();
+  }
   tx.commit();
 }
 

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "chat/chat_service.hpp"
+#include "chat/outbox.hpp"
 #include "core/crypto.hpp"
 #include "scratch_database.hpp"
 #include "store/store.hpp"
@@ -177,6 +178,86 @@ TEST_P(GroupCommitTest, ABadSendInABatchFailsAloneAndLeavesNoGap) {
   EXPECT_EQ(rows[0].text, "first");
   EXPECT_EQ(rows[1].text, "last @u1");
   EXPECT_EQ(chat_->send_stats().batches, 1u) << "the seven sends were meant to share one batch";
+}
+
+// Keeps every event (and so its outbox receipt) until the test lets go, as a durable consumer
+// does until it stored what the event causes.
+struct HoldingSink : chat::EventSink {
+  std::mutex mu;
+  std::vector<chat::ChatEvent> events;  // guarded by mu
+  void publish(chat::ChatEvent e) override {
+    std::lock_guard lock(mu);
+    events.push_back(std::move(e));
+  }
+  std::vector<chat::ChatEvent> take() {
+    std::lock_guard lock(mu);
+    return std::exchange(events, {});
+  }
+};
+
+TEST_P(GroupCommitTest, TheOutboxRowsOfABatchGoOnceConfirmedAndAreReplayedOtherwise) {
+  HoldingSink sink;
+  chat::Outbox outbox(store_->chat(), chat::OutboxOptions{0, 10, 512});
+  outbox.set_filter([](const tenancy::App&, std::string_view t) { return t.find("hook") != std::string_view::npos; });
+  outbox.start();
+  chat_->set_event_sink(&sink);
+  chat_->set_outbox(&outbox);
+  const std::string &a = channels_[0], &b = channels_[1];
+  Outcomes out(5);
+  chat_->send_async(caller(1), a, text("hook 1"), out.slot(0));
+  chat_->send_async(caller(1), a, text("plain"), out.slot(1));
+  chat_->send_async(caller("outsider"), a, text("hook refused"), out.slot(2));
+  chat_->send_async(caller(2), a, text("hook 2"), out.slot(3));
+  chat_->send_async(caller(3), b, text("hook 3"), out.slot(4));
+  out.wait();
+  ASSERT_EQ(chat_->send_stats().batches, 1u) << "the five sends were meant to share one batch";
+  auto rows = store_->chat().stale_outbox(now_ms() + 1000, 10);
+  ASSERT_TRUE(rows) << rows.error().message;
+  ASSERT_EQ(rows->size(), 2u);
+  std::map<std::string, std::pair<std::int64_t, std::int64_t>> ranges;
+  for (const auto& r : *rows) ranges[r.channel_id] = {r.first_seq, r.last_seq};
+  EXPECT_EQ(ranges[a], (std::pair<std::int64_t, std::int64_t>{1, 3}));  // "plain" (2) lies between
+  EXPECT_EQ(ranges[b], (std::pair<std::int64_t, std::int64_t>{1, 1}));
+  EXPECT_EQ(outbox.pending(), 2u);
+  auto stale = outbox.stale(now_ms() + 1000, 10);
+  ASSERT_TRUE(stale);
+  EXPECT_TRUE(stale->empty()) << "rows whose receipts are alive here are not replayed";
+
+  // The consumer stores what channel a's events cause, and fails on channel b's.
+  auto events = sink.take();
+  ASSERT_EQ(events.size(), 4u);
+  for (auto& e : events) {
+    EXPECT_FALSE(e.replay);
+    const bool flagged = e.data.at("message").at("text").as_string().find("hook") != std::string::npos;
+    EXPECT_EQ(e.receipt != nullptr, flagged) << e.data;
+    if (e.channel_id == b && e.receipt) e.receipt->fail();
+  }
+  events.clear();
+  EXPECT_EQ(outbox.pending(), 0u);
+  auto left = [&] {
+    auto r = store_->chat().stale_outbox(now_ms() + 1000, 10);
+    return r ? *r : std::vector<store::OutboxRow>{};
+  };
+  for (int i = 0; i < 200 && left().size() != 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(left().size(), 1u);
+  EXPECT_EQ(left()[0].channel_id, b);
+
+  // The replay hands channel b's message out again, marked as a replay, with a new receipt.
+  auto n = chat_->replay_outbox(now_ms() + 1000, 10);
+  ASSERT_TRUE(n) << n.error().message;
+  EXPECT_EQ(*n, 1);
+  events = sink.take();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_TRUE(events[0].replay);
+  EXPECT_EQ(events[0].channel_id, b);
+  EXPECT_EQ(events[0].data.at("message").at("text"), "hook 3");
+  ASSERT_NE(events[0].receipt, nullptr);
+  events.clear();
+  for (int i = 0; i < 200 && !left().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(left().empty());
+  outbox.stop();
+  chat_->set_outbox(nullptr);
+  chat_->set_event_sink(nullptr);
 }
 
 TEST_P(GroupCommitTest, TwoCopiesOfAClientIdInOneBatchStoreOneMessage) {

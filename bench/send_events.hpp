@@ -6,13 +6,16 @@
 // job runner with the server's defaults (prefetch 64, poll 250 ms) sends them over the SSRF-safe
 // client. There is no WebSocket hub: nobody is connected. With an endpoint (--webhook) the app
 // has one, subscribed to message.new, at a receiver on 127.0.0.1 (answering 200; the outbound
-// allow-list opens 127.0.0.1/32 for it), which counts the deliveries it got.
+// allow-list opens 127.0.0.1/32 for it), which counts the deliveries it got. As in the server,
+// sends of an app that may have an endpoint write an outbox row per channel and batch, deleted
+// once the dispatcher stored the deliveries (chat/outbox.hpp).
 // Threads: constructed, started and stopped by the bench's main thread; the sink is called by
 // the group committer's publisher.
 #include <memory>
 #include <string>
 
 #include "bus/bus.hpp"
+#include "chat/outbox.hpp"
 #include "jobs/job_queue.hpp"
 #include "jobs/runner.hpp"
 #include "outbound/http_client.hpp"
@@ -32,7 +35,11 @@ class SendEvents {
         http_(*outbound::AddressPolicy::with_allowed({"127.0.0.1/32"}), "Parley-Webhooks/1"),
         webhooks_(st.database(), audit_, http_, webhooks::WebhookOptions{}),
         queue_(st.database()),
-        runner_(queue_, runner_options(workers)) {
+        runner_(queue_, runner_options(workers)),
+        workers_(workers),
+        outbox_(st.chat(), chat::OutboxOptions{}),
+        chat_(st.chat()) {
+    outbox_.set_filter([this](const tenancy::App& app, std::string_view) { return webhooks_.may_want(app.id); });
     webhooks_.register_jobs(runner_);
     bus_.subscribe([this](const bus::Envelope& e) { webhooks_.on_event(e); });
     if (endpoint) {
@@ -48,14 +55,28 @@ class SendEvents {
   SendEvents& operator=(const SendEvents&) = delete;
 
   chat::EventSink* sink() { return &publisher_; }
+  chat::Outbox* outbox() { return &outbox_; }
   void start() {
-    runner_.start();
+    if (workers_ > 0) start_delivering();
     webhooks_.start([this] { runner_.wake(); });
+    outbox_.start();
   }
-  /// Records the deliveries of the events published so far, then stops the runner; idempotent.
+  /// Starts the runner (with 0 workers asked for, start() leaves that to the caller); idempotent.
+  void start_delivering() {
+    if (!delivering_) runner_.start();
+    delivering_ = true;
+  }
+  /// Records the deliveries of the events published so far, deletes the outbox rows they
+  /// confirmed, then stops the runner; idempotent.
   void stop() {
     webhooks_.stop();
+    outbox_.stop();
     runner_.stop();
+  }
+  /// Outbox rows still in the database (none once stopped, when every send was confirmed).
+  Result<std::size_t> outbox_rows() {
+    PARLEY_ASSIGN_OR_RETURN(auto rows, chat_.stale_outbox(now_ms() + 3'600'000, 1'000'000));
+    return rows.size();
   }
   WebhookReceiver& receiver() { return receiver_; }
   Result<jobs::QueueStats> queue_stats() { return queue_.stats(now_ms()); }
@@ -64,7 +85,7 @@ class SendEvents {
   static jobs::RunnerOptions runner_options(int workers) {
     jobs::RunnerOptions o;
     o.owner = "send-bench";
-    o.workers = workers;
+    o.workers = workers > 0 ? workers : 2;
     return o;
   }
 
@@ -74,6 +95,10 @@ class SendEvents {
   webhooks::WebhookService webhooks_;
   jobs::JobQueue queue_;
   jobs::Runner runner_;
+  const int workers_;
+  bool delivering_ = false;  // main thread only
+  chat::Outbox outbox_;
+  store::ChatStore& chat_;
   bus::InProcessBus bus_;
   realtime::Publisher publisher_{bus_};
 };

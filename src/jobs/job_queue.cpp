@@ -94,6 +94,37 @@ Enqueued JobQueue::enqueue_on(Connection& c, const NewJob& job, TimeMs now) {
   }
 }
 
+void JobQueue::enqueue_many_on(Connection& c, const std::vector<NewJob>& jobs, TimeMs now) {
+  constexpr std::size_t kPerRow = 6;
+  for (std::size_t at = 0; at < jobs.size();) {
+    // Row counts are powers of two up to 64, so that few statement texts are cached.
+    std::size_t n = 64;
+    while (n > jobs.size() - at) n /= 2;
+    std::string sql =
+        "INSERT INTO jobs(app_id, kind, payload, state, run_at, attempts, max_attempts, created_at, updated_at, "
+        "order_key) VALUES ";
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t p = 2 + i * kPerRow;
+      auto arg = [&](std::size_t k) { return "$" + std::to_string(p + k); };
+      sql += (i ? ", (" : "(") + arg(0) + ", " + arg(1) + ", " + arg(2) + ", 'queued', " + arg(3) + ", 0, " + arg(4) +
+             ", $1, $1, " + arg(5) + ")";
+    }
+    auto ins = c.prepare(sql);
+    ins->bind(1, now);
+    for (std::size_t i = 0; i < n; ++i) {
+      const NewJob& job = jobs[at + i];
+      if (job.unique_key) throw std::invalid_argument("enqueue_many_on: job with a unique key");
+      const int p = static_cast<int>(2 + i * kPerRow);
+      const int max_attempts =
+          job.max_attempts > 0 ? std::min(job.max_attempts, kMaxAttemptsLimit) : kDefaultMaxAttempts;
+      ins->bind(p, job.app_id).bind(p + 1, job.kind).bind(p + 2, job.payload);
+      ins->bind(p + 3, job.run_at > 0 ? job.run_at : now).bind(p + 4, max_attempts).bind(p + 5, job.order_key);
+    }
+    ins->run();
+    at += n;
+  }
+}
+
 Result<Enqueued> JobQueue::enqueue(const NewJob& job) {
   return db_.with_conn([&](Connection& c) -> Result<Enqueued> {
     Transaction tx(c);

@@ -318,6 +318,44 @@ TEST_P(JobQueueTest, EnqueueOnTheCallersTransactionCommitsOrRollsBackWithIt) {
   EXPECT_EQ((*all)[0].kind, "k.kept");
 }
 
+TEST_P(JobQueueTest, EnqueueManyWritesEveryJobAsGivenInStatementsOfSeveralRows) {
+  store::AppRecord app{"app_m", "M", "{}", "k", 1, 1};
+  ASSERT_TRUE(store_->create_app(app, {"pk_m", "app_m", "h", 1, std::nullopt}));
+  auto& db = store_->database();
+  const TimeMs now = now_ms();
+  std::vector<jobs::NewJob> many;
+  for (int i = 0; i < 71; ++i) {  // 64 + 4 + 2 + 1 rows
+    jobs::NewJob j{"k.many", "{\"i\":" + std::to_string(i) + "}", std::nullopt, std::nullopt, 0, 0};
+    if (i % 2) j.app_id = "app_m";
+    if (i == 70) j.run_at = now + 60'000;
+    j.max_attempts = i == 3 ? 7 : 0;
+    j.order_key = i < 3 ? std::optional<std::string>("ok") : std::nullopt;
+    many.push_back(std::move(j));
+  }
+  ASSERT_TRUE(db.with_conn([&](store::sql::Connection& c) -> Status {
+    store::sql::Transaction tx(c);
+    JobQueue::enqueue_many_on(c, many, now);
+    tx.commit();
+    return ok_status();
+  }));
+  auto all = q_->list({std::nullopt, std::nullopt, std::nullopt, 0, 100});
+  ASSERT_TRUE(all) << all.error().message;
+  ASSERT_EQ(all->size(), 71u);
+  std::map<std::string, jobs::Job> by_payload;
+  for (auto& j : *all) by_payload[j.payload] = j;
+  ASSERT_EQ(by_payload.size(), 71u);
+  for (int i = 0; i < 71; ++i) {
+    const auto& j = by_payload["{\"i\":" + std::to_string(i) + "}"];
+    EXPECT_EQ(j.kind, "k.many");
+    EXPECT_EQ(j.state, jobs::JobState::queued);
+    EXPECT_EQ(j.app_id.has_value(), i % 2 == 1) << i;
+    EXPECT_EQ(j.run_at, i == 70 ? now + 60'000 : now) << i;
+    EXPECT_EQ(j.max_attempts, i == 3 ? 7 : jobs::kDefaultMaxAttempts) << i;
+    EXPECT_EQ(j.order_key.has_value(), i < 3) << i;
+    EXPECT_EQ(j.attempts, 0);
+  }
+}
+
 TEST_P(JobQueueTest, SchedulesFireOncePerDueTimeAndMoveOn) {
   TimeMs t0 = at("2026-12-07T10:00:30Z");
   auto s = q_->put_schedule("digest", "*/5 * * * *", "k.digest", R"({"x":1})", t0);

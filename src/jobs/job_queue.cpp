@@ -208,21 +208,29 @@ Result<int> JobQueue::extend_leases(const std::string& owner, TimeMs lease_until
   });
 }
 
-Result<int> JobQueue::recover_expired(TimeMs now) {
+Result<int> JobQueue::recover_expired(TimeMs now, std::vector<Job>* dead_jobs) {
   return db_.with_conn([&](Connection& c) -> Result<int> {
     Transaction tx(c);
     auto dead = c.prepare(
-        "UPDATE jobs SET state = 'dead', lease_owner = NULL, lease_until = NULL, updated_at = $1, "
-        "last_error = 'lease expired: the worker stopped or hung, and no attempts are left' "
-        "WHERE state = 'running' AND lease_until < $1 AND attempts >= max_attempts");
-    dead->bind(1, now).run();
-    auto n = c.changes();
+        std::string("UPDATE jobs SET state = 'dead', lease_owner = NULL, lease_until = NULL, updated_at = $1, "
+                    "last_error = 'lease expired: the worker stopped or hung, and no attempts are left' "
+                    "WHERE state = 'running' AND lease_until < $1 AND attempts >= max_attempts RETURNING ") +
+        kJobColumns);
+    dead->bind(1, now);
+    std::int64_t n = 0;
+    std::vector<Job> gone;
+    while (dead->step()) {
+      gone.push_back(read_job(*dead));
+      ++n;
+    }
+    dead.reset();
     auto again = c.prepare(
         "UPDATE jobs SET state = 'queued', run_at = $1, lease_owner = NULL, lease_until = NULL, updated_at = $1, "
         "last_error = 'lease expired: the worker stopped or hung' WHERE state = 'running' AND lease_until < $1");
     again->bind(1, now).run();
     n += c.changes();
     tx.commit();
+    if (dead_jobs) dead_jobs->insert(dead_jobs->end(), gone.begin(), gone.end());
     return static_cast<int>(n);
   });
 }

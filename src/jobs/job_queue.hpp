@@ -62,7 +62,8 @@ class JobQueue {
   Result<int> extend_leases(const std::string& owner, TimeMs lease_until);
   /// Jobs whose lease ran out (their worker died or hung) go back to the queue, or to the dead
   /// letters when out of attempts. Returns how many were recovered.
-  Result<int> recover_expired(TimeMs now);
+  /// The jobs that became dead letters so are appended to `dead` (when given).
+  Result<int> recover_expired(TimeMs now, std::vector<Job>* dead = nullptr);
 
   Result<Job> get(std::int64_t id);
   /// Newest first.

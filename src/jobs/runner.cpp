@@ -38,6 +38,10 @@ void Runner::handle(const std::string& kind, Handler h) {
   for (const auto& [k, _] : handlers_) kinds_.push_back(k);
 }
 
+void Runner::on_expired(const std::string& kind, std::function<void(const Job& job)> f) {
+  expired_[kind] = std::move(f);
+}
+
 void Runner::start() {
   {
     MutexLock lock(mu_);
@@ -146,10 +150,14 @@ void Runner::housekeeping(TimeMs now) {
   }
   if (now < next_housekeeping_) return;
   next_housekeeping_ = now + opts_.housekeeping_ms;
-  if (auto r = queue_.recover_expired(now); !r) {
+  std::vector<Job> dead;
+  if (auto r = queue_.recover_expired(now, &dead); !r) {
     spdlog::warn("jobs: recovering expired leases failed: {}", r.error().message);
   } else if (*r > 0) {
     spdlog::info("jobs: {} jobs whose lease expired went back to the queue (or to the dead letters)", *r);
+  }
+  for (const auto& j : dead) {
+    if (auto it = expired_.find(j.kind); it != expired_.end()) it->second(j);
   }
   if (auto r = queue_.fire_due_schedules(now); !r) {
     spdlog::warn("jobs: firing schedules failed: {}", r.error().message);

@@ -74,6 +74,10 @@ class Runner {
 
   /// Registers the handler of `kind`; before start().
   void handle(const std::string& kind, Handler h);
+  /// Called (before start) for jobs of `kind` that became dead letters without their handler
+  /// saying so: their lease expired with no attempts left (the worker died or hung). Runs on
+  /// the housekeeping thread of the node that found them; must not block for long.
+  void on_expired(const std::string& kind, std::function<void(const Job& job)> f);
   void start();
   /// Graceful stop (see the file comment); idempotent.
   void stop();
@@ -97,7 +101,8 @@ class Runner {
   JobQueue& queue_;
   RunnerOptions opts_;
   metrics::Metrics* metrics_;
-  std::map<std::string, Handler> handlers_;  // fixed once started
+  std::map<std::string, Handler> handlers_;                         // fixed once started
+  std::map<std::string, std::function<void(const Job&)>> expired_;  // fixed once started
   std::vector<std::string> kinds_;
 
   mutable Mutex mu_;

@@ -254,6 +254,35 @@ void WebhookService::on_event(const bus::Envelope& e) {
 
 void WebhookService::register_jobs(jobs::Runner& runner) {
   runner.handle(kDeliverKind, [this](const jobs::Job& job, const jobs::JobContext&) { return deliver(job); });
+  runner.on_expired(kDeliverKind, [this](const jobs::Job& job) { expired(job); });
+}
+
+// A delivery whose last attempt never finished (its worker died or hung past the lease) failed
+// for good: the log says so, and it counts towards disabling the endpoint.
+void WebhookService::expired(const jobs::Job& job) {
+  auto id = delivery_id_of(job);
+  if (!id) return;
+  auto d = store_.delivery(*id);
+  if (!d || d->state == DeliveryState::succeeded) return;
+  Attempt a;
+  a.state = DeliveryState::failed;
+  a.error = job.last_error.value_or("lease expired");
+  auto failures = store_.record(d->id, a, now_ms());
+  if (!failures) {
+    spdlog::error("webhooks: recording the expired delivery {} failed: {}", d->id, failures.error().message);
+    return;
+  }
+  if (*failures >= opts_.disable_after) {
+    if (auto ep = store_.get(d->app_id, d->endpoint_id); ep && ep->enabled) disable(*ep, *failures, now_ms());
+  }
+}
+
+std::optional<std::int64_t> WebhookService::delivery_id_of(const jobs::Job& job) {
+  boost::system::error_code ec;
+  auto v = json::parse(job.payload, ec);
+  const json::value* id = !ec && v.is_object() ? v.as_object().if_contains("delivery_id") : nullptr;
+  if (!id || !id->is_int64()) return std::nullopt;
+  return id->as_int64();
 }
 
 void WebhookService::start(std::function<void()> enqueued) {
@@ -401,11 +430,9 @@ void WebhookService::disable(const Endpoint& e, int failures, TimeMs now) {
 
 jobs::JobResult WebhookService::deliver(const jobs::Job& job) {
   using jobs::JobResult;
-  boost::system::error_code ec;
-  auto v = json::parse(job.payload, ec);
-  const json::value* id_v = !ec && v.is_object() ? v.as_object().if_contains("delivery_id") : nullptr;
-  if (!id_v || !id_v->is_int64()) return JobResult::fail("webhook.deliver: payload without a delivery_id");
-  auto d = store_.delivery(id_v->as_int64());
+  auto id = delivery_id_of(job);
+  if (!id) return JobResult::fail("webhook.deliver: payload without a delivery_id");
+  auto d = store_.delivery(*id);
   if (!d) return d.error().code == Errc::not_found ? JobResult::done() : JobResult::retry(d.error().message);
   if (d->state == DeliveryState::succeeded) return JobResult::done();
   auto ep = store_.get(d->app_id, d->endpoint_id);

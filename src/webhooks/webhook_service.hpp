@@ -106,6 +106,8 @@ class WebhookService {
 
   /// Runs one delivery attempt (the webhook.deliver handler).
   jobs::JobResult deliver(const jobs::Job& job);
+  /// A webhook.deliver job that died by lease expiry: its delivery failed for good.
+  void expired(const jobs::Job& job);
 
  private:
   struct Event {
@@ -131,6 +133,7 @@ class WebhookService {
   const std::vector<Endpoint>& endpoints_of(const std::string& app_id, TimeMs now);  // dispatcher thread
   bool reaches(const Endpoint& e, const Event& ev, TimeMs now);                      // dispatcher thread
   static std::optional<std::string> message_id_of(const Endpoint& e, const Event& ev);
+  static std::optional<std::int64_t> delivery_id_of(const jobs::Job& job);
   void endpoints_changed(const std::string& app_id);
   Status check(const EndpointInput& in, bool creating) const;
   void disable(const Endpoint& e, int failures, TimeMs now);

@@ -364,7 +364,7 @@ TEST_F(WebhooksTest, WithoutTheAllowListALoopbackEndpointIsRefused) {
 // The outbox (chat/outbox.hpp): node A commits and acknowledges messages but, held by
 // --test-hold-events, stores none of their deliveries before it is killed. Node B, on the same
 // database, finds the rows no node confirmed and delivers every message once.
-TEST(WebhooksOutboxTest, MessagesCommittedBeforeACrashAreDeliveredAfterIt) {
+TEST(WebhooksNodeTest, MessagesCommittedBeforeACrashAreDeliveredAfterIt) {
   Receiver receiver;
   TempDir dir;
   Auth app;
@@ -446,6 +446,45 @@ TEST_F(WebhooksTest, ConfirmedMessagesLeaveNoOutboxRow) {
   DbFile db(server().db_path());
   EXPECT_TRUE(eventually([&] { return db.value("SELECT count(*) FROM event_outbox") == "0"; }));
   EXPECT_EQ(of_type(receiver_.received(), "message.new").size(), 21u);
+}
+
+// A delivery whose worker was killed mid-attempt, with no attempt left, fails for good once its
+// lease expires: the log says so instead of "pending" for ever.
+TEST(WebhooksNodeTest, ADeliveryWhoseWorkerDiedWithoutAttemptsLeftIsLoggedAsFailed) {
+  Receiver receiver;
+  TempDir dir;
+  auto node = [&] {
+    auto o = webhook_node().in(dir.path());
+    o.flag("webhooks-retry-schedule", "").flag("jobs-lease-ms", "1000").flag("webhooks-timeout-ms", "20000");
+    return o;
+  };
+  Auth app;
+  std::string id;
+  {
+    ServerProcess a(node());
+    HttpClient http(a.port());
+    auto created = http.post("/v1/admin/apps", admin_auth(), {{"name", "expiry"}});
+    ASSERT_STATUS(created, 201);
+    auto o = created.obj();
+    app = Auth::basic(str(o["api_key"]), str(o["api_secret"]));
+    auto e = http.post("/v1/webhooks", app, {{"url", receiver.url()}, {"event_types", {"*"}}});
+    ASSERT_STATUS(e, 201);
+    id = str(e.obj()["webhook"].as_object()["id"]);
+    receiver.configure({{"fail", 1}, {"status", 500}, {"delay_ms", 8000}});  // the attempt hangs
+    ASSERT_STATUS(http.post("/v1/webhooks/" + id + "/test", app), 202);
+    ASSERT_TRUE(eventually([&] { return receiver.received().size() == 1; }));  // A is attempting it
+    a.child().signal(SIGKILL);
+    a.wait_exit(5s);
+  }
+  ServerProcess b(node());
+  HttpClient http(b.port());
+  ASSERT_TRUE(eventually([&] {
+    auto d = http.get("/v1/webhooks/" + id + "/deliveries", app).obj()["items"].as_array();
+    return d.size() == 1 && d[0].as_object().at("state") == "failed";
+  }));
+  auto d = http.get("/v1/webhooks/" + id + "/deliveries", app).obj()["items"].as_array()[0].as_object();
+  EXPECT_NE(str(d["error"]).find("lease expired"), std::string::npos) << d;
+  EXPECT_EQ(d["attempts"], 1);
 }
 
 }  // namespace

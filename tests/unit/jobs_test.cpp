@@ -491,6 +491,37 @@ TEST_P(RunnerTest, AJobOfADeadWorkerRunsAgainAfterItsLease) {
   EXPECT_EQ(attempts.load(), 2);
 }
 
+TEST_P(RunnerTest, AJobWhoseLeaseExpiredWithNoAttemptsLeftIsReportedToItsKind) {
+  auto id = add("t.work", "{}", 0, 1);
+  TimeMs now = now_ms();
+  ASSERT_EQ(q_->claim("dead-node", {"t.work"}, 1, now, now + 300)->size(), 1u);
+  Runner r(*q_, opts("node-b"));
+  std::atomic<int> runs{0};
+  r.handle("t.work", [&](const Job&, const JobContext&) {
+    ++runs;
+    return JobResult::done();
+  });
+  std::mutex mu;
+  std::vector<Job> expired;
+  r.on_expired("t.work", [&](const Job& j) {
+    std::lock_guard lock(mu);
+    expired.push_back(j);
+  });
+  r.start();
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mu);
+    return !expired.empty();
+  }));
+  r.stop();
+  EXPECT_EQ(runs.load(), 0);
+  std::lock_guard lock(mu);
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired[0].id, id);
+  EXPECT_EQ(expired[0].state, jobs::JobState::dead);
+  EXPECT_NE(expired[0].last_error.value_or("").find("lease expired"), std::string::npos);
+  EXPECT_EQ(q_->get(id)->state, jobs::JobState::dead);
+}
+
 TEST_P(RunnerTest, TwoRunnersOnOneDatabaseRunEachJobOnce) {
   constexpr int kJobs = 300;
   std::mutex mu;

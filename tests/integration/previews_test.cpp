@@ -3,7 +3,11 @@
 // Latin-1 pages, images, malformed and huge pages, pages past the read limit, slow pages, error
 // statuses and redirects (also into a refused range); previews reach the channel as
 // message.updated and stay in history; edits change them; the per-app setting turns them off;
-// each app has its own cache; and without --outbound-allow the loopback pages are never fetched.
+// each app has its own cache; without --outbound-allow the loopback pages are never fetched; and
+// a message whose node was killed before it queued the preview job gets its preview after a
+// restart (the outbox).
+#include <csignal>
+
 #include "fixtures.hpp"
 #include "ws_client.hpp"
 
@@ -256,6 +260,49 @@ TEST_F(PreviewsWithoutAllowListTest, LoopbackPagesAreNeverFetched) {
   EXPECT_EQ(pages_.hits("/og"), 0);
   EXPECT_EQ(pages_.hits("/redirect"), 0);
   EXPECT_TRUE(stored(seq)["link_previews"].as_array().empty());
+}
+
+// Node A commits the message but, held by --test-hold-events, never queues its preview job
+// before it is killed; node B replays the outbox row and the message gets its preview.
+TEST(PreviewsNodeTest, AMessageCommittedBeforeACrashGetsItsPreviewAfterIt) {
+  Pages pages;
+  TempDir dir;
+  Auth alice;
+  std::string channel;
+  std::int64_t seq = 0;
+  {
+    ServerProcess a(preview_node().in(dir.path()).flag("test-hold-events", "true"));
+    HttpClient http(a.port());
+    auto created = http.post("/v1/admin/apps", admin_auth(), {{"name", "outbox"}});
+    ASSERT_STATUS(created, 201);
+    auto o = created.obj();
+    Auth app = Auth::basic(str(o["api_key"]), str(o["api_secret"]));
+    auto token = http.post("/v1/auth/token", app, {{"user_id", "alice"}});
+    ASSERT_STATUS(token, 200);
+    alice = Auth::bearer(str(token.obj()["access_token"]));
+    auto ch = http.post("/v1/channels", alice, {{"type", "group"}, {"name", "links"}});
+    ASSERT_STATUS(ch, 201);
+    channel = str(ch.obj()["channel"].as_object()["id"]);
+    auto m = http.post("/v1/channels/" + channel + "/messages", alice, {{"text", "see " + pages.url("/og")}});
+    ASSERT_STATUS(m, 201);
+    seq = m.obj()["message"].as_object()["seq"].as_int64();
+    a.child().signal(SIGKILL);
+    a.wait_exit(5s);
+  }
+  EXPECT_EQ(pages.hits("/og"), 0);
+  ServerProcess b(preview_node().in(dir.path()).flag("outbox-replay-after-ms", "0"));
+  HttpClient http(b.port());
+  json::array previews;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto r = http.get("/v1/channels/" + channel + "/messages/" + std::to_string(seq), alice);
+        if (r.status != 200) return false;
+        previews = r.obj()["message"].as_object()["link_previews"].as_array();
+        return !previews.empty();
+      },
+      30s));
+  EXPECT_EQ(previews[0].as_object()["title"], "Parley & friends");
+  EXPECT_EQ(pages.hits("/og"), 1);
 }
 
 }  // namespace

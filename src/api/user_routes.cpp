@@ -30,6 +30,7 @@ R update_me(Ctx& c) {
   PARLEY_CO_TRY(r.finish());
   PARLEY_CO_ASSIGN_OR_RETURN(auto u,
                              co_await on_db(c.s, [&] { return c.s.users.update(c.app_id(), c.user->user.id, patch); }));
+  c.s.chat.announce_user(bus::EventType::user_updated, c.app_id(), u.id, to_json(u));
   co_return user_response(u);
 }
 
@@ -65,6 +66,8 @@ R list_users(Ctx& c) {
 R set_active(Ctx& c, bool active) {
   PARLEY_CO_ASSIGN_OR_RETURN(
       auto u, co_await on_db(c.s, [&] { return c.s.users.set_active(c.app_id(), c.param("user_id"), active); }));
+  c.s.chat.announce_user(active ? bus::EventType::user_reactivated : bus::EventType::user_deactivated, c.app_id(), u.id,
+                         to_json(u));
   if (!active && c.s.disconnect) c.s.disconnect(c.app_id(), u.id, 4003);
   co_return user_response(u);
 }

@@ -9,24 +9,17 @@ namespace {
 
 using enum EventType;
 
-constexpr std::array<std::pair<EventType, std::string_view>, 17> kNames{{
-    {channel_created, "channel.created"},
-    {channel_updated, "channel.updated"},
-    {channel_deleted, "channel.deleted"},
-    {member_added, "member.added"},
-    {member_removed, "member.removed"},
-    {member_updated, "member.updated"},
-    {message_new, "message.new"},
-    {message_updated, "message.updated"},
-    {message_deleted, "message.deleted"},
-    {thread_reply, "thread.reply"},
-    {reaction_added, "reaction.added"},
-    {reaction_removed, "reaction.removed"},
-    {read_updated, "read.updated"},
-    {unread_changed, "unread.changed"},
-    {presence_changed, "presence.changed"},
-    {typing_start, "typing.start"},
-    {typing_stop, "typing.stop"},
+constexpr std::array<std::pair<EventType, std::string_view>, 20> kNames{{
+    {channel_created, "channel.created"},   {channel_updated, "channel.updated"},
+    {channel_deleted, "channel.deleted"},   {member_added, "member.added"},
+    {member_removed, "member.removed"},     {member_updated, "member.updated"},
+    {message_new, "message.new"},           {message_updated, "message.updated"},
+    {message_deleted, "message.deleted"},   {thread_reply, "thread.reply"},
+    {reaction_added, "reaction.added"},     {reaction_removed, "reaction.removed"},
+    {read_updated, "read.updated"},         {unread_changed, "unread.changed"},
+    {presence_changed, "presence.changed"}, {typing_start, "typing.start"},
+    {typing_stop, "typing.stop"},           {user_updated, "user.updated"},
+    {user_deactivated, "user.deactivated"}, {user_reactivated, "user.reactivated"},
 }};
 
 // The table is in enumerator order, so a name is found by index.
@@ -37,7 +30,7 @@ constexpr bool in_order() {
   return true;
 }
 static_assert(in_order(), "kNames lists every EventType once, in declaration order");
-static_assert(kNames.size() == static_cast<std::size_t>(typing_stop) + 1, "kNames covers every EventType");
+static_assert(kNames.size() == static_cast<std::size_t>(user_reactivated) + 1, "kNames covers every EventType");
 
 }  // namespace
 

@@ -25,6 +25,9 @@ enum class EventType {
   presence_changed,
   typing_start,
   typing_stop,
+  user_updated,
+  user_deactivated,
+  user_reactivated,
 };
 
 /// The wire name: "message.new", "member.added", …

@@ -22,6 +22,17 @@ void ChatService::emit(ChatEvent e) {
   if (events_) events_->publish(std::move(e));
 }
 
+void ChatService::announce_user(bus::EventType type, const std::string& app_id, const std::string& user_id,
+                                boost::json::object user) {
+  ChatEvent e;
+  e.type = type;
+  e.app_id = app_id;
+  e.users = {user_id};
+  e.users_only = true;
+  e.data = {{"user", std::move(user)}};
+  emit(std::move(e));
+}
+
 Status ChatService::require_active_user(const std::string& app_id, const std::string& user_id) {
   auto u = store_.get_user(app_id, user_id);
   if (!u) return u.error().code == Errc::not_found ? not_found("user " + user_id) : std::move(u).error();

@@ -101,6 +101,10 @@ class ChatService {
   /// The outbox of sends (chat/outbox.hpp); set once at start-up. Without one, message events
   /// reach their consumers only from the bus, after the commit (a crash in between loses them).
   void set_outbox(class Outbox* outbox) { outbox_ = outbox; }
+  /// Announces a change of a user (user_updated, user_deactivated, user_reactivated) to the
+  /// user's own connections and the app's webhooks; `user` is the user as the API shows it.
+  void announce_user(bus::EventType type, const std::string& app_id, const std::string& user_id,
+                     boost::json::object user);
   /// Publishes again, to the durable consumers only, the messages of outbox rows their node did
   /// not confirm in time (Outbox::stale); returns how many rows. Blocks on the database.
   Result<int> replay_outbox(TimeMs now, int limit);

@@ -88,7 +88,8 @@ const std::vector<std::string>& subscribable_events() {
     for (auto t :
          {EventType::channel_created, EventType::channel_updated, EventType::channel_deleted, EventType::member_added,
           EventType::member_removed, EventType::member_updated, EventType::message_new, EventType::message_updated,
-          EventType::message_deleted, EventType::thread_reply, EventType::reaction_added, EventType::reaction_removed})
+          EventType::message_deleted, EventType::thread_reply, EventType::reaction_added, EventType::reaction_removed,
+          EventType::user_updated, EventType::user_deactivated, EventType::user_reactivated})
       out.emplace_back(bus::event_name(t));
     return out;
   }();

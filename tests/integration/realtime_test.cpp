@@ -167,6 +167,23 @@ TEST_F(RealtimeTest, TheHelloFrameDescribesTheConnection) {
   EXPECT_NE((*h2)["connection_id"], (*h)["connection_id"]);
 }
 
+TEST_F(RealtimeTest, AProfileChangeReachesTheUsersOwnConnectionsOnly) {
+  auto alice = mint("alice");
+  auto bob = mint("bob");
+  WsClient a(server().port()), b(server().port());
+  ASSERT_EQ(a.connect(ws_target(alice.access)), 101);
+  ASSERT_EQ(b.connect(ws_target(bob.access)), 101);
+  ASSERT_TRUE(a.wait_for([](const json::object& f) { return f.at("type") == "hello"; }));
+  ASSERT_TRUE(b.wait_for([](const json::object& f) { return f.at("type") == "hello"; }));
+  ASSERT_STATUS(http().patch("/v1/users/me", alice.auth(), {{"name", "Alice A."}}), 200);
+  auto ev = a.wait_event("user.updated");
+  ASSERT_TRUE(ev.has_value());
+  auto user = (*ev)["data"].as_object()["user"].as_object();
+  EXPECT_EQ(user["id"], "alice");
+  EXPECT_EQ(user["name"], "Alice A.");
+  EXPECT_FALSE(b.wait_event("user.updated", {}, 300ms).has_value());
+}
+
 TEST_F(RealtimeTest, ABadQueryTokenIsRefusedWithTheHttpErrorBeforeTheUpgrade) {
   auto alice = mint("alice");
   {

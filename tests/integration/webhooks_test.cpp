@@ -6,6 +6,7 @@
 // receiver on loopback is refused unless --outbound-allow names it), and the outbox: messages
 // whose deliveries were not stored when their node was killed are delivered after a restart.
 #include <csignal>
+#include <map>
 #include <set>
 
 #include "db_file.hpp"
@@ -194,6 +195,28 @@ TEST_F(WebhooksTest, AMessageSentIsDeliveredSignedAndLogged) {
   EXPECT_EQ(d["response_excerpt"], "received");
   EXPECT_TRUE(d["latency_ms"].is_int64());
   EXPECT_EQ(d["message_id"], got[0]["headers"].as_object()["webhook-id"]);
+}
+
+TEST_F(WebhooksTest, UserChangesAreDelivered) {
+  auto e = endpoint_to(receiver_.url(), {"user.updated", "user.deactivated", "user.reactivated"});
+  receiver_.configure({{"secrets", {e["secret"]}}});
+  auto alice = mint("alice");
+  ASSERT_STATUS(http().patch("/v1/users/me", alice.auth(), {{"name", "Alice A."}}), 200);
+  ASSERT_STATUS(http().post("/v1/users/alice/deactivate", app_.auth()), 200);
+  ASSERT_STATUS(http().post("/v1/users/alice/reactivate", app_.auth()), 200);
+  ASSERT_TRUE(eventually([&] { return receiver_.received().size() >= 3; }));
+  std::map<std::string, json::object> by_type;
+  for (const auto& v : receiver_.received()) {
+    const auto& r = v.as_object();
+    EXPECT_EQ(r.at("verified"), true) << r;
+    const auto& body = r.at("body").as_object();
+    by_type[str(body.at("type"))] = body.at("data").as_object().at("user").as_object();
+  }
+  ASSERT_EQ(by_type.size(), 3u) << json::serialize(receiver_.received());
+  EXPECT_EQ(by_type["user.updated"]["name"], "Alice A.");
+  EXPECT_TRUE(by_type["user.deactivated"]["deactivated_at"].is_string());
+  EXPECT_TRUE(by_type["user.reactivated"]["deactivated_at"].is_null());
+  EXPECT_EQ(by_type["user.reactivated"]["id"], "alice");
 }
 
 TEST_F(WebhooksTest, EverySubscribedEndpointGetsItsOwnDelivery) {

@@ -43,23 +43,17 @@ TEST(Vocabulary, EveryChannelTypeHasItsNameAndReadsBackFromIt) {
 }
 
 TEST(Vocabulary, EveryEventTypeHasItsWireNameAndReadsBackFromIt) {
-  const std::pair<EventType, std::string_view> names[] = {{EventType::channel_created, "channel.created"},
-                                                          {EventType::channel_updated, "channel.updated"},
-                                                          {EventType::channel_deleted, "channel.deleted"},
-                                                          {EventType::member_added, "member.added"},
-                                                          {EventType::member_removed, "member.removed"},
-                                                          {EventType::member_updated, "member.updated"},
-                                                          {EventType::message_new, "message.new"},
-                                                          {EventType::message_updated, "message.updated"},
-                                                          {EventType::message_deleted, "message.deleted"},
-                                                          {EventType::thread_reply, "thread.reply"},
-                                                          {EventType::reaction_added, "reaction.added"},
-                                                          {EventType::reaction_removed, "reaction.removed"},
-                                                          {EventType::read_updated, "read.updated"},
-                                                          {EventType::unread_changed, "unread.changed"},
-                                                          {EventType::presence_changed, "presence.changed"},
-                                                          {EventType::typing_start, "typing.start"},
-                                                          {EventType::typing_stop, "typing.stop"}};
+  const std::pair<EventType, std::string_view> names[] = {
+      {EventType::channel_created, "channel.created"},   {EventType::channel_updated, "channel.updated"},
+      {EventType::channel_deleted, "channel.deleted"},   {EventType::member_added, "member.added"},
+      {EventType::member_removed, "member.removed"},     {EventType::member_updated, "member.updated"},
+      {EventType::message_new, "message.new"},           {EventType::message_updated, "message.updated"},
+      {EventType::message_deleted, "message.deleted"},   {EventType::thread_reply, "thread.reply"},
+      {EventType::reaction_added, "reaction.added"},     {EventType::reaction_removed, "reaction.removed"},
+      {EventType::read_updated, "read.updated"},         {EventType::unread_changed, "unread.changed"},
+      {EventType::presence_changed, "presence.changed"}, {EventType::typing_start, "typing.start"},
+      {EventType::typing_stop, "typing.stop"},           {EventType::user_updated, "user.updated"},
+      {EventType::user_deactivated, "user.deactivated"}, {EventType::user_reactivated, "user.reactivated"}};
   std::set<std::string_view> seen;
   for (const auto& [type, name] : names) {
     EXPECT_EQ(bus::event_name(type), name);
@@ -67,8 +61,8 @@ TEST(Vocabulary, EveryEventTypeHasItsWireNameAndReadsBackFromIt) {
     seen.insert(bus::event_name(type));
   }
   EXPECT_EQ(seen.size(), std::size(names));  // no two events share a name
-  // The list above is every enumerator: the last one is typing_stop.
-  EXPECT_EQ(static_cast<std::size_t>(EventType::typing_stop) + 1, std::size(names));
+  // The list above is every enumerator: the last one is user_reactivated.
+  EXPECT_EQ(static_cast<std::size_t>(EventType::user_reactivated) + 1, std::size(names));
 }
 
 TEST(Vocabulary, UnknownNamesReadAsNothing) {

@@ -1,4 +1,4 @@
-import type { Channel, Membership, Message, Role } from './types.js';
+import type { Channel, Membership, Message, Role, User } from './types.js';
 
 /** The `data` of each realtime event (docs/protocol.md, "Events"). */
 export interface ParleyEventMap {
@@ -25,6 +25,10 @@ export interface ParleyEventMap {
     channel_id: string;
     channel_unread_count: number;
   };
+  /** To the user's own connections: their profile changed (e.g. in another tab). */
+  'user.updated': { user: User };
+  'user.deactivated': { user: User };
+  'user.reactivated': { user: User };
 }
 
 export type EventName = keyof ParleyEventMap;
@@ -99,7 +103,10 @@ export type WebhookEventType =
   | 'message.deleted'
   | 'thread.reply'
   | 'reaction.added'
-  | 'reaction.removed';
+  | 'reaction.removed'
+  | 'user.updated'
+  | 'user.deactivated'
+  | 'user.reactivated';
 
 /** The `data` of each webhook: the realtime event's `data` plus its `channel_id` and `seq`. */
 export type WebhookEventMap = {

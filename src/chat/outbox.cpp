@@ -42,8 +42,11 @@ void Outbox::settled(const store::OutboxRow& row, bool ok) {
 Result<std::vector<store::OutboxRow>> Outbox::stale(TimeMs now, int limit) {
   PARLEY_ASSIGN_OR_RETURN(auto rows, chat_.stale_outbox(now - opts_.replay_after_ms, limit));
   MutexLock lock(mu_);
-  std::erase_if(rows, [&](const store::OutboxRow& r) { return live_.contains(key(r)); });
-  return rows;
+  std::vector<store::OutboxRow> out;
+  for (auto& r : rows) {
+    if (!live_.contains(key(r))) out.push_back(std::move(r));
+  }
+  return out;
 }
 
 std::size_t Outbox::pending() const {

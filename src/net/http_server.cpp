@@ -42,8 +42,10 @@ struct Conn {
   asio::any_io_executor exec;           // the connection's strand
   beast::tcp_stream* stream = nullptr;  // null once upgraded to a WebSocket
   std::weak_ptr<detail::WsControl> ws;  // set once the WebSocket is open
-  bool idle = true;
-  bool alive = true;
+  bool idle = true;                     // read and written on the connection's strand only
+  // Cleared by untrack(), which runs on the strand of the HTTP session or, after an upgrade, on
+  // the WebSocket's thread; read by close_connections()' posts on the connection's strand.
+  std::atomic<bool> alive{true};
 };
 
 // Fills a Request from a parsed Beast request; false when the target is not a valid path.

@@ -56,6 +56,9 @@ R update_app(Ctx& c) {
   PARLEY_CO_ASSIGN_OR_RETURN(auto app, co_await on_db(c.s, [&] {
                                return c.s.tenancy.update_app(c.param("app_id"), name, settings, c.actor());
                              }));
+  if (settings && settings->contains("search_language")) {  // words are stemmed differently now
+    PARLEY_CO_TRY(co_await on_db(c.s, [&] { return c.s.search.reindex_app(app.id); }));
+  }
   co_return json_response(200, json::object{{"app", to_json(app)}});
 }
 

@@ -24,6 +24,7 @@ Router build_router() {
   add_user_routes(r);
   add_channel_routes(r);
   add_message_routes(r);
+  add_search_routes(r);
   add_presence_routes(r);
   add_demo_routes(r);
   return r;

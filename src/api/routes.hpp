@@ -12,6 +12,7 @@ void add_auth_routes(Router& r);
 void add_user_routes(Router& r);
 void add_channel_routes(Router& r);
 void add_message_routes(Router& r);
+void add_search_routes(Router& r);
 void add_presence_routes(Router& r);
 void add_demo_routes(Router& r);
 

@@ -27,6 +27,8 @@
 #include "net/http_server.hpp"
 #include "outbound/http_client.hpp"
 #include "previews/preview_service.hpp"
+#include "search/indexer.hpp"
+#include "search/search_service.hpp"
 #include "realtime/gateway.hpp"
 #include "realtime/hub.hpp"
 #include "services/services.hpp"
@@ -79,6 +81,8 @@ struct Server::Impl {
   HookGate send_gate{before_send};
   outbound::HttpClient preview_http;
   previews::PreviewService previews;
+  search::SearchService search;
+  search::Indexer indexer;
   services::Services services;
   api::Pipeline rest;
   std::atomic<bool> ready{false};
@@ -104,6 +108,12 @@ struct Server::Impl {
         // Some sites answer only browser-like agents with their metadata; this one says what it is.
         preview_http(outbound_policy(c), "Mozilla/5.0 (compatible; Parley-LinkPreview/1)"),
         previews(s.database(), s.chat(), preview_http, preview_options(c)),
+        search(s.database()),
+        indexer(s.database(), search::IndexerOptions{},
+                [this](const std::string& app_id) {
+                  auto app = tenancy.get_app(app_id);
+                  return app ? (*app)->settings.search_language : std::string("simple");
+                }),
         services{c,
                  s,
                  db_pool,
@@ -115,6 +125,7 @@ struct Server::Impl {
                  jobs,
                  webhooks,
                  before_send,
+                 search,
                  auth::RateLimiter(),
                  auth::RateLimiter(),
                  {},
@@ -141,6 +152,7 @@ struct Server::Impl {
     });
     bus.subscribe([this](const bus::Envelope& e) { webhooks.on_event(e); });
     bus.subscribe([this](const bus::Envelope& e) { previews.on_event(e); });
+    bus.subscribe([this](const bus::Envelope& e) { indexer.on_event(e); });
     webhooks.set_directory(webhooks::Directory{
         [this](const std::string& app_id, const std::string& user_id) -> Result<bool> {
           PARLEY_ASSIGN_OR_RETURN(auto u, store.get_user(app_id, user_id));
@@ -311,6 +323,7 @@ Server::~Server() {
   impl_->webhooks.stop();
   impl_->previews.stop();
   impl_->outbox.stop();
+  impl_->indexer.stop();
   if (impl_->job_runner) impl_->job_runner->stop();
   impl_->db_pool.join();
 }
@@ -330,12 +343,14 @@ void Server::run() {
   impl_->previews.start(impl_->services.jobs_enqueued);
   impl_->before_send.start();
   impl_->outbox.start();
+  impl_->indexer.start();
   impl_->server.run();
   impl_->before_send.stop();  // judges no more sends; the waiting ones fail with unavailable
   impl_->chat.stop_sends();
   impl_->webhooks.stop();                            // records the deliveries of the events published so far
   impl_->previews.stop();                            // queues the preview jobs of the messages so far
   impl_->outbox.stop();                              // deletes the outbox rows they confirmed
+  impl_->indexer.stop();  // what it did not index, its next start finds (search_progress)
   if (impl_->job_runner) impl_->job_runner->stop();  // finishes or gives back its running jobs
   impl_->db_pool.join();
 }

@@ -12,6 +12,7 @@
 #include "config/config.hpp"
 #include "jobs/job_queue.hpp"
 #include "metrics/metrics.hpp"
+#include "search/search_service.hpp"
 #include "store/store.hpp"
 #include "tenancy/tenancy_service.hpp"
 #include "users/user_service.hpp"
@@ -37,6 +38,7 @@ struct Services {
   jobs::JobQueue& jobs;
   webhooks::WebhookService& webhooks;
   webhooks::BeforeSendHooks& before_send;
+  search::SearchService& search;
   auth::RateLimiter ip_limits;
   auth::RateLimiter user_limits;
   std::function<bool()> ready;  // false while starting or draining

@@ -25,10 +25,15 @@ Result<std::string> merge_settings(const std::string& current_json, const json::
   r.number("rate_limit_user_per_sec", false, 0.1, 100000);
   r.integer("rate_limit_user_burst", false, 1, 1000000);
   r.boolean("link_previews", false);
+  auto language = r.string("search_language", false, 1, 32);
   if (auto st = r.finish(); !st) {
     Error e = st.error();
     e.message = "settings: " + e.message;
     return e;
+  }
+  if (language && !known_search_language(*language)) {
+    Error e{Errc::validation_failed, "settings: search_language is not a known text search configuration"};
+    return e.with("field", "search_language");
   }
   for (const auto& kv : to_check) merged[kv.key()] = kv.value();
   return json::serialize(merged);
@@ -53,7 +58,22 @@ AppSettings parse_settings(const std::string& text) {
     s.rate_limit_user_burst = p->to_number<int>();
   }
   if (auto* p = o.if_contains("link_previews"); p && p->is_bool()) s.link_previews = p->as_bool();
+  if (auto* p = o.if_contains("search_language"); p && p->is_string() && known_search_language(p->as_string())) {
+    s.search_language = std::string(p->as_string());
+  }
   return s;
+}
+
+bool known_search_language(std::string_view name) {
+  static constexpr std::string_view kNames[] = {
+      "simple",     "arabic",    "armenian",  "basque",   "catalan", "danish",  "dutch",      "english",
+      "finnish",    "french",    "german",    "greek",    "hindi",   "hungarian", "indonesian", "irish",
+      "italian",    "lithuanian", "nepali",   "norwegian", "portuguese", "romanian", "russian", "serbian",
+      "spanish",    "swedish",   "tamil",     "turkish",  "yiddish"};
+  for (auto n : kNames) {
+    if (n == name) return true;
+  }
+  return false;
 }
 
 }  // namespace parley::tenancy

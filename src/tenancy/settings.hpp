@@ -3,6 +3,7 @@
 // parsed into AppSettings where used.
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <boost/json/object.hpp>
 
@@ -17,7 +18,13 @@ struct AppSettings {
   std::optional<double> rate_limit_user_per_sec;
   std::optional<int> rate_limit_user_burst;
   bool link_previews = true;  // URLs in messages get preview cards (src/previews/)
+  // The text search configuration of the app's messages on PostgreSQL (docs/search.md); SQLite
+  // indexes every language alike.
+  std::string search_language = "simple";
 };
+
+/// The text search configurations search_language may name (PostgreSQL's built-in ones).
+bool known_search_language(std::string_view name);
 
 /// Validates `patch` (unknown keys: invalid_request; out of range: validation_failed) and
 /// merges it key by key into `current_json`; a null value removes a key. Returns the new JSON.

@@ -70,6 +70,7 @@ struct Config {
   bool jobs_test_kinds = false;        // registers the test.noop and test.record kinds (tests, benchmarks)
   int outbox_replay_after_ms = 60000;  // unconfirmed outbox rows this old are replayed (chat/outbox.hpp)
   bool test_hold_events = false;       // tests only: webhooks and previews keep events, dispatch none
+  int search_index_delay_ms = 100;     // the search indexer gathers sends this long before a pass
 
   // Outgoing webhooks (docs/webhooks.md) and outgoing HTTP.
   std::string outbound_allow;  // CIDR ranges allowed although private/loopback; empty: public addresses only

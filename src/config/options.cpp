@@ -144,6 +144,9 @@ const std::vector<Def>& defs() {
       integer("outbox-replay-after-ms", &Config::outbox_replay_after_ms, 0, 86400000,
               "Messages whose webhooks and link previews were not confirmed this long after their commit (their "
               "node died) are handed to them again"),
+      integer("search-index-delay-ms", &Config::search_index_delay_ms, 0, 3600000,
+              "After a send, the search indexer waits this long to index the messages sent meanwhile together "
+              "(a message is searchable this long, plus a pass, after its send)"),
       flag("test-hold-events", &Config::test_hold_events,
            "Webhooks and link previews keep every event and act on none, so that a test can kill the process "
            "before they confirm (tests only)"),

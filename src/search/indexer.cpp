@@ -190,8 +190,7 @@ std::int64_t Indexer::index_channel(Connection& c, const ChannelKey& ch, std::in
   }
   std::int64_t from = 0;
   {
-    auto st = c.prepare(
-        "SELECT indexed_seq FROM search_progress WHERE app_id = $1 AND channel_id = $2 FOR UPDATE");
+    auto st = c.prepare("SELECT indexed_seq FROM search_progress WHERE app_id = $1 AND channel_id = $2 FOR UPDATE");
     st->bind(1, app_id).bind(2, channel_id);
     if (st->step()) from = st->int64(0);
   }

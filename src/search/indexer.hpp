@@ -28,9 +28,9 @@ class Connection;
 namespace parley::search {
 
 struct IndexerOptions {
-  int delay_ms = 100;               // after a change, wait this long to index several together
-  int sweep_interval_ms = 30000;    // look at every channel this often
-  int max_per_transaction = 500;    // messages indexed per write transaction
+  int delay_ms = 100;             // after a change, wait this long to index several together
+  int sweep_interval_ms = 30000;  // look at every channel this often
+  int max_per_transaction = 500;  // messages indexed per write transaction
 };
 
 struct IndexerStats {

@@ -176,9 +176,10 @@ Result<MessageResults> SearchService::messages(const MessageQuery& q) {
       }
     }
     for (const auto& cand : page) {
-      auto st = c.prepare("SELECT " MESSAGE_COLS("m.") ", c.type, c.name FROM search_docs d "
-                          "JOIN messages m ON m.app_id = d.app_id AND m.channel_id = d.channel_id AND m.seq = d.seq "
-                          "JOIN channels c ON c.app_id = d.app_id AND c.id = d.channel_id WHERE d.docid = $1");
+      auto st = c.prepare("SELECT " MESSAGE_COLS(
+          "m.") ", c.type, c.name FROM search_docs d "
+                "JOIN messages m ON m.app_id = d.app_id AND m.channel_id = d.channel_id AND m.seq = d.seq "
+                "JOIN channels c ON c.app_id = d.app_id AND c.id = d.channel_id WHERE d.docid = $1");
       st->bind(1, cand.docid);
       if (!st->step()) continue;  // deleted since the first query
       MessageHit hit;

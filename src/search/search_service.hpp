@@ -41,7 +41,7 @@ struct MessageQuery {
   bool include_public = false;  // also public channels the user has not joined
   Sort sort = Sort::relevance;
   int limit = 20;
-  std::string cursor;  // next_cursor of the previous page; empty for the first
+  std::string cursor;               // next_cursor of the previous page; empty for the first
   std::string language = "simple";  // the app's text search configuration (PostgreSQL)
 };
 

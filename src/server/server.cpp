@@ -27,10 +27,10 @@
 #include "net/http_server.hpp"
 #include "outbound/http_client.hpp"
 #include "previews/preview_service.hpp"
-#include "search/indexer.hpp"
-#include "search/search_service.hpp"
 #include "realtime/gateway.hpp"
 #include "realtime/hub.hpp"
+#include "search/indexer.hpp"
+#include "search/search_service.hpp"
 #include "services/services.hpp"
 #include "tenancy/tenancy_service.hpp"
 #include "users/user_service.hpp"
@@ -109,7 +109,7 @@ struct Server::Impl {
         preview_http(outbound_policy(c), "Mozilla/5.0 (compatible; Parley-LinkPreview/1)"),
         previews(s.database(), s.chat(), preview_http, preview_options(c)),
         search(s.database()),
-        indexer(s.database(), search::IndexerOptions{},
+        indexer(s.database(), search::IndexerOptions{c.search_index_delay_ms},
                 [this](const std::string& app_id) {
                   auto app = tenancy.get_app(app_id);
                   return app ? (*app)->settings.search_language : std::string("simple");
@@ -350,7 +350,7 @@ void Server::run() {
   impl_->webhooks.stop();                            // records the deliveries of the events published so far
   impl_->previews.stop();                            // queues the preview jobs of the messages so far
   impl_->outbox.stop();                              // deletes the outbox rows they confirmed
-  impl_->indexer.stop();  // what it did not index, its next start finds (search_progress)
+  impl_->indexer.stop();                             // what it did not index, its next start finds (search_progress)
   if (impl_->job_runner) impl_->job_runner->stop();  // finishes or gives back its running jobs
   impl_->db_pool.join();
 }

@@ -66,10 +66,10 @@ AppSettings parse_settings(const std::string& text) {
 
 bool known_search_language(std::string_view name) {
   static constexpr std::string_view kNames[] = {
-      "simple",     "arabic",    "armenian",  "basque",   "catalan", "danish",  "dutch",      "english",
-      "finnish",    "french",    "german",    "greek",    "hindi",   "hungarian", "indonesian", "irish",
-      "italian",    "lithuanian", "nepali",   "norwegian", "portuguese", "romanian", "russian", "serbian",
-      "spanish",    "swedish",   "tamil",     "turkish",  "yiddish"};
+      "simple",  "arabic",     "armenian", "basque",    "catalan",    "danish",    "dutch",      "english",
+      "finnish", "french",     "german",   "greek",     "hindi",      "hungarian", "indonesian", "irish",
+      "italian", "lithuanian", "nepali",   "norwegian", "portuguese", "romanian",  "russian",    "serbian",
+      "spanish", "swedish",    "tamil",    "turkish",   "yiddish"};
   for (auto n : kNames) {
     if (n == name) return true;
   }

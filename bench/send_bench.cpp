@@ -9,7 +9,7 @@
 //          [--seconds S] [--warmup S] [--messages N] [--batch-max N] [--window-us N]
 //          [--committers N] [--db-threads N] [--client-threads N] [--text-bytes N] [--no-client-ids]
 //          [--sender-ordered-ids] [--data-dir DIR] [--events | --webhook] [--webhook-workers N]
-//          [--drain-seconds S]
+//          [--drain-seconds S] [--words] [--search]
 //   Each send carries a client_msg_id: time-ordered (UUIDv7 layout, as the web SDK makes them)
 //   unless --sender-ordered-ids ("c<sender>-<n>") or --no-client-ids.
 //   --events: each committed send's event goes the server's way (publisher, bus, webhook
@@ -20,6 +20,11 @@
 //   delivered exactly once (bench/send_events.hpp). --webhook-workers 0: the deliveries are only
 //   recorded during the sends and sent afterwards (by 2 threads), which parts what recording
 //   them costs the sends from what sending them does.
+//   --words: texts of made-up words with natural frequencies (bench/corpus.hpp) instead of one
+//   long filler token; --search (implies --words): each committed send's event also goes to the
+//   search indexer (src/search/indexer.hpp) running as on a server, and after the sends the bench
+//   waits until every acknowledged message is indexed and checks the index holds each once.
+//   Compare --words with --words --search for what indexing costs the sends.
 //   --pg-url names a maintenance database (default: $PARLEY_TEST_PG_URL); the bench creates a
 //   scratch database beside it and drops it afterwards.
 #include <spdlog/spdlog.h>
@@ -41,10 +46,14 @@
 #include <vector>
 
 #include "chat/chat_service.hpp"
+#include "corpus.hpp"
+#include "realtime/gateway.hpp"
 #include "scratch_database.hpp"
+#include "search/indexer.hpp"
 #include "send_events.hpp"
 #include "services/send_message.hpp"
 #include "store/postgres/pg_db.hpp"
+#include "store/sql/database.hpp"
 #include "store/store.hpp"
 
 using namespace parley;
@@ -74,6 +83,8 @@ struct Options {
   bool webhook = false;  // --webhook
   int webhook_workers = 2;
   double drain_seconds = 600;
+  bool words = false;   // --words: texts of corpus words
+  bool search = false;  // --search: the search indexer follows the sends
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -136,6 +147,10 @@ Options parse(int argc, char** argv) {
       o.events = o.webhook = true;
     } else if (a == "--webhook-workers") {
       o.webhook_workers = static_cast<int>(number(0, 256));
+    } else if (a == "--words") {
+      o.words = true;
+    } else if (a == "--search") {
+      o.search = o.words = true;
     } else if (a == "--drain-seconds") {
       o.drain_seconds = static_cast<double>(number(1, 3600));
     } else {
@@ -265,6 +280,11 @@ int main(int argc, char** argv) {
     for (int i = 0; i < o.senders; ++i) must(st->upsert_user(app.id, "u" + std::to_string(i), {}, 1), "user");
     std::unique_ptr<bench::SendEvents> events;  // outlives chat, whose publisher calls it
     if (o.events) events = std::make_unique<bench::SendEvents>(*st, app.id, o.webhook, o.webhook_workers);
+    // --search: the sends' events reach the indexer as on a server (publisher, bus); these
+    // outlive chat, whose committers publish.
+    bus::InProcessBus search_bus;
+    realtime::Publisher search_publisher{search_bus};
+    std::unique_ptr<search::Indexer> indexer;
     chat::ChatService chat(*st, chat::GroupCommitOptions{o.batch_max, o.window_us, o.committers});
     std::vector<std::string> channels;
     for (int c = 0; c < o.channels; ++c) {  // sender s writes into channel s % C, created by u<c>
@@ -281,6 +301,15 @@ int main(int argc, char** argv) {
       chat.set_outbox(events->outbox());
       events->start();
     }
+    if (o.search) {
+      if (events) usage("--search goes without --events and --webhook");
+      indexer = std::make_unique<search::Indexer>(st->database(), search::IndexerOptions{},
+                                                  [](const std::string&) { return std::string("simple"); });
+      search_bus.subscribe([&](const bus::Envelope& e) { indexer->on_event(e); });
+      chat.set_event_sink(&search_publisher);
+      indexer->start();
+    }
+    const bench::Corpus corpus;
 
     const char* event_mode = o.webhook ? "endpoint" : o.events ? "events" : "none";
     std::printf("parley-send-bench: %s, %d senders, %d channels, batch max %d, window %d us, %s, webhooks: %s\n",
@@ -315,7 +344,9 @@ int main(int argc, char** argv) {
             std::mt19937_64 rng(static_cast<std::uint64_t>(s) * 0x9e3779b97f4a7c15ULL + 1);
             for (long n = 0; per_sender < 0 ? Clock::now() < stop_at : n < per_sender; ++n) {
               chat::OutgoingMessage msg;
-              msg.text = "s" + std::to_string(s) + "#" + std::to_string(n) + " " + filler;
+              msg.text =
+                  "s" + std::to_string(s) + "#" + std::to_string(n) + " " +
+                  (o.words ? corpus.message(rng, static_cast<std::size_t>(std::max(1, o.text_bytes - 16))) : filler);
               if (o.client_ids) {
                 msg.client_msg_id =
                     o.sender_ordered_ids ? "c" + std::to_string(s) + "-" + std::to_string(n) : time_ordered_id(rng);
@@ -432,6 +463,35 @@ int main(int argc, char** argv) {
                      ",\"deliveries_per_sec_in_run\":" + std::to_string(static_cast<long>(in_run)) +
                      ",\"backlog_at_stop\":" + std::to_string(backlog) + ",\"drain_s\":" + std::to_string(drain_s);
     }
+    std::string search_json;
+    if (indexer) {  // every acknowledged message indexed once
+      const auto from = Clock::now();
+      while (indexer->stats().indexed < acked &&
+             std::chrono::duration<double>(Clock::now() - from).count() < o.drain_seconds) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      const double lag_s = std::chrono::duration<double>(Clock::now() - from).count();
+      indexer->stop();
+      auto docs = must(st->database().with_conn([&](store::sql::Connection& c) -> Result<std::int64_t> {
+        auto q = c.prepare("SELECT count(*) FROM search_docs");
+        q->step();
+        return q->int64(0);
+      }),
+                       "search docs");
+      const auto is = indexer->stats();
+      const bool all = docs == acked;
+      if (!all) {
+        std::fprintf(stderr, "check: %lld messages in the search index for %ld sends\n", static_cast<long long>(docs),
+                     acked);
+        ok = false;
+      }
+      std::printf(
+          "  search index         %lld messages for %ld sends: %s; %lld passes, the last %.2f s after the "
+          "sends stopped\n",
+          static_cast<long long>(docs), acked, all ? "all" : "NOT ALL", static_cast<long long>(is.passes), lag_s);
+      search_json = ",\"search\":true,\"indexed\":" + std::to_string(docs) +
+                    ",\"index_passes\":" + std::to_string(is.passes) + ",\"index_lag_s\":" + std::to_string(lag_s);
+    }
     std::printf("  acknowledged sends   %ld (%ld failed), %zu stored, seqs 1..N per channel: %s\n", acked, errors,
                 stored, ok ? "yes" : "NO");
     std::printf("  durable sends/s      %.0f (over %.1f s)\n", rate, secs);
@@ -451,7 +511,7 @@ int main(int argc, char** argv) {
         : o.sender_ordered_ids ? "sender"
                                : "time",
         o.text_bytes, secs, acked, errors, rate, p50, p99, max, static_cast<unsigned long long>(batches), mean_batch,
-        event_mode, webhook_json.c_str(), ok ? "ok" : "failed");
+        event_mode, (webhook_json + search_json + (o.words ? ",\"words\":true" : "")).c_str(), ok ? "ok" : "failed");
     rc = ok ? 0 : 1;
   }
   return rc;

@@ -85,8 +85,9 @@ void Indexer::loop() {
       }
       if (stopping_) return;
     }
-    // Let a burst of sends gather so one transaction indexes them together.
-    std::this_thread::sleep_for(std::chrono::milliseconds(opts_.delay_ms));
+    // Woken by a change: let the sends of the moment gather so one transaction indexes them
+    // together. Behind (the last pass left work): no pause.
+    if (todo.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(opts_.delay_ms));
     if (clock::now() >= next_sweep) {
       auto found = behind();
       if (found) {

@@ -13,6 +13,13 @@ namespace parley::search {
 using store::sql::Connection;
 using store::sql::Transaction;
 
+namespace {
+// The scope column of a message's FTS5 row: its channel's token and its author's.
+std::string scope(const std::string& app_id, const std::string& channel_id, const std::string& user_id) {
+  return scope_token('c', app_id, channel_id) + " " + scope_token('u', app_id, user_id);
+}
+}  // namespace
+
 Indexer::Indexer(store::sql::Database& db, IndexerOptions opts, std::function<std::string(const std::string&)> language)
     : db_(db), opts_(opts), language_(std::move(language)), postgres_(db.driver() == "postgres") {}
 
@@ -164,22 +171,23 @@ Result<std::int64_t> Indexer::pass(std::set<ChannelKey>& todo) {
 }
 
 void Indexer::add_doc(Connection& c, const std::string& app_id, const std::string& channel_id, std::int64_t seq,
-                      const std::string& text) {
+                      const std::string& user_id, const std::string& text) {
   if (postgres_) {
     auto st = c.prepare(
-        "INSERT INTO search_docs(app_id, channel_id, seq, tsv) VALUES($1, $2, $3, to_tsvector($4::regconfig, $5)) "
-        "ON CONFLICT (app_id, channel_id, seq) DO UPDATE SET tsv = excluded.tsv");
-    st->bind(1, app_id).bind(2, channel_id).bind(3, seq).bind(4, language_(app_id)).bind(5, folded_text(text));
-    st->run();
+        "INSERT INTO search_docs(app_id, channel_id, seq, user_id, tsv) VALUES($1, $2, $3, $4, "
+        "to_tsvector($5::regconfig, $6)) ON CONFLICT (app_id, channel_id, seq) DO UPDATE SET tsv = excluded.tsv");
+    st->bind(1, app_id).bind(2, channel_id).bind(3, seq).bind(4, user_id).bind(5, language_(app_id));
+    st->bind(6, folded_text(text)).run();
     return;
   }
-  auto doc = c.prepare("INSERT INTO search_docs(app_id, channel_id, seq) VALUES($1, $2, $3) RETURNING docid");
-  doc->bind(1, app_id).bind(2, channel_id).bind(3, seq);
+  auto doc =
+      c.prepare("INSERT INTO search_docs(app_id, channel_id, seq, user_id) VALUES($1, $2, $3, $4) RETURNING docid");
+  doc->bind(1, app_id).bind(2, channel_id).bind(3, seq).bind(4, user_id);
   doc->step();
   auto docid = doc->int64(0);
   doc.reset();
-  auto fts = c.prepare("INSERT INTO search_fts(rowid, text) VALUES($1, $2)");
-  fts->bind(1, docid).bind(2, text).run();
+  auto fts = c.prepare("INSERT INTO search_fts(rowid, text, scope) VALUES($1, $2, $3)");
+  fts->bind(1, docid).bind(2, text).bind(3, scope(app_id, channel_id, user_id)).run();
 }
 
 std::int64_t Indexer::index_channel(Connection& c, const ChannelKey& ch, std::int64_t budget, bool& more) {
@@ -197,13 +205,13 @@ std::int64_t Indexer::index_channel(Connection& c, const ChannelKey& ch, std::in
   }
   struct Row {
     std::int64_t seq;
-    std::string text;
+    std::string user_id, text;
   };
   std::vector<Row> rows;
   std::int64_t last = from, read = 0;
   {
     auto st = c.prepare(
-        "SELECT seq, text, deleted_at FROM messages WHERE app_id = $1 AND channel_id = $2 AND seq > $3 "
+        "SELECT seq, text, deleted_at, user_id FROM messages WHERE app_id = $1 AND channel_id = $2 AND seq > $3 "
         "ORDER BY seq LIMIT $4");
     st->bind(1, app_id).bind(2, channel_id).bind(3, from).bind(4, budget + 1);
     while (st->step()) {
@@ -214,7 +222,7 @@ std::int64_t Indexer::index_channel(Connection& c, const ChannelKey& ch, std::in
       ++read;
       last = st->int64(0);
       auto text = st->text(1);
-      if (st->is_null(2) && !text.empty()) rows.push_back(Row{last, std::move(text)});
+      if (st->is_null(2) && !text.empty()) rows.push_back(Row{last, st->text(3), std::move(text)});
     }
   }
   if (last == from) return 0;
@@ -223,7 +231,7 @@ std::int64_t Indexer::index_channel(Connection& c, const ChannelKey& ch, std::in
     auto st = c.prepare("DELETE FROM search_dirty WHERE app_id = $1 AND channel_id = $2 AND seq > $3 AND seq <= $4");
     st->bind(1, app_id).bind(2, channel_id).bind(3, from).bind(4, last).run();
   }
-  for (const auto& r : rows) add_doc(c, app_id, channel_id, r.seq, r.text);
+  for (const auto& r : rows) add_doc(c, app_id, channel_id, r.seq, r.user_id, r.text);
   auto st = c.prepare("UPDATE search_progress SET indexed_seq = $3 WHERE app_id = $1 AND channel_id = $2");
   st->bind(1, app_id).bind(2, channel_id).bind(3, last).run();
   return read;
@@ -251,35 +259,44 @@ std::int64_t Indexer::reindex_dirty(Connection& c, std::int64_t budget, bool& mo
   }
   for (const auto& d : rows) {
     std::optional<std::int64_t> docid;
+    std::string indexed_author;
     {
-      auto st = c.prepare("SELECT docid FROM search_docs WHERE app_id = $1 AND channel_id = $2 AND seq = $3");
+      auto st = c.prepare("SELECT docid, user_id FROM search_docs WHERE app_id = $1 AND channel_id = $2 AND seq = $3");
       st->bind(1, d.app_id).bind(2, d.channel_id).bind(3, d.seq);
-      if (st->step()) docid = st->int64(0);
+      if (st->step()) {
+        docid = st->int64(0);
+        indexed_author = st->text(1);
+      }
     }
     std::optional<std::string> text;  // the message's words now, if it still has any
+    std::string author;
     {
       auto st = c.prepare(
-          "SELECT text FROM messages WHERE app_id = $1 AND channel_id = $2 AND seq = $3 AND deleted_at IS NULL");
+          "SELECT text, user_id FROM messages WHERE app_id = $1 AND channel_id = $2 AND seq = $3 AND deleted_at IS "
+          "NULL");
       st->bind(1, d.app_id).bind(2, d.channel_id).bind(3, d.seq);
-      if (st->step() && !st->text(0).empty()) text = st->text(0);
+      if (st->step() && !st->text(0).empty()) {
+        text = st->text(0);
+        author = st->text(1);
+      }
     }
-    if (docid && !postgres_) {  // a contentless FTS5 row is taken out with the words it went in with
-      auto st = c.prepare("INSERT INTO search_fts(search_fts, rowid, text) VALUES('delete', $1, $2)");
-      st->bind(1, *docid).bind(2, d.old_text).run();
+    if (docid && !postgres_) {  // a contentless FTS5 row is taken out with the values it went in with
+      auto st = c.prepare("INSERT INTO search_fts(search_fts, rowid, text, scope) VALUES('delete', $1, $2, $3)");
+      st->bind(1, *docid).bind(2, d.old_text).bind(3, scope(d.app_id, d.channel_id, indexed_author)).run();
     }
     if (text && docid) {
       if (postgres_) {
-        add_doc(c, d.app_id, d.channel_id, d.seq, *text);
+        add_doc(c, d.app_id, d.channel_id, d.seq, author, *text);
       } else {
-        auto st = c.prepare("INSERT INTO search_fts(rowid, text) VALUES($1, $2)");
-        st->bind(1, *docid).bind(2, *text).run();
+        auto st = c.prepare("INSERT INTO search_fts(rowid, text, scope) VALUES($1, $2, $3)");
+        st->bind(1, *docid).bind(2, *text).bind(3, scope(d.app_id, d.channel_id, indexed_author)).run();
       }
     } else if (text) {
       // Not in the index: indexed already when it had no text (an attachment), or not yet (then
       // index_channel will take it, and this row is gone by then).
       auto st = c.prepare("SELECT indexed_seq FROM search_progress WHERE app_id = $1 AND channel_id = $2");
       st->bind(1, d.app_id).bind(2, d.channel_id);
-      if (st->step() && st->int64(0) >= d.seq) add_doc(c, d.app_id, d.channel_id, d.seq, *text);
+      if (st->step() && st->int64(0) >= d.seq) add_doc(c, d.app_id, d.channel_id, d.seq, author, *text);
     } else if (docid) {
       auto st = c.prepare("DELETE FROM search_docs WHERE docid = $1");
       st->bind(1, *docid).run();

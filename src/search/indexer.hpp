@@ -70,7 +70,7 @@ class Indexer {
   std::int64_t index_channel(store::sql::Connection& c, const ChannelKey& ch, std::int64_t budget, bool& more);
   std::int64_t reindex_dirty(store::sql::Connection& c, std::int64_t budget, bool& more);
   void add_doc(store::sql::Connection& c, const std::string& app_id, const std::string& channel_id, std::int64_t seq,
-               const std::string& text);
+               const std::string& user_id, const std::string& text);
 
   store::sql::Database& db_;
   IndexerOptions opts_;

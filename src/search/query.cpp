@@ -82,6 +82,15 @@ bool utf8_valid(std::string_view s) {
   return true;
 }
 
+std::size_t code_points(std::string_view s) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < s.size();) {
+    next_cp(s, i);
+    ++n;
+  }
+  return n;
+}
+
 Error bad_query(std::string message) {
   Error e{Errc::invalid_request, std::move(message)};
   return e.with("parameter", "q");
@@ -208,6 +217,9 @@ Result<Query> parse_query(std::string_view text) {
   }
   // Search as you type: the word being typed matches as a prefix.
   if (last_bare && !q.terms.empty() && !q.terms.back().negated) q.terms.back().prefix = true;
+  for (auto& t : q.terms) {
+    if (t.prefix && code_points(t.words.back()) < kMinPrefixChars) t.prefix = false;
+  }
   if (q.terms.empty()) return bad_query("the query has no words to search for");
   if (std::all_of(q.terms.begin(), q.terms.end(), [](const Term& t) { return t.negated; })) {
     return bad_query("the query needs at least one word that is not excluded");
@@ -242,6 +254,23 @@ std::string to_tsquery(const Query& q) {
     }
     if (t.words.size() > 1) out.push_back(')');
   }
+  return out;
+}
+
+std::string scope_token(char kind, std::string_view app_id, std::string_view id) {
+  std::uint64_t h = 1469598103934665603ULL;  // FNV-1a
+  auto mix = [&](std::string_view s) {
+    for (unsigned char c : s) {
+      h ^= c;
+      h *= 1099511628211ULL;
+    }
+  };
+  mix(app_id);
+  mix(std::string_view("\0", 1));
+  mix(id);
+  static const char* hex = "0123456789abcdef";
+  std::string out = {'z', kind};
+  for (int shift = 60; shift >= 0; shift -= 4) out.push_back(hex[(h >> shift) & 15]);
   return out;
 }
 

@@ -23,6 +23,10 @@ struct Term {
   bool prefix = false;   // the last word matches as a prefix (word*, or the query's last word)
 };
 
+/// Prefixes shorter than this (in characters) match as whole words: a one- or two-letter prefix
+/// stands for thousands of words, which no index answers fast.
+inline constexpr std::size_t kMinPrefixChars = 3;
+
 struct Query {
   std::vector<Term> terms;  // at least one not negated
 };
@@ -51,6 +55,10 @@ std::string folded_text(std::string_view text);
 std::string to_fts5(const Query& q);
 /// The to_tsquery() input of `q`: quoted lexemes joined with &, phrases with <->, ! for NOT.
 std::string to_tsquery(const Query& q);
+
+/// The token of a channel (kind 'c') or an author (kind 'u') in SQLite's index `scope` column:
+/// "z" + kind + 16 hex digits of a 64-bit hash of the app and id — one word, whatever the id.
+std::string scope_token(char kind, std::string_view app_id, std::string_view id);
 
 /// A piece of a message around its first match; highlights are [start, end) in UTF-16 code
 /// units of `text` (what a JavaScript string indexes), sorted and not overlapping.

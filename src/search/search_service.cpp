@@ -97,8 +97,7 @@ Result<MessageResults> SearchService::messages(const MessageQuery& q) {
     std::string sql;
     // The messages row only for the filters that need it: a deleted message still in the index
     // (for the moment until the indexer takes it out) is left out when the page is read.
-    const bool need_message =
-        !q.from_users.empty() || q.after || q.before || q.has_attachment || q.has_link || q.in_thread || q.pinned;
+    const bool need_message = q.after || q.before || q.has_attachment || q.has_link || q.in_thread || q.pinned;
     const std::string join_messages =
         need_message ? "JOIN messages m ON m.app_id = d.app_id AND m.channel_id = d.channel_id AND m.seq = d.seq "
                        "AND m.deleted_at IS NULL"
@@ -109,9 +108,21 @@ Result<MessageResults> SearchService::messages(const MessageQuery& q) {
       sql = "SELECT d.docid, ts_rank(d.tsv, tq) FROM search_docs d " + join_messages + ", to_tsquery(" + lang +
             "::regconfig, " + match + ") AS tq WHERE d.tsv @@ tq";
     } else {
-      auto match = p.add(to_fts5(q.query));
+      // The user's words in the text column; channel and author filters as scope tokens, which
+      // FTS5 intersects with the words' matches (the IN checks below still decide).
+      std::string expr = "text : (" + to_fts5(q.query) + ")";
+      auto scope_any = [&](char kind, const std::vector<std::string>& ids) {
+        std::string out = " AND scope : (";
+        for (std::size_t i = 0; i < ids.size(); ++i) {
+          out += (i ? " OR \"" : "\"") + scope_token(kind, q.app_id, ids[i]) + "\"";
+        }
+        return out + ")";
+      };
+      if (!q.channel_ids.empty()) expr += scope_any('c', q.channel_ids);
+      if (!q.from_users.empty()) expr += scope_any('u', q.from_users);
+      auto match = p.add(expr);
       sql =
-          "SELECT search_fts.rowid, -bm25(search_fts) FROM search_fts JOIN search_docs d ON d.docid = "
+          "SELECT search_fts.rowid, -bm25(search_fts, 1.0, 0.0) FROM search_fts JOIN search_docs d ON d.docid = "
           "search_fts.rowid " +
           join_messages + " WHERE search_fts MATCH " + match;
     }
@@ -126,7 +137,7 @@ Result<MessageResults> SearchService::messages(const MessageQuery& q) {
                                    " AND type = 'public' AND deleted_at IS NULL)"
                              : ")");
     if (!q.channel_ids.empty()) sql += " AND d.channel_id IN " + in_list(p, q.channel_ids);
-    if (!q.from_users.empty()) sql += " AND m.user_id IN " + in_list(p, q.from_users);
+    if (!q.from_users.empty()) sql += " AND d.user_id IN " + in_list(p, q.from_users);
     if (q.after) sql += " AND m.created_at >= " + p.add(*q.after);
     if (q.before) sql += " AND m.created_at < " + p.add(*q.before);
     if (q.has_attachment) sql += " AND m.attachments <> '[]'";

@@ -21,7 +21,7 @@ class Database;
 namespace parley::search {
 
 /// Relevance ranks the newest this many matches the user may see; the total counts up to it.
-inline constexpr int kRankWindow = 2000;
+inline constexpr int kRankWindow = 500;
 
 enum class Sort { relevance, newest };
 

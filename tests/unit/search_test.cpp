@@ -31,6 +31,10 @@ TEST(ParseQuery, TheWordBeingTypedIsAPrefixUntilASpaceFollowsIt) {
   EXPECT_FALSE(parsed("hello \"wor\"").terms.back().prefix);
   EXPECT_FALSE(parsed("hello -wor").terms.back().prefix);
   EXPECT_FALSE(parsed("hello wor").terms.front().prefix);
+  // Shorter than three letters: a whole word, typed or starred.
+  EXPECT_FALSE(parsed("hello wo").terms.back().prefix);
+  EXPECT_FALSE(parsed("wo*").terms.back().prefix);
+  EXPECT_TRUE(parsed("żół").terms.back().prefix);  // letters, not bytes
 }
 
 TEST(ParseQuery, RefusesWhatHasNothingToFind) {
@@ -64,9 +68,9 @@ TEST(ParseQuery, OperatorsOfTheEnginesAreOnlyWords) {
 }
 
 TEST(ParseQuery, BuildsTheEngineExpressions) {
-  auto q = parsed("Ship \"new build\" -flaky te");
-  EXPECT_EQ(to_fts5(q), "(\"ship\" \"new build\" \"te\"*) NOT \"flaky\"");
-  EXPECT_EQ(to_tsquery(q), "'ship' & ('new' <-> 'build') & !'flaky' & 'te':*");
+  auto q = parsed("Ship \"new build\" -flaky tes");
+  EXPECT_EQ(to_fts5(q), "(\"ship\" \"new build\" \"tes\"*) NOT \"flaky\"");
+  EXPECT_EQ(to_tsquery(q), "'ship' & ('new' <-> 'build') & !'flaky' & 'tes':*");
 }
 
 TEST(Fold, RemovesCaseAndDiacriticsOfLatinGreekAndCyrillic) {
@@ -111,6 +115,17 @@ TEST(Snippet, CutsALongTextAroundTheFirstMatch) {
   auto none = make_snippet("nothing here", parsed("absent "));
   EXPECT_EQ(none.text, "nothing here");
   EXPECT_TRUE(none.highlights.empty());
+}
+
+TEST(ScopeToken, IsOneWordPerAppAndIdWhateverTheIdHolds) {
+  auto t = scope_token('c', "app_a", "ch-1_x y");
+  EXPECT_EQ(t.size(), 18u);
+  EXPECT_EQ(t.rfind("zc", 0), 0u);
+  EXPECT_EQ(tokenize(t).size(), 1u);
+  EXPECT_EQ(t, scope_token('c', "app_a", "ch-1_x y"));
+  EXPECT_NE(t, scope_token('c', "app_b", "ch-1_x y"));  // another app's channel of the same id
+  EXPECT_NE(t, scope_token('u', "app_a", "ch-1_x y"));
+  EXPECT_NE(scope_token('c', "ab", "c"), scope_token('c', "a", "bc"));
 }
 
 }  // namespace

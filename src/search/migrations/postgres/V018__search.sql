@@ -8,6 +8,7 @@ CREATE TABLE search_docs (
   app_id      TEXT COLLATE "C" NOT NULL,
   channel_id  TEXT COLLATE "C" NOT NULL,
   seq         BIGINT NOT NULL,
+  user_id     TEXT COLLATE "C" NOT NULL,  -- the author, for the filter
   tsv         tsvector NOT NULL,
   UNIQUE (app_id, channel_id, seq)
 );

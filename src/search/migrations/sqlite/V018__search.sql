@@ -7,10 +7,15 @@ CREATE TABLE search_docs (
   app_id      TEXT NOT NULL,
   channel_id  TEXT NOT NULL,
   seq         INTEGER NOT NULL,
+  user_id     TEXT NOT NULL,        -- the author, for the filter and for taking the row out
   UNIQUE (app_id, channel_id, seq)
 );
 -- Contentless: the text stays in messages only; snippets are made from it (search/query.cpp).
-CREATE VIRTUAL TABLE search_fts USING fts5(text, content = '', tokenize = 'unicode61 remove_diacritics 2');
+-- `scope` holds a token for the channel and one for the author (search::scope_token), so that a
+-- channel or author filter is an intersection inside FTS5 instead of a scan of every match.
+-- A prefix index of 3 letters keeps search as you type fast (prefixes are 3 letters or more).
+CREATE VIRTUAL TABLE search_fts USING fts5(text, scope, content = '', prefix = '3',
+  tokenize = 'unicode61 remove_diacritics 2');
 
 CREATE TABLE search_progress (
   app_id       TEXT NOT NULL,

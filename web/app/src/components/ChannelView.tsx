@@ -35,6 +35,15 @@ export function ChannelView({ chat, channel, focus, onOpenThread }: Props) {
     void chat.presence.watch(memberIds);
   }, [chat, memberIds]);
 
+  // A public channel viewed without joining: hear its events meanwhile.
+  const visiting = !channel.membership && channel.type === 'public';
+  useEffect(() => {
+    if (!visiting) return;
+    const rt = chat.client.realtime;
+    rt.watchChannel(channel.id).catch(() => undefined);
+    return () => void rt.unwatchChannel(channel.id).catch(() => undefined);
+  }, [chat, channel.id, visiting]);
+
   useStore(chat.presence);
   const online = memberIds.filter((id) => chat.presence.isOnline(id));
 

@@ -40,6 +40,11 @@ export function ChatApp({ chat, onSignOut }: { chat: Chat; onSignOut: () => void
     if (thread && thread.channelId !== channelId) setThread(undefined);
   }, [channelId, thread]);
 
+  // A jump is made once: coming back to its channel later shows the newest messages.
+  useEffect(() => {
+    if (focus && focus.channelId !== channelId) setFocus(undefined);
+  }, [channelId, focus]);
+
   // A channel opened by link that is not in the list yet (e.g. just created, or a public one
   // not joined): fetch it.
   useEffect(() => {

@@ -60,6 +60,13 @@ export function MessageList({ chat, channel, store, membersStore, focus, onOpenT
     if (!s.loaded && !s.loading) store.loadLatest().catch(() => undefined);
   }, [store, state.loaded, state.loading]);
 
+  // Opened without a jump, a list left on a window of older history (an earlier jump) shows the newest.
+  useEffect(() => {
+    const s = store.getSnapshot();
+    if (focusSeq === undefined && s.hasMoreAfter && !s.loading) store.loadLatest().catch(() => undefined);
+    // Only when the list is shown: later windows are the user's doing.
+  }, [store]);
+
   useEffect(() => {
     if (highlight === undefined) return;
     const t = setTimeout(() => setHighlight(undefined), HIGHLIGHT_MS);

@@ -27,8 +27,11 @@ async function searchFor(q: string): Promise<void> {
   await searchBox().press('Enter');
 }
 
+// The setup sends a long history as one user: more than the per-user rate limit allows a client.
+const FAST = ['--rate-limit-user-per-sec', '10000', '--rate-limit-user-burst', '10000'];
+
 beforeAll(async () => {
-  server = await ParleyProcess.start({ webDir: appDist });
+  server = await ParleyProcess.start({ webDir: appDist, args: FAST });
   browser = await launchChromium();
   const pair = await new ParleyClient({ baseUrl: server.baseUrl }).demoSession('alice');
   api = new ParleyClient({ baseUrl: server.baseUrl, token: pair.access_token });

@@ -129,6 +129,7 @@ export function SearchBox({ chat, onSearch, onOpenChannel, onOpenUser }: Props) 
       if (open && o) o.pick();
       else submit();
     } else if (e.key === 'Escape') {
+      e.preventDefault(); // a search field's own Escape clears it, which would open the list again
       if (open) {
         e.stopPropagation();
         close();

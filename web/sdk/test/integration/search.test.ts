@@ -24,8 +24,11 @@ async function say(client: ParleyClient, channelId: string, key: string, text: s
   return sent[key];
 }
 
+// The setup sends a long history as one user: more than the per-user rate limit allows a client.
+const FAST = ['--rate-limit-user-per-sec', '10000', '--rate-limit-user-burst', '10000'];
+
 beforeAll(async () => {
-  server = await ParleyProcess.start();
+  server = await ParleyProcess.start({ args: FAST });
   [alice, bob, carol] = await Promise.all(['alice', 'bob', 'carol'].map((u) => signIn(server, u)));
   generalId = await general(alice);
   project = await alice.createChannel({ type: 'group', name: 'Quokka project', topic: 'wombat logistics', members: ['bob'] });

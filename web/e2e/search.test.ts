@@ -70,6 +70,15 @@ describe('search in the web app', () => {
       expect(await searchBox().getAttribute('aria-expanded')).toBe('true');
       await searchBox().press('Escape');
       expect(await searchBox().getAttribute('aria-expanded')).toBe('false');
+
+      // Keyboard only: the arrow picks a channel, Enter opens it.
+      await searchBox().fill('resea');
+      await suggestions().getByRole('option', { name: /Research lab/ }).waitFor();
+      await searchBox().press('ArrowDown');
+      expect(await suggestions().getByRole('option', { name: /Research lab/ }).getAttribute('aria-selected')).toBe('true');
+      await searchBox().press('Enter');
+      await page.getByRole('log', { name: 'Messages in Research lab' }).waitFor();
+      await channelLink('general').click();
     });
   });
 

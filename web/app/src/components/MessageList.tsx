@@ -108,7 +108,7 @@ export function MessageList({ chat, channel, store, membersStore, focus, onOpenT
     const prev = before.current;
     if (prev.first !== undefined && first !== undefined && first < prev.first && !atBottom.current) {
       el.scrollTop = el.scrollHeight - prev.height + prev.top;
-    } else if (atBottom.current) {
+    } else if (atBottom.current && wanted.current === undefined) {
       el.scrollTop = el.scrollHeight;
     }
     const seq = wanted.current;
@@ -136,11 +136,12 @@ export function MessageList({ chat, channel, store, membersStore, focus, onOpenT
   function onScroll() {
     const el = ref.current!;
     const nearBottom = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM;
-    // In a window of older history the bottom is not the newest message: do not stick to it.
-    atBottom.current = nearBottom && !state.hasMoreAfter;
+    // In a window of older history the bottom is not the newest message: do not stick to it;
+    // nor while a jump waits for its message (this may be the scroll of the list it replaces).
+    atBottom.current = nearBottom && !state.hasMoreAfter && wanted.current === undefined;
     before.current = { ...before.current, height: el.scrollHeight, top: el.scrollTop };
     if (el.scrollTop < NEAR_TOP && state.hasMoreBefore && !state.loadingOlder) store.loadOlder().catch(() => undefined);
-    if (el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_TOP && state.hasMoreAfter && !state.loadingNewer) {
+    if (el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_TOP && state.hasMoreAfter && !state.loadingNewer && wanted.current === undefined) {
       store.loadNewer().catch(() => undefined);
     }
     if (atBottom.current) markRead();

@@ -35,7 +35,8 @@ function typingInField(target: EventTarget | null): boolean {
 export function SearchBox({ chat, onSearch, onOpenChannel, onOpenUser }: Props) {
   const [text, setText] = useState('');
   const [open, setOpen] = useState(false);
-  const [suggestions, setSuggestions] = useState<SearchSuggestions>();
+  /** The suggestions and the query they answer. */
+  const [answer, setAnswer] = useState<{ q: string; s: SearchSuggestions }>();
   const [active, setActive] = useState(-1);
   const [error, setError] = useState<string>();
   const input = useRef<HTMLInputElement>(null);
@@ -57,10 +58,11 @@ export function SearchBox({ chat, onSearch, onOpenChannel, onOpenUser }: Props) 
   useEffect(() => {
     if (!open) return;
     const abort = new AbortController();
+    const q = text.trim();
     const timer = setTimeout(() => {
-      chat.client.searchSuggest(text.trim(), { limit: 5, signal: abort.signal }).then(
+      chat.client.searchSuggest(q, { limit: 5, signal: abort.signal }).then(
         (s) => {
-          setSuggestions(s);
+          setAnswer({ q, s });
           setError(undefined);
         },
         (e: Error) => {
@@ -83,6 +85,8 @@ export function SearchBox({ chat, onSearch, onOpenChannel, onOpenUser }: Props) 
     input.current?.blur();
   };
 
+  // Only the answer for what the field holds now: an older one would offer (and pick) stale rows.
+  const suggestions = answer?.q === text.trim() ? answer.s : undefined;
   const options: Option[] = [];
   if (suggestions) {
     for (const u of suggestions.users.filter((u) => u.id !== chat.me)) {

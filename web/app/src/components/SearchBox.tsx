@@ -29,8 +29,9 @@ function typingInField(target: EventTarget | null): boolean {
 
 /**
  * The search field at the top of the sidebar: `/` or Ctrl+K (⌘K) focuses it. While it has
- * focus it suggests people, channels and the user's recent searches for what is typed
- * (a combobox with a listbox: arrows move, Enter picks or searches, Escape closes).
+ * focus it suggests people (picked: their DM opens), channels (opened) and the user's recent
+ * searches (searched again) for what is typed: a combobox with a listbox; arrows move, Enter
+ * picks or searches messages, Escape closes.
  */
 export function SearchBox({ chat, onSearch, onOpenChannel, onOpenUser }: Props) {
   const [text, setText] = useState('');
@@ -90,10 +91,18 @@ export function SearchBox({ chat, onSearch, onOpenChannel, onOpenUser }: Props) 
   const options: Option[] = [];
   if (suggestions) {
     for (const u of suggestions.users.filter((u) => u.id !== chat.me)) {
-      options.push({ id: `user-${u.id}`, group: 'People', label: u.name || u.id, hint: `@${u.id}`, pick: () => (done(), onOpenUser(u.id)) });
+      const pick = () => {
+        done();
+        onOpenUser(u.id);
+      };
+      options.push({ id: `user-${u.id}`, group: 'People', label: u.name || u.id, hint: `@${u.id}`, pick });
     }
     for (const c of suggestions.channels) {
-      options.push({ id: `channel-${c.id}`, group: 'Channels', label: chat.channelName(c), hint: c.type === 'public' ? '#' : undefined, pick: () => (done(), onOpenChannel(c.id)) });
+      const pick = () => {
+        done();
+        onOpenChannel(c.id);
+      };
+      options.push({ id: `channel-${c.id}`, group: 'Channels', label: chat.channelName(c), hint: c.type === 'public' ? '#' : undefined, pick });
     }
     for (const r of suggestions.recent) {
       options.push({

@@ -152,6 +152,25 @@ describe('search in the web app', () => {
     });
   });
 
+  it('on a phone-sized screen, the results cover the channel and a hit opens it', async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 780 } });
+    const bob = await phone.newPage();
+    await withScreenshots('search-phone', () => [bob], async () => {
+      await bob.goto(server.baseUrl);
+      await bob.getByRole('button', { name: 'Sign in as bob' }).click();
+      await bob.locator('.app[data-connection="open"]').waitFor({ timeout: 15_000 });
+      const box = bob.getByRole('combobox', { name: 'Search messages' });
+      await box.fill('aardvark');
+      await box.press('Enter');
+      const results = bob.getByRole('complementary', { name: 'Search results' });
+      await results.getByRole('status').filter({ hasText: '2 results' }).waitFor();
+      await results.getByRole('link', { name: /migration plan/ }).click();
+      await bob.locator('.message.highlighted', { hasText: 'the aardvark migration plan' }).waitFor();
+      expect(await results.count()).toBe(0);
+      expect(await bob.getByRole('navigation', { name: 'Channels' }).isVisible()).toBe(false);
+    }).finally(() => phone.close());
+  });
+
   it('finds a public channel to view and join', async () => {
     await withScreenshots('search-join', pages, async () => {
       const bobPair = await new ParleyClient({ baseUrl: server.baseUrl }).demoSession('bob');

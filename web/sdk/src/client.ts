@@ -392,7 +392,8 @@ export function wsUrlFor(baseUrl: string): string {
 
 /**
  * The query string of a message search: lists as comma lists, dates as RFC 3339, the
- * true-only filters (`mentions_me`, `pinned`, `saved`, `include_public`) only when true.
+ * true-only filters (`mentions_me`, `pinned`, `saved`, `include_public`) only when true,
+ * `remember` only when false.
  */
 export function searchQuery(p: SearchParams): Record<string, QueryValue> {
   const list = (v: string | string[] | undefined) => (v === undefined ? undefined : Array.isArray(v) ? (v.length ? v : undefined) : v);
@@ -413,6 +414,7 @@ export function searchQuery(p: SearchParams): Record<string, QueryValue> {
     sort: p.sort,
     limit: p.limit,
     cursor: p.cursor,
+    remember: p.remember === false ? false : undefined,
   };
 }
 

@@ -344,6 +344,8 @@ export interface SearchParams {
   limit?: number;
   /** `next_cursor` of the previous page. */
   cursor?: string;
+  /** false: keep this query out of the recent queries (default: a first page is remembered). */
+  remember?: boolean;
 }
 
 /** A match inside `SearchSnippet.text`: UTF-16 offsets, so `text.slice(start, end)` is the match. */

@@ -60,7 +60,7 @@ export function ChatApp({ chat, onSignOut }: { chat: Chat; onSignOut: () => void
     setSearching(true);
     const params = chat.search.getSnapshot().params;
     // A new query keeps the filters chosen for the last one.
-    void chat.search.search({ ...params, q });
+    void chat.search.search({ ...params, q, remember: undefined });
   }
 
   /** Opens a hit's message in its channel (a thread reply: its parent, with the thread open). */

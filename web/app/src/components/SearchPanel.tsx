@@ -48,7 +48,8 @@ export function SearchPanel({ chat, channelId, onOpen, onClose }: Props) {
   }, []);
 
   if (!params) return null;
-  const set = (patch: Partial<SearchParams>) => void chat.search.search({ ...params, ...patch });
+  // A filter changed: the same query again, not remembered twice.
+  const set = (patch: Partial<SearchParams>) => void chat.search.search({ ...params, ...patch, remember: false });
   const has = params.has ?? [];
   const inHere = !!channelId && params.channel_id === channelId;
   const people = Object.values(users)

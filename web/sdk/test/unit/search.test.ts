@@ -76,8 +76,10 @@ describe('search calls', () => {
     });
     expect(call.headers.authorization).toBe(`Bearer ${token}`);
 
-    await client.searchMessages({ q: 'x', in_thread: true, channel_id: [], has: [] });
+    await client.searchMessages({ q: 'x', in_thread: true, channel_id: [], has: [], remember: true });
     expect(Object.fromEntries(fetch.calls[1].query)).toEqual({ q: 'x', in_thread: 'true' });
+    await client.searchMessages({ q: 'x', remember: false });
+    expect(Object.fromEntries(fetch.calls[2].query)).toEqual({ q: 'x', remember: 'false' });
   });
 
   it('asks for channels and suggestions (an empty q too) and forgets recent searches', async () => {

@@ -108,9 +108,13 @@ export class Chat {
     return s;
   }
 
-  /** The name to show for a channel: the other person for a DM. */
+  /**
+   * The name to show for a channel: the other person for a DM. Prefers the list's copy
+   * (search answers may lack a DM's `dm_user_ids`).
+   */
   channelName(c: Channel | undefined): string {
     if (!c) return '';
+    if (c.type === 'dm' && !c.dm_user_ids) c = this.channels.getSnapshot().channels.find((x) => x.id === c!.id) ?? c;
     if (c.type === 'dm') {
       const other = dmPartner(c, this.me);
       return other ? this.users.name(other) : c.name || 'Direct message';

@@ -10,7 +10,7 @@ interface Props {
 
 const DELAY_MS = 150;
 
-/** Find channels by name or topic: the user's own, and public ones to view or join. */
+/** Find channels by name or topic (all of them before anything is typed): the user's own, and public ones to view or join. */
 export function ChannelBrowser({ chat, onClose }: Props) {
   const [q, setQ] = useState('');
   const [result, setResult] = useState<ChannelSearchResult>();
@@ -23,11 +23,8 @@ export function ChannelBrowser({ chat, onClose }: Props) {
     return () => (back as HTMLElement | null)?.focus?.();
   }, []);
 
+  // An empty query lists every channel (the user's, and the public ones to join).
   useEffect(() => {
-    if (!q.trim()) {
-      setResult(undefined);
-      return;
-    }
     const abort = new AbortController();
     const timer = setTimeout(() => {
       chat.client.searchChannels(q.trim(), { limit: 20, signal: abort.signal }).then(

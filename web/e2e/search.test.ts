@@ -102,6 +102,21 @@ describe('search in the web app', () => {
       await panel().getByRole('button', { name: 'Has link' }).click();
       await panel().getByRole('button', { name: 'In this channel' }).click();
       await panel().getByRole('status').filter({ hasText: '2 results' }).waitFor();
+      await panel().getByRole('combobox', { name: 'From' }).selectOption('bob');
+      await panel().getByText('No messages match').waitFor();
+      await panel().getByRole('combobox', { name: 'From' }).selectOption('');
+      await panel().getByRole('status').filter({ hasText: '2 results' }).waitFor();
+
+      // More than a page: 20 shown, the next 20 on demand.
+      await searchFor('lab note');
+      await panel().getByRole('status').filter({ hasText: '99 results' }).waitFor();
+      expect(await results().count()).toBe(20);
+      await panel().getByRole('button', { name: 'Load more results' }).click();
+      await waitFor(async () => (await results().count()) === 40, 10_000, 'the second page');
+      const texts = await panel().locator('.snippet').allTextContents();
+      expect(new Set(texts).size).toBe(40);
+      await searchFor('aardvark');
+      await panel().getByRole('status').filter({ hasText: '2 results' }).waitFor();
     });
   });
 

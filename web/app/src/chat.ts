@@ -4,6 +4,7 @@ import {
   MemberListStore,
   MessageListStore,
   PresenceStore,
+  SearchStore,
   Store,
   TypingStore,
   type Channel,
@@ -60,6 +61,8 @@ export class Chat {
   readonly presence: PresenceStore;
   readonly typing: TypingStore;
   readonly users: UserDirectory;
+  /** The message search of the results panel (kept while the panel is closed). */
+  readonly search: SearchStore;
   private readonly messageStores = new Map<string, MessageListStore>();
   private readonly memberStores = new Map<string, MemberListStore>();
   private readonly offs: (() => void)[] = [];
@@ -74,6 +77,7 @@ export class Chat {
     this.presence = new PresenceStore(client);
     this.typing = new TypingStore(client);
     this.users = new UserDirectory(client);
+    this.search = new SearchStore(client, { pageSize: 20 });
     this.offs.push(
       client.realtime.on('state', (s) => {
         if (s === 'closed' && !this.disposed) onAuthLost();
@@ -104,9 +108,13 @@ export class Chat {
     return s;
   }
 
-  /** The name to show for a channel: the other person for a DM. */
+  /**
+   * The name to show for a channel: the other person for a DM. Prefers the list's copy
+   * (search answers may lack a DM's `dm_user_ids`).
+   */
   channelName(c: Channel | undefined): string {
     if (!c) return '';
+    if (c.type === 'dm' && !c.dm_user_ids) c = this.channels.getSnapshot().channels.find((x) => x.id === c!.id) ?? c;
     if (c.type === 'dm') {
       const other = dmPartner(c, this.me);
       return other ? this.users.name(other) : c.name || 'Direct message';
@@ -119,7 +127,7 @@ export class Chat {
     this.offs.forEach((f) => f());
     this.messageStores.forEach((s) => s.dispose());
     this.memberStores.forEach((s) => s.dispose());
-    [this.channels, this.presence, this.typing].forEach((s) => s.dispose());
+    [this.channels, this.presence, this.typing, this.search].forEach((s) => s.dispose());
     this.client.close();
   }
 

@@ -1,11 +1,12 @@
 import { ParleyError } from './errors.js';
-import { Transport, seg, type AuthStrategy, type TransportOptions } from './http.js';
+import { Transport, seg, type AuthStrategy, type QueryValue, type TransportOptions } from './http.js';
 import { Realtime, type ReconnectOptions, type WebSocketCtor } from './realtime.js';
 import { TokenManager, jwtClaims, type TokenProvider } from './tokens.js';
 import type {
   Block,
   Channel,
   ChannelQuery,
+  ChannelSearchResult,
   CreateChannelRequest,
   EditMessageRequest,
   Health,
@@ -23,6 +24,11 @@ import type {
   ReadResult,
   ReplyQuery,
   Role,
+  SearchChannelsOptions,
+  SearchPage,
+  SearchParams,
+  SearchSuggestOptions,
+  SearchSuggestions,
   SendMessageRequest,
   SendMessageResult,
   SyncRequest,
@@ -319,6 +325,33 @@ export class ParleyClient {
     return this.http.request('GET', '/v1/mentions', { query: { ...query } });
   }
 
+  // ---- search -----------------------------------------------------------------------------
+
+  /**
+   * Messages matching `params.q` in the caller's channels (and unjoined public ones with
+   * `include_public`), best first or newest first, a page at a time: pass `next_cursor` back as
+   * `cursor`. Records the query as one of the caller's recent searches. `signal` cancels it
+   * (search-as-you-type: abort the previous keystroke's request).
+   */
+  searchMessages(params: SearchParams, opts: { signal?: AbortSignal } = {}): Promise<SearchPage> {
+    return this.http.request('GET', '/v1/search/messages', { query: searchQuery(params), signal: opts.signal });
+  }
+
+  /** Channels by name or topic word prefixes: the caller's, and public ones not joined yet. */
+  searchChannels(q: string, opts: SearchChannelsOptions & { signal?: AbortSignal } = {}): Promise<ChannelSearchResult> {
+    return this.http.request('GET', '/v1/search/channels', { query: { q, limit: opts.limit }, signal: opts.signal });
+  }
+
+  /** Completions for a search box: users, the caller's channels, the caller's recent queries. `q` may be empty. */
+  searchSuggest(q: string, opts: SearchSuggestOptions & { signal?: AbortSignal } = {}): Promise<SearchSuggestions> {
+    return this.http.request('GET', '/v1/search/suggest', { query: { q, limit: opts.limit }, signal: opts.signal });
+  }
+
+  /** Forgets the caller's recent searches. */
+  clearRecentSearches(): Promise<void> {
+    return this.http.request('DELETE', '/v1/search/recent');
+  }
+
   // ---- read state, presence, sync ----------------------------------------------------------
 
   /** Marks read up to `seq` (omitted: the newest). Never moves backwards. */
@@ -355,6 +388,34 @@ export function wsUrlFor(baseUrl: string): string {
   const loc = (globalThis as { location?: { protocol: string; host: string } }).location;
   if (!loc) throw new Error('@parley/client: give baseUrl (or wsUrl) outside a browser');
   return `${loc.protocol === 'https:' ? 'wss:' : 'ws:'}//${loc.host}/v1/ws`;
+}
+
+/**
+ * The query string of a message search: lists as comma lists, dates as RFC 3339, the
+ * true-only filters (`mentions_me`, `pinned`, `saved`, `include_public`) only when true,
+ * `remember` only when false.
+ */
+export function searchQuery(p: SearchParams): Record<string, QueryValue> {
+  const list = (v: string | string[] | undefined) => (v === undefined ? undefined : Array.isArray(v) ? (v.length ? v : undefined) : v);
+  const time = (v: string | Date | undefined) => (v instanceof Date ? v.toISOString() : v);
+  const flag = (v: boolean | undefined) => (v ? true : undefined);
+  return {
+    q: p.q,
+    channel_id: list(p.channel_id),
+    from: list(p.from),
+    after: time(p.after),
+    before: time(p.before),
+    has: p.has?.length ? p.has : undefined,
+    in_thread: p.in_thread,
+    mentions_me: flag(p.mentions_me),
+    pinned: flag(p.pinned),
+    saved: flag(p.saved),
+    include_public: flag(p.include_public),
+    sort: p.sort,
+    limit: p.limit,
+    cursor: p.cursor,
+    remember: p.remember === false ? false : undefined,
+  };
 }
 
 const msgPath = (channelId: string, seq: number) => `/v1/channels/${seg(channelId)}/messages/${seg(seq)}`;

@@ -76,6 +76,8 @@ export class Transport {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), this.timeoutMs);
     const onAbort = () => controller.abort();
+    // Aborted while the token was fetched: the listener below would never fire.
+    if (opts.signal?.aborted) controller.abort();
     opts.signal?.addEventListener('abort', onAbort);
     let res: Response;
     try {

@@ -1,4 +1,5 @@
-export { ParleyClient, paginate, wsUrlFor, type ParleyClientOptions } from './client.js';
+export { ParleyClient, paginate, searchQuery, wsUrlFor, type ParleyClientOptions } from './client.js';
+export { snippetSegments, formatSearchTotal, type SnippetSegment } from './search.js';
 export { ParleyServer, ParleyAdmin, type ParleyServerOptions, type ParleyAdminOptions, type AppQuery, type AuditQuery } from './server.js';
 export {
   verifyWebhook,
@@ -30,3 +31,4 @@ export { ThreadStore, type ThreadState } from './stores/thread.js';
 export { MemberListStore, type MemberListState } from './stores/members.js';
 export { PresenceStore, type PresenceState } from './stores/presence.js';
 export { TypingStore, type TypingState } from './stores/typing.js';
+export { SearchStore, type SearchState, type SearchStoreOptions } from './stores/search.js';

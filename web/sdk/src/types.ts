@@ -310,6 +310,117 @@ export interface SyncResponse {
   cursor: string;
 }
 
+// ---- Search -------------------------------------------------------------------------------------
+
+export type SearchSort = 'relevance' | 'newest';
+export type SearchHas = 'attachment' | 'link';
+
+/**
+ * `GET /v1/search/messages`. `q`: words, `"an exact phrase"`, `-word` / `-"phrase"` to exclude;
+ * the last word matches as a prefix unless `q` ends with a space, `word*` forces a prefix. At
+ * most 1000 bytes; a query of exclusions only is a 400. Lists go as comma lists (≤ 100 ids).
+ */
+export interface SearchParams {
+  q: string;
+  /** Search only in these channels. */
+  channel_id?: string | string[];
+  /** Only messages by these users. */
+  from?: string | string[];
+  /** Created at or after (RFC 3339, or a Date). */
+  after?: string | Date;
+  /** Created before (RFC 3339, or a Date). */
+  before?: string | Date;
+  has?: SearchHas[];
+  /** true: thread replies only; false: top-level messages only; absent: both. */
+  in_thread?: boolean;
+  mentions_me?: boolean;
+  pinned?: boolean;
+  saved?: boolean;
+  /** Also public channels the caller has not joined (default: only the caller's channels). */
+  include_public?: boolean;
+  /** Default `relevance`. */
+  sort?: SearchSort;
+  /** 1..50, default 20. */
+  limit?: number;
+  /** `next_cursor` of the previous page. */
+  cursor?: string;
+  /** false: keep this query out of the recent queries (default: a first page is remembered). */
+  remember?: boolean;
+}
+
+/** A match inside `SearchSnippet.text`: UTF-16 offsets, so `text.slice(start, end)` is the match. */
+export interface SearchHighlight {
+  start: number;
+  end: number;
+}
+
+/** Part of a message's text around its matches. Plain text: render it with `snippetSegments`, never as HTML. */
+export interface SearchSnippet {
+  text: string;
+  /** Sorted, non-overlapping. */
+  highlights: SearchHighlight[];
+}
+
+/** The channel of a hit, enough to name it. */
+export interface SearchHitChannel {
+  id: string;
+  type: ChannelType;
+  name: string;
+}
+
+export interface SearchHit {
+  message: Message;
+  channel: SearchHitChannel;
+  snippet: SearchSnippet;
+  score: number;
+}
+
+export interface SearchTotal {
+  count: number;
+  /** false when the count was capped: `count` is then a lower bound ("1000+"). */
+  exact: boolean;
+}
+
+export interface SearchPage {
+  items: SearchHit[];
+  total: SearchTotal;
+  next_cursor: string | null;
+}
+
+export interface SearchChannelsOptions {
+  /** 1..50, default 20. */
+  limit?: number;
+}
+
+/** `GET /v1/search/channels`: channels whose name or topic words start with the query's words. */
+export interface ChannelSearchResult {
+  /** The caller's channels. */
+  mine: Channel[];
+  /** Public channels the caller has not joined. */
+  public: Channel[];
+}
+
+export interface SearchSuggestOptions {
+  /** 1..20, default 5 (per kind). */
+  limit?: number;
+}
+
+/** A query the caller searched for (each message search records one). */
+export interface RecentSearch {
+  query: string;
+  at: Timestamp;
+}
+
+/** `GET /v1/search/suggest`: completions for a search box. */
+export interface SearchSuggestions {
+  /** Users whose name or id starts with the query. */
+  users: User[];
+  /** The caller's channels whose name starts with the query. */
+  channels: Channel[];
+  /** The caller's recent queries that start with the query, newest first. */
+  recent: RecentSearch[];
+}
+
 // ---- Outgoing webhooks (docs/webhooks.md) -------------------------------------------------------
 
 /** What an endpoint subscribes to: event type names, or `'*'` for all of them. */

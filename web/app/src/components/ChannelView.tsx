@@ -1,5 +1,5 @@
 import type { Channel } from '@parley/client';
-import { useEffect, useMemo } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { useStore, type Chat } from '../chat';
 import { navigate } from '../route';
 import { BotBadge } from './BotBadge';
@@ -8,13 +8,20 @@ import { MessageList } from './MessageList';
 import { PresenceDot } from './PresenceDot';
 import { TypingIndicator } from './TypingIndicator';
 
+/** A message to show and highlight (a search hit); a new `nonce` asks again for the same one. */
+export interface Focus {
+  seq: number;
+  nonce: number;
+}
+
 interface Props {
   chat: Chat;
   channel: Channel;
+  focus?: Focus;
   onOpenThread: (seq: number) => void;
 }
 
-export function ChannelView({ chat, channel, onOpenThread }: Props) {
+export function ChannelView({ chat, channel, focus, onOpenThread }: Props) {
   const store = chat.messagesFor(channel.id);
   const membersStore = chat.membersFor(channel.id);
   const { members } = useStore(membersStore);
@@ -27,6 +34,15 @@ export function ChannelView({ chat, channel, onOpenThread }: Props) {
     chat.users.ensure(memberIds);
     void chat.presence.watch(memberIds);
   }, [chat, memberIds]);
+
+  // A public channel viewed without joining: hear its events meanwhile.
+  const visiting = !channel.membership && channel.type === 'public';
+  useEffect(() => {
+    if (!visiting) return;
+    const rt = chat.client.realtime;
+    rt.watchChannel(channel.id).catch(() => undefined);
+    return () => void rt.unwatchChannel(channel.id).catch(() => undefined);
+  }, [chat, channel.id, visiting]);
 
   useStore(chat.presence);
   const online = memberIds.filter((id) => chat.presence.isOnline(id));
@@ -50,8 +66,11 @@ export function ChannelView({ chat, channel, onOpenThread }: Props) {
           ))}
         </ul>
       </header>
-      <MessageList chat={chat} channel={channel} store={store} membersStore={membersStore} onOpenThread={onOpenThread} />
+      <MessageList chat={chat} channel={channel} store={store} membersStore={membersStore} focus={focus} onOpenThread={onOpenThread} />
       <TypingIndicator chat={chat} channelId={channel.id} />
+      {!channel.membership ? (
+        <JoinBar chat={chat} channel={channel} label={label} />
+      ) : (
       <Composer
         id="composer"
         chat={chat}
@@ -61,6 +80,36 @@ export function ChannelView({ chat, channel, onOpenThread }: Props) {
         disabled={!!channel.archived_at}
         onSend={(text) => store.send(text)}
       />
+      )}
     </section>
+  );
+}
+
+/** Instead of the composer in a public channel the user is not a member of. */
+function JoinBar({ chat, channel, label }: { chat: Chat; channel: Channel; label: string }) {
+  const [error, setError] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  async function join() {
+    setBusy(true);
+    try {
+      await chat.client.joinChannel(channel.id);
+      chat.channels.upsert(await chat.client.getChannel(channel.id));
+    } catch (e) {
+      setError((e as Error).message);
+      setBusy(false);
+    }
+  }
+  return (
+    <div className="join-bar">
+      <span>You are viewing {label}.</span>
+      <button type="button" className="primary" disabled={busy} onClick={join}>
+        Join channel
+      </button>
+      {error && (
+        <span className="error" role="alert">
+          {error}
+        </span>
+      )}
+    </div>
   );
 }

@@ -12,6 +12,8 @@ interface Props {
   message: Message;
   /** Shown under the user's own latest message. */
   seenBy?: string[];
+  /** The message a search hit (or link) pointed at: marked for a moment. */
+  highlighted?: boolean;
   onOpenThread?: (seq: number) => void;
   /** Inside the thread panel: no thread link. */
   inThread?: boolean;
@@ -19,7 +21,7 @@ interface Props {
   onChanged?: (m: Message, since: number) => void;
 }
 
-export function MessageItem({ chat, store, message: m, seenBy, onOpenThread, inThread, onChanged }: Props) {
+export function MessageItem({ chat, store, message: m, seenBy, highlighted, onOpenThread, inThread, onChanged }: Props) {
   const [editing, setEditing] = useState(false);
   const [confirming, setConfirming] = useState(false);
   const [picking, setPicking] = useState(false);
@@ -57,7 +59,11 @@ export function MessageItem({ chat, store, message: m, seenBy, onOpenThread, inT
   }
 
   return (
-    <li className={`message${mine ? ' mine' : ''}${deleted ? ' deleted' : ''}`} data-seq={m.seq}>
+    <li
+      className={`message${mine ? ' mine' : ''}${deleted ? ' deleted' : ''}${highlighted ? ' highlighted' : ''}`}
+      data-seq={m.seq}
+      aria-current={highlighted ? 'true' : undefined}
+    >
       <article aria-label={`${authorLabel}, ${time(m.created_at)}`}>
         <header className="message-head">
           <span className="author">{author}</span>

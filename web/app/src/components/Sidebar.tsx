@@ -1,17 +1,20 @@
 import type { Channel } from '@parley/client';
 import { dmPartner, useStore, type Chat } from '../chat';
-import { ADMIN_PATH, routeLink } from '../route';
+import { ADMIN_PATH, navigate, routeLink } from '../route';
 import { BotBadge } from './BotBadge';
 import { PresenceDot } from './PresenceDot';
+import { SearchBox } from './SearchBox';
 
 interface Props {
   chat: Chat;
   activeId: string | undefined;
-  onNew: (kind: 'dm' | 'group') => void;
+  onNew: (kind: 'dm' | 'group' | 'browse') => void;
   onSignOut: () => void;
+  onSearch: (q: string) => void;
+  onOpenUser: (userId: string) => void;
 }
 
-export function Sidebar({ chat, activeId, onNew, onSignOut }: Props) {
+export function Sidebar({ chat, activeId, onNew, onSignOut, onSearch, onOpenUser }: Props) {
   const { channels, loaded, error } = useStore(chat.channels);
   useStore(chat.users); // names of DM partners
 
@@ -25,12 +28,16 @@ export function Sidebar({ chat, activeId, onNew, onSignOut }: Props) {
           <PresenceDot chat={chat} userId={chat.me} /> <span data-testid="me">{chat.users.name(chat.me)}</span> <BotBadge chat={chat} userId={chat.me} />
         </p>
       </header>
+      <SearchBox chat={chat} onSearch={onSearch} onOpenUser={onOpenUser} onOpenChannel={(id) => navigate(`/c/${id}`)} />
       <div className="sidebar-actions">
         <button type="button" onClick={() => onNew('dm')}>
           New message
         </button>
         <button type="button" onClick={() => onNew('group')}>
           New group
+        </button>
+        <button type="button" onClick={() => onNew('browse')}>
+          Find channels
         </button>
       </div>
       {!loaded && !error && <p className="muted pad">Loading channels…</p>}

@@ -25,6 +25,13 @@ export interface MessageListState {
   loadingOlder: boolean;
   /** Older history exists before the first message held. */
   hasMoreBefore: boolean;
+  /**
+   * Newer history exists after the last message held: the list shows a window around an older
+   * message (`loadAround`), not the newest ones. `loadNewer()` pages towards the present,
+   * `loadLatest()` jumps back to it. New messages are not added meanwhile.
+   */
+  hasMoreAfter: boolean;
+  loadingNewer: boolean;
   error?: ParleyError;
 }
 
@@ -33,14 +40,28 @@ export interface MessageListOptions {
   pageSize?: number;
 }
 
+/** Something that reached a detached window's channel past its newest message, kept for the jump back. */
+interface Held {
+  seq: number;
+  apply: (col: MessageCollection) => void;
+}
+
+/** How many such changes a detached window keeps (the newest ones; REST pages bring the rest). */
+const MAX_HELD = 500;
+
 /**
  * The history of one channel as a UI shows it: the newest page first, older pages on demand
  * (`before_seq`), live events merged in, and gaps filled: when a seq arrives past the next
  * expected one, the missing range is fetched over REST. Never holds a seq twice; a sent
  * message replaces its pending copy. Call `dispose()` when done.
+ *
+ * `loadAround(seq)` shows an older message (a search hit, a link): near the oldest held it
+ * pages back; further away it replaces the list with a window around it ("detached":
+ * `hasMoreAfter`), which `loadNewer()` extends towards the newest messages until it reaches
+ * them and follows live events again; `loadLatest()` jumps straight back.
  */
 export class MessageListStore extends Store<MessageListState> {
-  private readonly col: MessageCollection;
+  private col: MessageCollection;
   private readonly pageSize: number;
   private readonly off: () => void;
   /** Every seq from the oldest held up to this one is held (or known not to exist). */
@@ -49,13 +70,27 @@ export class MessageListStore extends Store<MessageListState> {
   private filling: Promise<void> | undefined;
   private pendingById = new Map<string, PendingMessage>();
   private disposed = false;
+  /** The list is a window of older history; changes past its newest message wait in `held`. */
+  private detached = false;
+  private held: Held[] = [];
+  private older: Promise<void> | undefined;
+  private newer: Promise<void> | undefined;
 
   constructor(
     private readonly client: ParleyClient,
     readonly channelId: string,
     opts: MessageListOptions = {},
   ) {
-    super({ messages: [], pending: [], loaded: false, loading: false, loadingOlder: false, hasMoreBefore: false });
+    super({
+      messages: [],
+      pending: [],
+      loaded: false,
+      loading: false,
+      loadingOlder: false,
+      hasMoreBefore: false,
+      hasMoreAfter: false,
+      loadingNewer: false,
+    });
     this.pageSize = Math.min(200, opts.pageSize ?? 50);
     this.col = new MessageCollection(() => client.userId);
     const realtime = client.realtime;
@@ -75,15 +110,22 @@ export class MessageListStore extends Store<MessageListState> {
     this.off();
   }
 
-  /** Loads the newest page (again: merges it). */
+  /** Loads the newest page (again: merges it; from a detached window: replaces it). */
   async loadLatest(): Promise<void> {
     this.setState({ loading: true, error: undefined });
     try {
       const since = MessageCollection.stamp;
       const page = await this.client.listMessages(this.channelId, { limit: this.pageSize });
       if (this.disposed) return;
-      const first = !this.state.loaded;
+      const wasDetached = this.detached;
+      const first = !this.state.loaded || wasDetached;
+      if (wasDetached) {
+        this.col = new MessageCollection(() => this.client.userId);
+        this.older = undefined;
+        this.newer = undefined;
+      }
       this.col.upsert(page.items, false, since);
+      if (wasDetached) this.reattach();
       const oldest = page.items[0]?.seq;
       const newest = page.items[page.items.length - 1]?.seq ?? 0;
       // A page is contiguous in itself: it extends what is verified when it starts at or before it.
@@ -101,6 +143,9 @@ export class MessageListStore extends Store<MessageListState> {
         messages: this.col.items,
         pending: [...this.pendingById.values()],
         hasMoreBefore: first ? page.has_more : this.state.hasMoreBefore,
+        hasMoreAfter: false,
+        loadingOlder: wasDetached ? false : this.state.loadingOlder,
+        loadingNewer: false,
       });
       this.client.realtime.trackSeq(this.channelId, newest);
       await this.fill();
@@ -110,22 +155,136 @@ export class MessageListStore extends Store<MessageListState> {
     }
   }
 
-  /** Loads the page before the oldest message held (infinite scroll up). */
-  async loadOlder(): Promise<void> {
-    if (!this.state.loaded || !this.state.hasMoreBefore || this.state.loadingOlder) return;
+  /** Loads the page before the oldest message held (infinite scroll up); one at a time. */
+  loadOlder(): Promise<void> {
+    if (this.older) return this.older;
+    if (!this.state.loaded || !this.state.hasMoreBefore) return Promise.resolve();
     const before = this.col.oldestSeq;
-    if (before === undefined) return;
+    if (before === undefined) return Promise.resolve();
+    const col = this.col;
     this.setState({ loadingOlder: true });
+    const run = (async () => {
+      try {
+        const since = MessageCollection.stamp;
+        const page = await this.client.listMessages(this.channelId, { before_seq: before, limit: this.pageSize });
+        if (this.disposed || col !== this.col) return; // replaced meanwhile (a jump)
+        this.col.upsert(page.items, false, since);
+        this.setState({ loadingOlder: false, hasMoreBefore: page.has_more, messages: this.col.items });
+      } catch (e) {
+        if (!this.disposed && col === this.col) this.setState({ loadingOlder: false, error: e as ParleyError });
+        throw e;
+      }
+    })().finally(() => {
+      if (this.older === run) this.older = undefined;
+    });
+    this.older = run;
+    return run;
+  }
+
+  /**
+   * Makes `seq` one of the messages held, with history around it. Held already: nothing to do.
+   * Up to two pages before the oldest held: older pages are loaded (the list stays attached to
+   * the newest messages). Otherwise the list becomes a window of about a page around it
+   * (`hasMoreAfter` unless the window reaches the newest message). Also a first load.
+   * A seq that does not exist (deleted by retention, never sent) leaves its neighbours held.
+   */
+  async loadAround(seq: number): Promise<void> {
+    if (this.state.loaded && this.col.has(seq)) return;
+    const oldest = this.col.oldestSeq;
+    if (this.state.loaded && !this.detached && oldest !== undefined && seq < oldest && oldest - seq <= 2 * this.pageSize) {
+      while (!this.disposed && !this.col.has(seq) && this.state.hasMoreBefore && (this.col.oldestSeq ?? 0) > seq) {
+        await this.loadOlder();
+      }
+      return;
+    }
+    this.setState({ loading: true, error: undefined });
     try {
+      const half = Math.max(1, Math.floor(this.pageSize / 2));
       const since = MessageCollection.stamp;
-      const page = await this.client.listMessages(this.channelId, { before_seq: before, limit: this.pageSize });
+      const [upTo, after] = await Promise.all([
+        this.client.listMessages(this.channelId, { before_seq: seq + 1, limit: half + 1 }),
+        this.client.listMessages(this.channelId, { after_seq: seq, limit: half }),
+      ]);
       if (this.disposed) return;
-      this.col.upsert(page.items, false, since);
-      this.setState({ loadingOlder: false, hasMoreBefore: page.has_more, messages: this.col.items });
+      const windowItems = [...upTo.items, ...after.items];
+      const newest = windowItems[windowItems.length - 1]?.seq ?? seq;
+      const heldOldest = this.col.oldestSeq;
+      if (this.state.loaded && !this.detached && heldOldest !== undefined && newest + 1 >= heldOldest) {
+        // It meets what is held: one contiguous list, still attached.
+        this.col.upsert(windowItems, false, since);
+        this.setState({ loading: false, messages: this.col.items, hasMoreBefore: upTo.has_more });
+        return;
+      }
+      const reachesEnd = !after.has_more;
+      const wasAttached = !this.detached;
+      this.col = new MessageCollection(() => this.client.userId);
+      this.older = undefined;
+      this.newer = undefined;
+      this.col.upsert(windowItems, false, since);
+      this.verified = newest;
+      if (wasAttached) this.held = [];
+      this.detached = true;
+      // Events buffered before a first load: the held messages' changes apply, later ones wait.
+      const buffered = this.buffered;
+      this.buffered = [];
+      buffered.forEach((ev) => this.onDetachedEvent(ev));
+      if (reachesEnd) this.reattach();
+      this.dropDelivered();
+      this.setState({
+        loaded: true,
+        loading: false,
+        loadingOlder: false,
+        loadingNewer: false,
+        messages: this.col.items,
+        pending: [...this.pendingById.values()],
+        hasMoreBefore: upTo.has_more,
+        hasMoreAfter: !reachesEnd,
+      });
+      if (reachesEnd) {
+        this.client.realtime.trackSeq(this.channelId, this.col.newestSeq ?? 0);
+        await this.fill();
+      }
     } catch (e) {
-      if (!this.disposed) this.setState({ loadingOlder: false, error: e as ParleyError });
+      if (!this.disposed) this.setState({ loading: false, error: e as ParleyError });
       throw e;
     }
+  }
+
+  /** In a detached window: loads the page after the newest message held; reaching the newest reattaches. */
+  loadNewer(): Promise<void> {
+    if (this.newer) return this.newer;
+    if (!this.detached || !this.state.loaded) return Promise.resolve();
+    const col = this.col;
+    const after = col.newestSeq ?? 0;
+    this.setState({ loadingNewer: true });
+    const run = (async () => {
+      try {
+        const since = MessageCollection.stamp;
+        const page = await this.client.listMessages(this.channelId, { after_seq: after, limit: this.pageSize });
+        if (this.disposed || col !== this.col) return;
+        this.col.upsert(page.items, false, since);
+        this.verified = Math.max(this.verified, this.col.newestSeq ?? 0);
+        if (!page.has_more) this.reattach();
+        this.dropDelivered();
+        this.setState({
+          loadingNewer: false,
+          hasMoreAfter: page.has_more,
+          messages: this.col.items,
+          pending: [...this.pendingById.values()],
+        });
+        if (!page.has_more) {
+          this.client.realtime.trackSeq(this.channelId, this.col.newestSeq ?? 0);
+          await this.fill();
+        }
+      } catch (e) {
+        if (!this.disposed && col === this.col) this.setState({ loadingNewer: false, error: e as ParleyError });
+        throw e;
+      }
+    })().finally(() => {
+      if (this.newer === run) this.newer = undefined;
+    });
+    this.newer = run;
+    return run;
   }
 
   /**
@@ -143,6 +302,8 @@ export class MessageListStore extends Store<MessageListState> {
     };
     this.pendingById.set(clientMsgId, pending);
     this.publishPending();
+    // A message is sent to the present: leave an old window for it.
+    if (this.detached) void this.loadLatest().catch(() => undefined);
     try {
       const since = MessageCollection.stamp;
       const { message } = await this.client.sendMessage(this.channelId, { ...extra, text, client_msg_id: clientMsgId });
@@ -200,6 +361,11 @@ export class MessageListStore extends Store<MessageListState> {
    * are kept as the event left them (the answer may be older).
    */
   receive(messages: Message[], since?: number): void {
+    if (this.detached) {
+      const past = messages.filter((m) => m.seq > (this.col.newestSeq ?? 0));
+      past.forEach((m) => this.hold({ seq: m.seq, apply: (col) => col.upsert([m], false, since) }));
+      messages = messages.filter((m) => !past.includes(m));
+    }
     if (this.col.upsert(messages, false, since)) {
       this.advance();
       this.setState({ messages: this.col.items });
@@ -216,6 +382,10 @@ export class MessageListStore extends Store<MessageListState> {
       if (this.state.loading) this.buffered.push(ev);
       return;
     }
+    if (this.detached) {
+      if (this.onDetachedEvent(ev)) this.setState({ messages: this.col.items });
+      return;
+    }
     const changed = this.col.apply(ev);
     const delivered = ev.event === 'message.new' && this.dropDelivered();
     if (changed) {
@@ -224,6 +394,34 @@ export class MessageListStore extends Store<MessageListState> {
     }
     if (delivered) this.publishPending();
     if (ev.event === 'message.new') void this.fill();
+  }
+
+  /** An event while detached: applied to a held message, kept for later past the window. */
+  private onDetachedEvent(ev: AnyParleyEvent): boolean {
+    const seq = eventSeq(ev);
+    if (seq !== undefined && seq > (this.col.newestSeq ?? 0)) {
+      this.hold({ seq, apply: (col) => col.apply(ev) });
+      return false;
+    }
+    return this.col.apply(ev);
+  }
+
+  private hold(h: Held): void {
+    this.held.push(h);
+    if (this.held.length > MAX_HELD) this.held.splice(0, this.held.length - MAX_HELD);
+  }
+
+  /**
+   * Ends a detached window (it reached the newest messages, or was replaced by them): applies
+   * what waited, except changes of messages the REST pages brought (their copies are newer).
+   */
+  private reattach(): void {
+    const held = this.held;
+    this.held = [];
+    this.detached = false;
+    const brought = new Set(held.map((h) => h.seq).filter((s) => this.col.has(s)));
+    for (const h of held) if (!brought.has(h.seq)) h.apply(this.col);
+    this.advance();
   }
 
   /** Removes pending copies whose message is held. */
@@ -283,6 +481,23 @@ export class MessageListStore extends Store<MessageListState> {
       }
     })();
     return this.filling;
+  }
+}
+
+/** The seq of the message an event is about (the parent's for a thread reply count). */
+function eventSeq(ev: AnyParleyEvent): number | undefined {
+  switch (ev.event) {
+    case 'message.new':
+    case 'message.updated':
+    case 'message.deleted':
+      return ev.data.message.seq;
+    case 'reaction.added':
+    case 'reaction.removed':
+      return ev.data.seq;
+    case 'thread.reply':
+      return ev.data.parent_seq;
+    default:
+      return undefined;
   }
 }
 

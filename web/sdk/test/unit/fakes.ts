@@ -157,3 +157,19 @@ export async function flush(times = 5): Promise<void> {
   for (let i = 0; i < times; i++) await new Promise<void>((r) => queueMicrotask(r));
   await new Promise<void>((r) => setImmediate(r));
 }
+
+/** Serves a channel's history from `all`, like GET …/messages does. */
+export function history(all: Message[]): Route {
+  return (c) => {
+    if (!c.path.endsWith('/messages')) return undefined;
+    const after = c.query.get('after_seq');
+    const before = c.query.get('before_seq');
+    const limit = Number(c.query.get('limit') ?? 50);
+    let items = all;
+    if (after !== null) items = all.filter((m) => m.seq > Number(after)).slice(0, limit);
+    else if (before !== null) items = all.filter((m) => m.seq < Number(before)).slice(-limit);
+    else items = all.slice(-limit);
+    const has_more = after !== null ? all.some((m) => m.seq > (items.at(-1)?.seq ?? Infinity)) : all.some((m) => m.seq < (items[0]?.seq ?? -Infinity));
+    return { body: { items, has_more } };
+  };
+}

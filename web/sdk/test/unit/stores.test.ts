@@ -7,7 +7,7 @@ import { MessageListStore, newClientMsgId } from '../../src/stores/messages.js';
 import { PresenceStore } from '../../src/stores/presence.js';
 import { TypingStore } from '../../src/stores/typing.js';
 import type { Channel, Message } from '../../src/types.js';
-import { FakeSocket, fakeFetch, fakeJwt, flush, message, newEvent, type Route } from './fakes.js';
+import { FakeSocket, fakeFetch, fakeJwt, flush, history, message, newEvent, type Route } from './fakes.js';
 
 const CH = 'ch_a';
 const token = fakeJwt('alice', Math.floor(Date.now() / 1000) + 3600);
@@ -45,22 +45,6 @@ async function connected(route: Route) {
   if (ws.query.get('resume') === '1') ws.ack('resume', { channels: {} });
   await opened;
   return { client, fetch, ws };
-}
-
-/** Serves a channel's history from `all`, like GET …/messages does. */
-function history(all: Message[]): Route {
-  return (c) => {
-    if (!c.path.endsWith('/messages')) return undefined;
-    const after = c.query.get('after_seq');
-    const before = c.query.get('before_seq');
-    const limit = Number(c.query.get('limit') ?? 50);
-    let items = all;
-    if (after !== null) items = all.filter((m) => m.seq > Number(after)).slice(0, limit);
-    else if (before !== null) items = all.filter((m) => m.seq < Number(before)).slice(-limit);
-    else items = all.slice(-limit);
-    const has_more = after !== null ? all.some((m) => m.seq > (items.at(-1)?.seq ?? Infinity)) : all.some((m) => m.seq < (items[0]?.seq ?? -Infinity));
-    return { body: { items, has_more } };
-  };
 }
 
 beforeEach(() => FakeSocket.reset());

@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
+#include <tuple>
 
 #include "bus/bus.hpp"
 #include "search/query.hpp"
@@ -145,15 +147,23 @@ Result<std::int64_t> Indexer::pass(std::set<ChannelKey>& todo) {
       budget -= reindexed;
     }
     std::set<ChannelKey> again;
+    std::vector<NewDoc> docs;
     while (!todo.empty() && budget > 0) {
       auto ch = *todo.begin();
       todo.erase(todo.begin());
       bool more = false;
-      auto n = index_channel(c, ch, budget, more);
+      auto n = index_channel(c, ch, budget, more, docs);
       indexed += n;
       budget -= n;
       if (more) again.insert(ch);
     }
+    // Docids grow in creation order across the pass's channels, so that newest-first is the
+    // order the messages were sent in.
+    std::sort(docs.begin(), docs.end(), [](const NewDoc& a, const NewDoc& b) {
+      return std::tie(a.created_at, a.app_id, a.channel_id, a.seq) <
+             std::tie(b.created_at, b.app_id, b.channel_id, b.seq);
+    });
+    for (const auto& d : docs) add_doc(c, d.app_id, d.channel_id, d.seq, d.user_id, d.text);
     todo.insert(again.begin(), again.end());
     tx.commit();
     return ok_status();
@@ -190,7 +200,8 @@ void Indexer::add_doc(Connection& c, const std::string& app_id, const std::strin
   fts->bind(1, docid).bind(2, text).bind(3, scope(app_id, channel_id, user_id)).run();
 }
 
-std::int64_t Indexer::index_channel(Connection& c, const ChannelKey& ch, std::int64_t budget, bool& more) {
+std::int64_t Indexer::index_channel(Connection& c, const ChannelKey& ch, std::int64_t budget, bool& more,
+                                    std::vector<NewDoc>& out) {
   const auto& [app_id, channel_id] = ch;
   {
     auto st = c.prepare(
@@ -203,15 +214,11 @@ std::int64_t Indexer::index_channel(Connection& c, const ChannelKey& ch, std::in
     st->bind(1, app_id).bind(2, channel_id);
     if (st->step()) from = st->int64(0);
   }
-  struct Row {
-    std::int64_t seq;
-    std::string user_id, text;
-  };
-  std::vector<Row> rows;
   std::int64_t last = from, read = 0;
   {
     auto st = c.prepare(
-        "SELECT seq, text, deleted_at, user_id FROM messages WHERE app_id = $1 AND channel_id = $2 AND seq > $3 "
+        "SELECT seq, text, deleted_at, user_id, created_at FROM messages WHERE app_id = $1 AND channel_id = $2 "
+        "AND seq > $3 "
         "ORDER BY seq LIMIT $4");
     st->bind(1, app_id).bind(2, channel_id).bind(3, from).bind(4, budget + 1);
     while (st->step()) {
@@ -222,7 +229,9 @@ std::int64_t Indexer::index_channel(Connection& c, const ChannelKey& ch, std::in
       ++read;
       last = st->int64(0);
       auto text = st->text(1);
-      if (st->is_null(2) && !text.empty()) rows.push_back(Row{last, st->text(3), std::move(text)});
+      if (st->is_null(2) && !text.empty()) {
+        out.push_back(NewDoc{app_id, channel_id, last, st->int64(4), st->text(3), std::move(text)});
+      }
     }
   }
   if (last == from) return 0;
@@ -231,7 +240,6 @@ std::int64_t Indexer::index_channel(Connection& c, const ChannelKey& ch, std::in
     auto st = c.prepare("DELETE FROM search_dirty WHERE app_id = $1 AND channel_id = $2 AND seq > $3 AND seq <= $4");
     st->bind(1, app_id).bind(2, channel_id).bind(3, from).bind(4, last).run();
   }
-  for (const auto& r : rows) add_doc(c, app_id, channel_id, r.seq, r.user_id, r.text);
   auto st = c.prepare("UPDATE search_progress SET indexed_seq = $3 WHERE app_id = $1 AND channel_id = $2");
   st->bind(1, app_id).bind(2, channel_id).bind(3, last).run();
   return read;

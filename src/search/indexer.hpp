@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "core/error.hpp"
 #include "core/thread_annotations.hpp"
@@ -67,7 +68,16 @@ class Indexer {
   // Channels with more left are put back into `todo`. Returns messages handled.
   Result<std::int64_t> pass(std::set<ChannelKey>& todo);
   Result<std::set<ChannelKey>> behind();  // channels whose newest seq is past their progress
-  std::int64_t index_channel(store::sql::Connection& c, const ChannelKey& ch, std::int64_t budget, bool& more);
+  // A message a pass is to index.
+  struct NewDoc {
+    std::string app_id, channel_id;
+    std::int64_t seq = 0;
+    std::int64_t created_at = 0;
+    std::string user_id, text;
+  };
+  // Moves the channel's progress past up to `budget` messages and adds those with text to `out`.
+  std::int64_t index_channel(store::sql::Connection& c, const ChannelKey& ch, std::int64_t budget, bool& more,
+                             std::vector<NewDoc>& out);
   std::int64_t reindex_dirty(store::sql::Connection& c, std::int64_t budget, bool& more);
   void add_doc(store::sql::Connection& c, const std::string& app_id, const std::string& channel_id, std::int64_t seq,
                const std::string& user_id, const std::string& text);

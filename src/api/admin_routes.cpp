@@ -58,6 +58,7 @@ R update_app(Ctx& c) {
                              }));
   if (settings && settings->contains("search_language")) {  // words are stemmed differently now
     PARLEY_CO_TRY(co_await on_db(c.s, [&] { return c.s.search.reindex_app(app.id); }));
+    c.s.search_reindex();
   }
   co_return json_response(200, json::object{{"app", to_json(app)}});
 }

@@ -60,6 +60,14 @@ void Indexer::on_event(const bus::Envelope& e) {
   if (wake) cv_.notify_one();
 }
 
+void Indexer::sweep_soon() {
+  {
+    MutexLock lock(mu_);
+    sweep_now_ = true;
+  }
+  cv_.notify_one();
+}
+
 IndexerStats Indexer::stats() const {
   MutexLock lock(mu_);
   return stats_;
@@ -89,10 +97,12 @@ void Indexer::loop() {
   for (;;) {
     {
       MutexLock lock(mu_);
-      while (!stopping_ && todo.empty() && pending_.empty() && !dirty_ && clock::now() < next_sweep) {
+      while (!stopping_ && !sweep_now_ && todo.empty() && pending_.empty() && !dirty_ && clock::now() < next_sweep) {
         lock.wait_until(cv_, next_sweep);
       }
       if (stopping_) return;
+      if (sweep_now_) next_sweep = clock::now();
+      sweep_now_ = false;
     }
     // Woken by a change: let the sends of the moment gather so one transaction indexes them
     // together. Behind (the last pass left work): no pause.

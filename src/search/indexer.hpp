@@ -55,6 +55,10 @@ class Indexer {
   /// A bus event: a new message marks its channel, an edit or delete asks for the dirty queue.
   void on_event(const bus::Envelope& e);
 
+  /// Looks at every channel in the next pass instead of at the next sweep (an app's index was
+  /// dropped to be built again). Any thread.
+  void sweep_soon();
+
   /// Indexes everything pending now, on the caller's thread (tests and benchmarks; the thread
   /// must not be running). Returns the messages indexed and re-indexed.
   Result<std::int64_t> catch_up();
@@ -92,6 +96,7 @@ class Indexer {
   std::set<ChannelKey> pending_ GUARDED_BY(mu_);
   bool dirty_ GUARDED_BY(mu_) = true;  // look at the dirty queue
   bool stopping_ GUARDED_BY(mu_) = false;
+  bool sweep_now_ GUARDED_BY(mu_) = false;
   IndexerStats stats_ GUARDED_BY(mu_);
   std::thread thread_;
 };

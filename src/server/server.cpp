@@ -132,6 +132,7 @@ struct Server::Impl {
                  {},
                  {},
                  {},
+                 {},
                  {}},
         rest(services, api::StaticFiles(api::find_web_dir(c.web_dir))),
         server(
@@ -140,6 +141,7 @@ struct Server::Impl {
               return api::Pipeline::refused(status, message);
             }) {
     services.ready = [this] { return ready.load() && !server.draining(); };
+    services.search_reindex = [this] { indexer.sweep_soon(); };
     realtime::HubOptions hub_opts;
     hub_opts.presence_grace_ms = c.presence_grace_ms;
     hub_opts.typing_ttl_ms = c.typing_ttl_ms;

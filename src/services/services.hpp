@@ -47,6 +47,8 @@ struct Services {
   std::function<void(const std::string& app_id, const std::string& user_id, std::uint16_t code)> disconnect;
   /// A job was enqueued on this node: its runner looks for due jobs now (no-op without one).
   std::function<void()> jobs_enqueued;
+  /// An app's search index was dropped to be built again: the indexer looks at every channel now.
+  std::function<void()> search_reindex;
   /// The demo app when the server runs with --demo and it exists (set before serving); else empty.
   std::string demo_app_id;
 };

@@ -315,6 +315,25 @@ TEST_F(SearchTest, ChannelSearchAndSuggestionsFindNamesTopicsUsersAndRecentQueri
   EXPECT_ERROR(http().get("/v1/search/channels?q=" + std::string(101, 'x'), alice_.auth()), 400, "invalid_request");
 }
 
+TEST_F(SearchTest, TheAppsSearchLanguageStemsWordsOnPostgresql) {
+  auto ch = create_channel(alice_, "group", "Team", {"bob"});
+  send(alice_, ch, "we deployed the services");
+  ASSERT_TRUE(finds(bob_, "deployed ", 1));
+  EXPECT_ERROR(
+      http().patch("/v1/admin/apps/" + app_.id, admin_auth(), {{"settings", {{"search_language", "klingon"}}}}), 422,
+      "validation_failed");
+  ASSERT_STATUS(
+      http().patch("/v1/admin/apps/" + app_.id, admin_auth(), {{"settings", {{"search_language", "english"}}}}), 200);
+  if (on_postgres()) {
+    // The index is built again with English stemming: another form of the word finds it.
+    EXPECT_TRUE(finds(bob_, "deploying service ", 1));
+  } else {
+    // SQLite indexes every language alike: the words as written still find it, no stemming.
+    EXPECT_TRUE(finds(bob_, "deployed ", 1));
+    EXPECT_TRUE(texts(search(bob_, "deploying ")).empty());
+  }
+}
+
 TEST(SearchNodeTest, MessagesSentBeforeACrashAreIndexedAfterTheRestart) {
   TempDir dir;
   Auth bob;

@@ -11,11 +11,12 @@ std::optional<std::int64_t> to_int(std::string_view s) {
   if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
   return v;
 }
+}  // namespace
+
 Error bad_param(std::string_view name, std::string msg) {
   Error e{Errc::invalid_request, "query parameter '" + std::string(name) + "' " + std::move(msg)};
   return e.with("parameter", std::string(name));
 }
-}  // namespace
 
 Result<std::optional<std::int64_t>> int_param(const Ctx& c, std::string_view name, std::int64_t min, std::int64_t max) {
   auto raw = c.req.param(name);

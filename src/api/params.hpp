@@ -2,12 +2,15 @@
 // Typed query and path parameters with clear 400s.
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "api/context.hpp"
 
 namespace parley::api {
 
+/// invalid_request "query parameter '<name>' <msg>" with details.parameter = name.
+Error bad_param(std::string_view name, std::string msg);
 /// ?name= as an integer in [min, max]; nullopt when absent.
 Result<std::optional<std::int64_t>> int_param(const Ctx& c, std::string_view name, std::int64_t min, std::int64_t max);
 /// ?name=true|false; nullopt when absent.

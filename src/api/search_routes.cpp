@@ -25,11 +25,6 @@ using R = awaitable<Result<net::Response>>;
 
 constexpr std::size_t kMaxListed = 100;  // channel ids or user ids in one filter
 
-Error bad(std::string_view name, std::string message) {
-  Error e{Errc::invalid_request, "query parameter '" + std::string(name) + "' " + std::move(message)};
-  return e.with("parameter", std::string(name));
-}
-
 // ?name=a,b,c as a list of non-empty values, at most kMaxListed.
 Result<std::vector<std::string>> list_param(const Ctx& c, std::string_view name) {
   std::vector<std::string> out;
@@ -39,14 +34,14 @@ Result<std::vector<std::string>> list_param(const Ctx& c, std::string_view name)
   while (!rest.empty()) {
     auto comma = rest.find(',');
     auto item = rest.substr(0, comma);
-    if (item.empty() || item.size() > 128) return bad(name, "must be a comma-separated list of ids");
+    if (item.empty() || item.size() > 128) return bad_param(name, "must be a comma-separated list of ids");
     out.emplace_back(item);
     if (comma == std::string_view::npos) break;
     rest.remove_prefix(comma + 1);
-    if (rest.empty()) return bad(name, "must be a comma-separated list of ids");
+    if (rest.empty()) return bad_param(name, "must be a comma-separated list of ids");
   }
-  if (out.empty()) return bad(name, "must be a comma-separated list of ids");
-  if (out.size() > kMaxListed) return bad(name, "lists more than " + std::to_string(kMaxListed) + " ids");
+  if (out.empty()) return bad_param(name, "must be a comma-separated list of ids");
+  if (out.size() > kMaxListed) return bad_param(name, "lists more than " + std::to_string(kMaxListed) + " ids");
   return out;
 }
 
@@ -54,7 +49,7 @@ Result<std::optional<TimeMs>> time_param(const Ctx& c, std::string_view name) {
   auto raw = c.req.param(name);
   if (!raw) return std::optional<TimeMs>{};
   auto t = parse_time(*raw);
-  if (!t) return bad(name, "must be an RFC 3339 time, like 2026-01-31T12:00:00Z");
+  if (!t) return bad_param(name, "must be an RFC 3339 time, like 2026-01-31T12:00:00Z");
   return std::optional<TimeMs>{*t};
 }
 
@@ -66,11 +61,11 @@ Result<bool> true_param(const Ctx& c, std::string_view name) {
 Result<std::string> text_param(const Ctx& c, std::string_view name, bool required, std::size_t max) {
   auto raw = c.req.param(name);
   if (!raw) {
-    if (required) return bad(name, "is required");
+    if (required) return bad_param(name, "is required");
     return std::string();
   }
-  if (raw->size() > max) return bad(name, "is longer than " + std::to_string(max) + " bytes");
-  if (raw->find('\0') != std::string_view::npos) return bad(name, "holds a NUL character");
+  if (raw->size() > max) return bad_param(name, "is longer than " + std::to_string(max) + " bytes");
+  if (raw->find('\0') != std::string_view::npos) return bad_param(name, "holds a NUL character");
   return std::string(*raw);
 }
 
@@ -85,8 +80,8 @@ R search_messages(Ctx& c) {
   q.app_id = c.app_id();
   q.user_id = c.user->user.id;
   auto raw = c.req.param("q");
-  if (!raw) co_return bad("q", "is required");
-  if (raw->find('\0') != std::string_view::npos) co_return bad("q", "holds a NUL character");
+  if (!raw) co_return bad_param("q", "is required");
+  if (raw->find('\0') != std::string_view::npos) co_return bad_param("q", "holds a NUL character");
   PARLEY_CO_ASSIGN_OR_RETURN(q.query, search::parse_query(*raw));
   PARLEY_CO_ASSIGN_OR_RETURN(q.channel_ids, list_param(c, "channel_id"));
   PARLEY_CO_ASSIGN_OR_RETURN(q.from_users, list_param(c, "from"));
@@ -99,7 +94,7 @@ R search_messages(Ctx& c) {
     } else if (h == "link") {
       q.has_link = true;
     } else {
-      co_return bad("has", "takes attachment and link");
+      co_return bad_param("has", "takes attachment and link");
     }
   }
   PARLEY_CO_ASSIGN_OR_RETURN(q.in_thread, bool_param(c, "in_thread"));
@@ -113,7 +108,7 @@ R search_messages(Ctx& c) {
     } else if (*sort == "newest") {
       q.sort = search::Sort::newest;
     } else {
-      co_return bad("sort", "must be relevance or newest");
+      co_return bad_param("sort", "must be relevance or newest");
     }
   }
   PARLEY_CO_ASSIGN_OR_RETURN(auto limit, int_param(c, "limit", 1, 50));

@@ -20,8 +20,11 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/url/parse.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -48,8 +51,10 @@ struct Conn {
   std::atomic<bool> alive{true};
 };
 
-// Fills a Request from a parsed Beast request; false when the target is not a valid path.
-bool to_request(http::request<http::string_body>& in, const std::string& remote_ip, Request& out) {
+// Fills a Request from a parsed Beast request (the body is moved by the caller); false when
+// the target is not a valid path.
+template <class Body>
+bool to_request(http::request<Body>& in, const std::string& remote_ip, Request& out) {
   out.method = std::string(in.method_string());
   out.target = std::string(in.target());
   auto url = boost::urls::parse_origin_form(out.target);
@@ -61,9 +66,20 @@ bool to_request(http::request<http::string_body>& in, const std::string& remote_
     for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     out.headers.emplace_back(std::move(name), std::string(f.value()));
   }
-  out.body = std::move(in.body());
   out.remote_ip = remote_ip;
   return true;
+}
+
+// The decoded path of a request target, "" when it is not a valid one.
+std::string target_path(std::string_view target) {
+  auto url = boost::urls::parse_origin_form(target);
+  return url ? std::string(url->path()) : std::string();
+}
+
+// A fresh name for a spooled body.
+std::string spool_name(const std::string& dir) {
+  static std::atomic<std::uint64_t> counter{0};
+  return dir + "/body-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)) + ".part";
 }
 
 http::response<http::string_body> to_beast(Response&& r, unsigned version, bool keep_alive) {
@@ -74,6 +90,50 @@ http::response<http::string_body> to_beast(Response&& r, unsigned version, bool 
   res.keep_alive(keep_alive);
   res.prepare_payload();
   return res;
+}
+
+// Writes a response whose body is a range of a file, read a chunk at a time.
+asio::awaitable<beast::error_code> write_file_response(beast::tcp_stream& stream, Response&& r, unsigned version,
+                                                       bool keep_alive, int timeout_ms) {
+  beast::error_code ec;
+  beast::file file;
+  file.open(r.file.c_str(), beast::file_mode::read, ec);
+  if (!ec) file.seek(r.file_offset, ec);
+  if (ec) co_return ec;
+  http::response<http::buffer_body> res{static_cast<http::status>(r.status), version};
+  res.set(http::field::content_type, r.content_type);
+  for (auto& [k, v] : r.headers) res.set(k, v);
+  res.keep_alive(keep_alive);
+  res.content_length(r.file_length);
+  res.body().data = nullptr;
+  res.body().more = true;
+  http::response_serializer<http::buffer_body> sr{res};
+  stream.expires_after(std::chrono::milliseconds(timeout_ms));
+  auto [hec, hn] = co_await http::async_write_header(stream, sr, use_tuple);
+  if (hec) co_return hec;
+  std::vector<char> chunk(std::size_t{64} << 10);
+  std::uint64_t left = r.file_length;
+  while (left > 0) {
+    auto want = static_cast<std::size_t>(std::min<std::uint64_t>(left, chunk.size()));
+    auto n = file.read(chunk.data(), want, ec);
+    if (ec) co_return ec;
+    if (n == 0) co_return beast::error_code(asio::error::eof);  // the file shrank under us
+    left -= n;
+    res.body().data = chunk.data();
+    res.body().size = n;
+    res.body().more = left > 0;
+    stream.expires_after(std::chrono::milliseconds(timeout_ms));
+    auto [wec, wn] = co_await http::async_write(stream, sr, use_tuple);
+    if (wec && wec != http::error::need_buffer) co_return wec;
+  }
+  if (!sr.is_done()) {
+    res.body().data = nullptr;
+    res.body().size = 0;
+    res.body().more = false;
+    auto [wec, wn] = co_await http::async_write(stream, sr, use_tuple);
+    if (wec && wec != http::error::need_buffer) co_return wec;
+  }
+  co_return beast::error_code{};
 }
 
 }  // namespace
@@ -199,7 +259,7 @@ struct HttpServer::Impl {
 
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(opts.max_header_bytes));
-      parser.body_limit(opts.max_body_bytes);
+      parser.body_limit(boost::none);  // the limit depends on the route: checked after the head
       stream.expires_after(std::chrono::milliseconds(opts.header_timeout_ms));
       auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
       // Beast applies header_limit to each read, not to the whole head: check the total too.
@@ -215,12 +275,60 @@ struct HttpServer::Impl {
         }
         co_return;
       }
-      if (auto len = parser.content_length(); len && *len > opts.max_body_bytes) {
+      std::optional<std::size_t> spool_limit;
+      if (opts.spool) spool_limit = opts.spool(parser.get().method_string(), target_path(parser.get().target()));
+      const std::size_t body_limit = spool_limit.value_or(opts.max_body_bytes);
+      if (auto len = parser.content_length(); len && *len > body_limit) {
         co_await reject(stream, 413, "payload_too_large", "request body is larger than the limit");
         co_return;
       }
-      stream.expires_after(std::chrono::milliseconds(opts.body_timeout_ms));
-      auto [bec, bn] = co_await http::async_read(stream, buffer, parser, use_tuple);
+      Request req;
+      Response resp;
+      bool parsed = false;
+      unsigned version = 11;
+      bool keep_alive = false;
+      http::request<http::string_body> msg;
+      beast::error_code bec;
+      if (spool_limit) {
+        // Streamed to a file as it arrives: an upload is never held in memory.
+        http::request_parser<http::file_body> fp{std::move(parser)};
+        fp.body_limit(body_limit);
+        req.body_file = spool_name(opts.spool_dir);
+        beast::error_code fec;
+        fp.get().body().open(req.body_file.c_str(), beast::file_mode::write_new, fec);
+        if (fec) {
+          spdlog::error("cannot spool a request body to {}: {}", req.body_file, fec.message());
+          co_await reject(stream, 500, "internal", "cannot store the request body");
+          co_return;
+        }
+        stream.expires_after(std::chrono::milliseconds(opts.body_timeout_ms));
+        std::tie(bec, std::ignore) = co_await http::async_read(stream, buffer, fp, use_tuple);
+        auto fmsg = fp.release();
+        fmsg.body().close();
+        if (!bec) {
+          version = fmsg.version();
+          keep_alive = fmsg.keep_alive();
+          parsed = to_request(fmsg, remote_ip, req);
+        }
+      } else {
+        parser.body_limit(body_limit);
+        stream.expires_after(std::chrono::milliseconds(opts.body_timeout_ms));
+        std::tie(bec, std::ignore) = co_await http::async_read(stream, buffer, parser, use_tuple);
+        if (!bec) {
+          msg = parser.release();
+          version = msg.version();
+          keep_alive = msg.keep_alive();
+          parsed = to_request(msg, remote_ip, req);  // the headers stay for is_upgrade
+          req.body = std::move(msg.body());
+        }
+      }
+      // The spooled body goes when the request is done, whatever the handler did with it.
+      struct RemoveSpool {
+        const std::string& path;
+        ~RemoveSpool() {
+          if (!path.empty()) ::unlink(path.c_str());
+        }
+      } remove_spool{req.body_file};
       if (bec) {
         if (bec == http::error::body_limit) {
           co_await reject(stream, 413, "payload_too_large", "request body is larger than the limit");
@@ -231,12 +339,6 @@ struct HttpServer::Impl {
         co_return;
       }
 
-      auto msg = parser.release();
-      unsigned version = msg.version();
-      bool keep_alive = msg.keep_alive();
-      Request req;
-      Response resp;
-      bool parsed = to_request(msg, remote_ip, req);  // moves the body; the headers stay for is_upgrade
       if (parsed && ws_accept && req.path == ws_opts.path && beast::websocket::is_upgrade(msg)) {
         conn->stream = nullptr;
         conn->idle = false;
@@ -269,9 +371,14 @@ struct HttpServer::Impl {
         resp = co_await handler(req);
       }
       keep_alive = keep_alive && !draining.load();
-      auto res = to_beast(std::move(resp), version, keep_alive);
-      stream.expires_after(std::chrono::milliseconds(opts.body_timeout_ms));
-      auto [wec, wn] = co_await http::async_write(stream, res, use_tuple);
+      beast::error_code wec;
+      if (!resp.file.empty()) {
+        wec = co_await write_file_response(stream, std::move(resp), version, keep_alive, opts.body_timeout_ms);
+      } else {
+        auto res = to_beast(std::move(resp), version, keep_alive);
+        stream.expires_after(std::chrono::milliseconds(opts.body_timeout_ms));
+        std::tie(wec, std::ignore) = co_await http::async_write(stream, res, use_tuple);
+      }
       if (wec || !keep_alive) {
         beast::error_code ignored;
         stream.socket().shutdown(tcp::socket::shutdown_send, ignored);

@@ -8,7 +8,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -29,6 +31,11 @@ struct ServerOptions {
   int body_timeout_ms = 30000;
   int idle_timeout_ms = 60000;
   int shutdown_grace_ms = 10000;
+  /// Requests whose body is written to a file under spool_dir as it arrives instead of being
+  /// held in memory (uploads): the body limit for (method, path), or nullopt for an ordinary
+  /// request. Unset: no request is spooled.
+  std::function<std::optional<std::size_t>(std::string_view method, std::string_view path)> spool;
+  std::string spool_dir;
 };
 
 /// Produces the response for a request. Runs on the connection's strand; may co_await.

@@ -10,7 +10,7 @@ declare -A layer=(
   [config]=1 [metrics]=1 [net]=1 [bus]=1 [outbound]=1
   [store]=2
   [tenancy]=3 [users]=3 [jobs]=3
-  [auth]=4 [chat]=4 [webhooks]=4 [previews]=4 [search]=4
+  [auth]=4 [chat]=4 [webhooks]=4 [previews]=4 [search]=4 [files]=4
   [services]=5
   [api]=6 [realtime]=6
   [server]=7

@@ -73,10 +73,10 @@ struct S3Options {
   std::string bucket;
   std::string access_key;
   std::string secret_key;
-  bool path_style = true;                               // endpoint/bucket/key, else bucket.endpoint/key
-  std::uint64_t multipart_threshold = 16ull << 20;      // files at least this big go in parts
-  std::uint64_t part_size = 8ull << 20;                 // ≥ 5 MiB (S3's minimum but for the last)
-  std::chrono::milliseconds timeout{120000};            // one request
+  bool path_style = true;                           // endpoint/bucket/key, else bucket.endpoint/key
+  std::uint64_t multipart_threshold = 16ull << 20;  // files at least this big go in parts
+  std::uint64_t part_size = 8ull << 20;             // ≥ 5 MiB (S3's minimum but for the last)
+  std::chrono::milliseconds timeout{120000};        // one request
 };
 
 /// The S3-compatible store (AWS Signature V4, libcurl).

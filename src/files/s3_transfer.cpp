@@ -242,9 +242,10 @@ Result<Response> perform(const Credentials& creds, const Request& request) {
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   t.response.status = static_cast<int>(status);
 
-  if (t.sink && std::fclose(t.sink.release()) != 0 && rc == CURLE_OK)
+  const bool wrote = t.sink != nullptr;
+  if (wrote && std::fclose(t.sink.release()) != 0 && rc == CURLE_OK)
     return Error{Errc::internal, "writing " + request.download->string() + " failed: " + std::strerror(errno)};
-  if (rc == CURLE_OK && request.download && success(status) && !t.sink) {
+  if (rc == CURLE_OK && request.download && success(status) && !wrote) {
     // An empty object: no body callback ran, the file is still to be made.
     std::unique_ptr<std::FILE, FileCloser> empty(std::fopen(request.download->c_str(), "wb"));
     if (!empty) return Error{Errc::internal, "creating " + request.download->string() + ": " + std::strerror(errno)};

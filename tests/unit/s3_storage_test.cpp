@@ -3,7 +3,8 @@
 // bucket check, presigned GET and PUT URLs fetched with plain libcurl. What Parley stored is read
 // back by an independent client (the AWS SDK, tests/node/s3_verify.mjs), and since s3rver does
 // not verify V4 signatures, Parley's presigned URLs are compared with the AWS SDK's signer
-// (tests/node/sigv4_presign.mjs) and with the example in AWS's documentation.
+// (tests/node/sigv4_presign.mjs) and with the example in AWS's documentation, and the requests
+// libcurl signs are captured by a loopback server and signed again by the SDK (sigv4_sign.mjs).
 #include <curl/curl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -22,6 +23,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <regex>
 #include <string>
@@ -30,6 +32,7 @@
 #include "core/crypto.hpp"
 #include "files/sigv4.hpp"
 #include "files/storage.hpp"
+#include "loopback_http_server.hpp"
 
 namespace parley::files {
 namespace {
@@ -110,7 +113,7 @@ class S3rver {
  public:
   static std::unique_ptr<S3rver> start(std::string* why) {
     if (!fs::exists(kS3rver)) {
-      *why = kInstallHint;
+      *why = std::string(kInstallHint) + " (" + kS3rver.string() + " is missing)";
       return nullptr;
     }
     auto s = std::unique_ptr<S3rver>(new S3rver);
@@ -181,6 +184,14 @@ class S3rver {
   pid_t pid_ = -1;
 };
 
+// The node scripts need tests/node/node_modules; a test without them fails saying so.
+bool node_tools_installed() {
+  if (fs::exists(kNodeDir / "node_modules/@smithy/signature-v4") && fs::exists(kNodeDir / "node_modules/@aws-sdk"))
+    return true;
+  ADD_FAILURE() << "the AWS SDK is not installed: run scripts/install-test-tools.sh (npm ci in tests/node)";
+  return false;
+}
+
 // What the AWS SDK reads back (tests/node/s3_verify.mjs).
 struct Seen {
   bool missing = false;
@@ -190,6 +201,7 @@ struct Seen {
 };
 
 Seen verify(const S3rver& s3, const std::string& key) {
+  if (!node_tools_installed()) return {};
   const std::string out = run("node --no-warnings " + shell_quote((kNodeDir / "s3_verify.mjs").string()) + " " +
                               shell_quote(s3.endpoint()) + " " + kBucket + " " + shell_quote(key));
   boost::system::error_code ec;
@@ -256,7 +268,10 @@ std::string query_param(const std::string& url, const std::string& name) {
 
 class S3StorageTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { server_ = S3rver::start(&why_).release(); }
+  static void SetUpTestSuite() {
+    // A free port may be taken by another test process before s3rver binds it: try again.
+    for (int attempt = 0; attempt < 3 && !server_; ++attempt) server_ = S3rver::start(&why_).release();
+  }
   static void TearDownTestSuite() {
     delete server_;
     server_ = nullptr;
@@ -430,6 +445,7 @@ TEST_F(S3StorageTest, PresignedPutStoresTheExactBytes) {
 std::string sdk_presign(const std::string& method, const std::string& url_without_auth,
                         const std::vector<std::pair<std::string, std::string>>& headers, const std::string& date_iso,
                         long expires) {
+  if (!node_tools_installed()) return {};
   boost::json::object in{{"method", method},      {"url", url_without_auth}, {"region", "us-east-1"},
                          {"accessKey", "S3RVER"}, {"secretKey", "S3RVER"},   {"date", date_iso},
                          {"expiresIn", expires}};
@@ -519,6 +535,150 @@ TEST_F(S3StorageTest, PresignedUrlsMatchTheAwsSdkSigner) {
   EXPECT_EQ(params(put->url), params(sdk_presign("PUT", without_auth(put->url), put->headers,
                                                  iso(query_param(put->url, "X-Amz-Date")), 300)))
       << put->url;
+}
+
+// The SDK's Authorization header for a request as captured.
+std::string sdk_authorization(const test::HttpRequestSeen& r, const std::string& base, const std::string& region,
+                              const std::string& access_key, const std::string& secret_key) {
+  if (!node_tools_installed()) return {};
+  std::smatch m;
+  const std::string auth = r.header("authorization");
+  if (!std::regex_search(auth, m, std::regex("SignedHeaders=([^,]+)"))) return "(no SignedHeaders in " + auth + ")";
+  boost::json::object headers;
+  std::string names = m[1].str();
+  for (std::size_t pos = 0; pos <= names.size();) {
+    auto semi = names.find(';', pos);
+    std::string name = names.substr(pos, semi == std::string::npos ? std::string::npos : semi - pos);
+    headers[name] = r.header(name);
+    if (semi == std::string::npos) break;
+    pos = semi + 1;
+  }
+  boost::json::object in{{"method", r.method}, {"url", base + r.target},  {"headers", std::move(headers)},
+                         {"region", region},   {"accessKey", access_key}, {"secretKey", secret_key}};
+  std::string out = run("node --no-warnings " + shell_quote((kNodeDir / "sigv4_sign.mjs").string()) + " " +
+                        shell_quote(boost::json::serialize(in)));
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+// Every request libcurl signed for the store (a multipart upload with an upload id that needs
+// encoding, a small PUT, HEAD, GET, DELETE, the bucket check) carries the Authorization header
+// the AWS SDK computes for it, and an x-amz-content-sha256 that is the body's hash or
+// UNSIGNED-PAYLOAD for a body streamed from a file.
+TEST(S3SigningTest, LibcurlSignsEveryRequestAsTheAwsSdkDoes) {
+  std::mutex mu;
+  std::vector<test::HttpRequestSeen> seen;  // guarded by mu
+  test::LoopbackHttpServer server([&](const test::HttpRequestSeen& r) {
+    {
+      std::lock_guard lock(mu);
+      seen.push_back(r);
+    }
+    test::HttpReply reply;
+    if (r.method == "POST" && r.target.ends_with("?uploads=")) {
+      reply.body = "<InitiateMultipartUploadResult><UploadId>up/id+1=&amp;x</UploadId></InitiateMultipartUploadResult>";
+    } else if (r.method == "PUT") {
+      reply.headers = "ETag: \"etag-" + std::to_string(r.body.size()) + "\"\r\n";
+    } else if (r.method == "POST") {
+      reply.body = "<CompleteMultipartUploadResult><ETag>\"x-2\"</ETag></CompleteMultipartUploadResult>";
+    } else if (r.method == "DELETE") {
+      reply.status = 204;
+      reply.reason = "No Content";
+    } else if (r.method == "GET") {
+      reply.body = "hello";
+    }
+    return reply;
+  });
+  S3Options o;
+  o.endpoint = "http://127.0.0.1:" + std::to_string(server.port());
+  o.region = "eu-central-1";
+  o.bucket = "signed";
+  o.access_key = "AKIDPARLEYTEST";
+  o.secret_key = "wJalr/secret+key";
+  o.multipart_threshold = 1;  // every file in parts
+  o.part_size = 5u << 20;
+  auto store = make_s3_storage(o);
+  TempDir tmp;
+  const std::string big = random_bytes((5u << 20) + 1000, 5);
+  write_file(tmp.path / "big", big);
+  ASSERT_TRUE(store->put_file("app_1/file big", tmp.path / "big", "image/png"));
+  o.multipart_threshold = 16u << 20;
+  store = make_s3_storage(o);
+  write_file(tmp.path / "small", "small bytes");
+  ASSERT_TRUE(store->put_file("app_1/small", tmp.path / "small", "text/plain"));
+  ASSERT_TRUE(store->stat("app_1/small"));
+  ASSERT_TRUE(store->get_to_file("app_1/small", tmp.path / "copy"));
+  ASSERT_TRUE(store->remove("app_1/small"));
+  ASSERT_TRUE(store->check());
+
+  std::lock_guard lock(mu);
+  std::vector<std::string> lines;
+  for (const auto& r : seen) lines.push_back(r.method + " " + r.target);
+  EXPECT_EQ(lines, (std::vector<std::string>{
+                       "POST /signed/app_1/file%20big?uploads=",
+                       "PUT /signed/app_1/file%20big?partNumber=1&uploadId=up%2Fid%2B1%3D%26x",
+                       "PUT /signed/app_1/file%20big?partNumber=2&uploadId=up%2Fid%2B1%3D%26x",
+                       "POST /signed/app_1/file%20big?uploadId=up%2Fid%2B1%3D%26x",
+                       "PUT /signed/app_1/small",
+                       "HEAD /signed/app_1/small",
+                       "GET /signed/app_1/small",
+                       "DELETE /signed/app_1/small",
+                       "HEAD /signed/",
+                   }));
+  for (const auto& r : seen) {
+    SCOPED_TRACE(r.method + " " + r.target);
+    EXPECT_EQ(r.header("authorization"), sdk_authorization(r, o.endpoint, o.region, o.access_key, o.secret_key));
+    const bool streamed = r.method == "PUT";
+    EXPECT_EQ(r.header("x-amz-content-sha256"), streamed ? "UNSIGNED-PAYLOAD" : crypto::sha256_hex(r.body));
+  }
+  ASSERT_EQ(seen.size(), 9u);
+  EXPECT_EQ(seen[1].body.size() + seen[2].body.size(), big.size());
+  EXPECT_EQ(seen[1].body + seen[2].body, big);
+  EXPECT_NE(seen[3].body.find("<Part><PartNumber>2</PartNumber><ETag>\"etag-1000\"</ETag></Part>"), std::string::npos)
+      << seen[3].body;
+}
+
+// A part S3 fails ends the upload with AbortMultipartUpload, and the error carries S3's code.
+TEST(S3SigningTest, AFailedPartAbortsTheMultipartUpload) {
+  std::mutex mu;
+  std::vector<std::string> seen;  // guarded by mu
+  test::LoopbackHttpServer server([&](const test::HttpRequestSeen& r) {
+    {
+      std::lock_guard lock(mu);
+      seen.push_back(r.method + " " + r.target);
+    }
+    test::HttpReply reply;
+    if (r.method == "POST") {
+      reply.body = "<InitiateMultipartUploadResult><UploadId>U1</UploadId></InitiateMultipartUploadResult>";
+    } else if (r.target.find("partNumber=2") != std::string::npos) {
+      reply.status = 503;
+      reply.reason = "Slow Down";
+      reply.body = "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>";
+    } else if (r.method == "PUT") {
+      reply.headers = "ETag: \"e\"\r\n";
+    } else if (r.method == "DELETE") {
+      reply.status = 204;
+      reply.reason = "No Content";
+    }
+    return reply;
+  });
+  S3Options o;
+  o.endpoint = "http://127.0.0.1:" + std::to_string(server.port());
+  o.bucket = "b";
+  o.access_key = "AKID";
+  o.secret_key = "topsecret";
+  o.multipart_threshold = 1;
+  o.part_size = 5u << 20;
+  TempDir tmp;
+  write_file(tmp.path / "f", random_bytes((10u << 20) + 1, 6));  // three parts
+  auto r = make_s3_storage(o)->put_file("a/f", tmp.path / "f", "text/plain");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, Errc::unavailable);
+  EXPECT_NE(r.error().message.find("SlowDown (Please reduce your request rate.)"), std::string::npos)
+      << r.error().message;
+  EXPECT_EQ(r.error().message.find("topsecret"), std::string::npos);
+  std::lock_guard lock(mu);
+  EXPECT_EQ(seen, (std::vector<std::string>{"POST /b/a/f?uploads=", "PUT /b/a/f?partNumber=1&uploadId=U1",
+                                            "PUT /b/a/f?partNumber=2&uploadId=U1", "DELETE /b/a/f?uploadId=U1"}));
 }
 
 TEST(S3StorageUrlTest, VirtualHostStyleNamesTheBucketInTheHost) {

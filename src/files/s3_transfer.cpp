@@ -198,7 +198,11 @@ Result<Response> perform(const Credentials& creds, const Request& request) {
       headers.reset(head);
     }
   };
-  for (const auto& [name, value] : request.headers) add_header(name + ": " + value);
+  for (const auto& [name, value] : request.headers) {
+    std::string line = name;
+    line.append(": ").append(value);
+    add_header(line);
+  }
   // libcurl 7.88 signs this header and uses its value as the payload hash of the canonical
   // request; s3rver (and S3) refuse a SigV4 request without it.
   add_header("x-amz-content-sha256: " +

@@ -10,6 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+scripts/install-test-tools.sh
 scripts/build.sh
 echo "== format"
 scripts/check-format.sh

@@ -10,6 +10,7 @@ packages=(
   libtomlplusplus-dev libcli11-dev libjwt-dev libgtest-dev
   libpq-dev postgresql python3
   libexpat1-dev libcurl4-openssl-dev libxml2-dev
+  libvips-dev libmagic-dev
   clang-format clang clang-tidy libclang-rt-14-dev
   chromium
 )

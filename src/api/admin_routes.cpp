@@ -1,6 +1,8 @@
 // /v1/admin/*: apps, keys, rotation, audit. Super-admin key only.
 #include <boost/json/array.hpp>
 
+#include <spdlog/spdlog.h>
+
 #include "api/errors.hpp"
 #include "api/params.hpp"
 #include "api/routes.hpp"
@@ -64,7 +66,13 @@ R update_app(Ctx& c) {
 }
 
 R delete_app(Ctx& c) {
+  // The app's files: their keys before the rows go with the app, the objects after.
+  PARLEY_CO_ASSIGN_OR_RETURN(auto keys,
+                             co_await on_db(c.s, [&] { return c.s.files.object_keys_of_app(c.param("app_id")); }));
   PARLEY_CO_TRY(co_await on_db(c.s, [&] { return c.s.tenancy.delete_app(c.param("app_id"), c.actor()); }));
+  if (auto st = co_await services::on_files(c.s, [&] { return c.s.files.remove_objects(keys); }); !st) {
+    spdlog::warn("files: removing the objects of deleted app {} failed: {}", c.param("app_id"), st.error().message);
+  }
   co_return no_content();
 }
 

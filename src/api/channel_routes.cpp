@@ -10,6 +10,7 @@
 #include "chat/chat_json.hpp"
 #include "chat/permissions.hpp"
 #include "core/json_reader.hpp"
+#include "services/message_files.hpp"
 #include "services/on_db.hpp"
 #include "users/user_fields.hpp"
 
@@ -188,11 +189,32 @@ R update_channel(Ctx& c) {
   patch.name = r.string("name", false, 1, kMaxChannelName);
   store::UserPatch look;
   users::read_image_and_custom(r, look);
+  auto image_file = r.string("image_file_id", false, 1, 64);
   PARLEY_CO_TRY(r.finish());
+  if (image_file && look.image_url) co_return violates("image_file_id", "give image_url or image_file_id, not both");
   patch.image_url = look.image_url;
   patch.custom_json = look.custom_json;
+  const std::string& channel_id = c.param("channel_id");
+  std::string previous_url;
+  if (image_file) {
+    PARLEY_CO_ASSIGN_OR_RETURN(auto before,
+                               co_await on_db(c.s, [&] { return c.s.chat.get_channel(c.caller(), channel_id); }));
+    previous_url = before.channel.image_url;
+    auto base = public_base(c);
+    PARLEY_CO_ASSIGN_OR_RETURN(auto url, co_await on_db(c.s, [&] {
+                                 return c.s.files.image_url(*c.app, c.user->user.id, *image_file,
+                                                            files::Purpose::channel_image, base);
+                               }));
+    patch.image_url = std::move(url);
+  }
   PARLEY_CO_ASSIGN_OR_RETURN(
-      auto v, co_await on_db(c.s, [&] { return c.s.chat.update_channel(c.caller(), c.param("channel_id"), patch); }));
+      auto v, co_await on_db(c.s, [&] { return c.s.chat.update_channel(c.caller(), channel_id, patch); }));
+  if (image_file) {
+    auto st = co_await services::on_files(c.s, [&] {
+      return c.s.files.image_used(*c.app, *image_file, files::Purpose::channel_image, channel_id, previous_url);
+    });
+    if (!st) co_return std::move(st).error();
+  }
   co_return channel_response(200, v);
 }
 
@@ -206,6 +228,7 @@ R unarchive(Ctx& c) { return set_archived(c, false); }
 
 R delete_channel(Ctx& c) {
   PARLEY_CO_TRY(co_await on_db(c.s, [&] { return c.s.chat.delete_channel(c.caller(), c.param("channel_id")); }));
+  co_await services::release_channel_files(c.s, c.app_id(), c.param("channel_id"));
   co_return no_content();
 }
 

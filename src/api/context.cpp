@@ -32,6 +32,22 @@ Result<std::string> Ctx::cursor() const {
   return std::move(*decoded);
 }
 
+std::string public_base(const Ctx& c) {
+  std::string configured = c.s.cfg.public_url;
+  while (!configured.empty() && configured.back() == '/') configured.pop_back();
+  if (!configured.empty()) return configured;
+  auto host = c.req.header("host");
+  bool plain = host && !host->empty() && host->size() <= 255;
+  if (plain) {
+    for (char ch : *host) {
+      bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.' ||
+                ch == '-' || ch == ':' || ch == '[' || ch == ']';
+      plain = plain && ok;
+    }
+  }
+  return "http://" + (plain ? std::string(*host) : std::string("localhost"));
+}
+
 std::string make_cursor(const std::string& position) { return crypto::base64url_encode("c1:" + position); }
 
 std::optional<std::string> open_cursor(std::string_view cursor) {

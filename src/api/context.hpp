@@ -42,6 +42,10 @@ struct Ctx {
   chat::Caller caller() const { return {app, user->user.id}; }
 };
 
+/// The base of the URLs Parley hands out (file URLs): --public-url, else http:// and the
+/// request's Host (when it is a plain host[:port]), else http://localhost.
+std::string public_base(const Ctx& c);
+
 /// Encodes a paging position as an opaque cursor.
 std::string make_cursor(const std::string& position);
 /// Decodes a cursor made by make_cursor; nullopt when it is not one.

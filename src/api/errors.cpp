@@ -22,6 +22,7 @@ int http_status(Errc code) {
     case Errc::gone: return 410;
     case Errc::payload_too_large: return 413;
     case Errc::unsupported_media_type: return 415;
+    case Errc::range_not_satisfiable: return 416;
     case Errc::validation_failed: return 422;
     case Errc::rate_limited: return 429;
     case Errc::headers_too_large: return 431;

@@ -30,12 +30,21 @@ awaitable<Result<net::Response>> detailed(Ctx& c) {
   double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   json::object db{{"status", ping ? "ok" : "error"}, {"latency_ms", ms}, {"driver", c.s.store.driver()}};
   if (!ping) db["error"] = ping.error().message;
+  auto fstart = std::chrono::steady_clock::now();
+  auto storage_ok = co_await services::on_files(c.s, [&] { return c.s.files.storage().check(); });
+  double fms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - fstart).count();
+  json::object files{{"status", storage_ok ? "ok" : "error"},
+                     {"latency_ms", fms},
+                     {"storage", c.s.files.storage().kind()},
+                     {"target", c.s.files.storage().describe()}};
+  if (!storage_ok) files["error"] = storage_ok.error().message;
+  bool healthy = ping && storage_ok;
   double uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - kStarted).count();
-  json::object body{{"status", ping ? "ok" : "error"},
+  json::object body{{"status", healthy ? "ok" : "error"},
                     {"version", PARLEY_VERSION},
                     {"uptime_seconds", uptime},
-                    {"checks", json::object{{"database", std::move(db)}}}};
-  co_return json_response(ping ? 200 : 503, body);
+                    {"checks", json::object{{"database", std::move(db)}, {"files", std::move(files)}}}};
+  co_return json_response(healthy ? 200 : 503, body);
 }
 
 awaitable<Result<net::Response>> metrics(Ctx& c) {

@@ -12,8 +12,8 @@
 #include "chat/chat_json.hpp"
 #include "core/json_reader.hpp"
 #include "services/message_fields.hpp"
+#include "services/message_files.hpp"
 #include "services/on_db.hpp"
-#include "services/send_message.hpp"
 
 namespace parley::api {
 
@@ -43,7 +43,7 @@ R send(Ctx& c) {
   services::read_outgoing_message(r, body, msg);
   PARLEY_CO_TRY(r.finish());
   PARLEY_CO_ASSIGN_OR_RETURN(
-      auto sent, co_await services::send_message(c.s.chat, c.caller(), c.param("channel_id"), std::move(msg)));
+      auto sent, co_await services::send_with_files(c.s, c.caller(), c.param("channel_id"), std::move(msg)));
   chat::MessagePage p;
   p.items.push_back(std::move(sent.message));
   co_return message_response(sent.duplicate ? 200 : 201, p, sent.duplicate);
@@ -77,8 +77,7 @@ R edit(Ctx& c) {
   std::size_t count = 0;
   auto attachments = services::read_attachments(r, body, count);
   PARLEY_CO_TRY(r.finish());
-  auto p =
-      co_await on_db(c.s, [&] { return c.s.chat.edit(c.caller(), c.param("channel_id"), seq, *text, attachments); });
+  auto p = co_await services::edit_with_files(c.s, c.caller(), c.param("channel_id"), seq, *text, attachments);
   if (!p) co_return std::move(p).error();
   co_return message_response(200, *p);
 }
@@ -86,12 +85,14 @@ R edit(Ctx& c) {
 R delete_message(Ctx& c) {
   PARLEY_CO_ASSIGN_OR_RETURN(auto seq, seq_param(c));
   PARLEY_CO_TRY(co_await on_db(c.s, [&] { return c.s.chat.delete_message(c.caller(), c.param("channel_id"), seq); }));
+  co_await services::release_message_files(c.s, c.app_id(), c.param("channel_id"), seq);
   co_return no_content();
 }
 
 R purge(Ctx& c) {
   PARLEY_CO_ASSIGN_OR_RETURN(auto seq, seq_param(c));
   PARLEY_CO_TRY(co_await on_db(c.s, [&] { return c.s.chat.purge(c.app_id(), c.param("channel_id"), seq); }));
+  co_await services::release_message_files(c.s, c.app_id(), c.param("channel_id"), seq);
   co_return no_content();
 }
 

@@ -25,6 +25,7 @@ Router build_router() {
   add_channel_routes(r);
   add_message_routes(r);
   add_search_routes(r);
+  add_file_routes(r);
   add_presence_routes(r);
   add_demo_routes(r);
   return r;

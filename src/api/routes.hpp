@@ -15,5 +15,6 @@ void add_message_routes(Router& r);
 void add_search_routes(Router& r);
 void add_presence_routes(Router& r);
 void add_demo_routes(Router& r);
+void add_file_routes(Router& r);
 
 }  // namespace parley::api

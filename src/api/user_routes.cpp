@@ -27,9 +27,24 @@ R update_me(Ctx& c) {
   ObjectReader r(body);
   store::UserPatch patch;
   users::read_profile_fields(r, patch);
+  auto image_file = r.string("image_file_id", false, 1, 64);
   PARLEY_CO_TRY(r.finish());
-  PARLEY_CO_ASSIGN_OR_RETURN(auto u,
-                             co_await on_db(c.s, [&] { return c.s.users.update(c.app_id(), c.user->user.id, patch); }));
+  if (image_file && patch.image_url) co_return violates("image_file_id", "give image_url or image_file_id, not both");
+  const std::string& me = c.user->user.id;
+  std::string previous_url = c.user->user.image_url;
+  if (image_file) {
+    auto base = public_base(c);
+    PARLEY_CO_ASSIGN_OR_RETURN(auto url, co_await on_db(c.s, [&] {
+                                 return c.s.files.image_url(*c.app, me, *image_file, files::Purpose::avatar, base);
+                               }));
+    patch.image_url = std::move(url);
+  }
+  PARLEY_CO_ASSIGN_OR_RETURN(auto u, co_await on_db(c.s, [&] { return c.s.users.update(c.app_id(), me, patch); }));
+  if (image_file) {
+    auto st = co_await services::on_files(
+        c.s, [&] { return c.s.files.image_used(*c.app, *image_file, files::Purpose::avatar, me, previous_url); });
+    if (!st) co_return std::move(st).error();
+  }
   c.s.chat.announce_user(bus::EventType::user_updated, c.app_id(), u.id, to_json(u));
   co_return user_response(u);
 }

@@ -85,6 +85,21 @@ struct Config {
   int previews_max_per_message = 3;  // URLs previewed per message
   int previews_ttl_s = 86400;        // a preview is fetched again after this
 
+  // Files (docs/files.md).
+  std::string files_storage = "local";  // local or s3
+  std::string files_dir;                // local store's folder; empty: <data_dir>/files
+  int files_max_mb = 100;               // largest upload
+  int files_url_ttl_s = 3600;           // signed download URLs live this long
+  int files_orphan_ttl_s = 86400;       // files no message references are removed after this
+  int files_workers = 2;                // threads hashing, sniffing and making thumbnails
+  std::string public_url;               // base of the URLs handed out; empty: from the request's Host
+  std::string s3_endpoint;
+  std::string s3_region = "us-east-1";
+  std::string s3_bucket;
+  std::string s3_access_key;
+  std::string s3_secret_key;
+  bool s3_path_style = true;
+
   // Paging.
   int page_default = 50;
   int page_max = 200;

@@ -20,6 +20,7 @@ std::string_view errc_name(Errc code) {
     case Errc::validation_failed: return "validation_failed";
     case Errc::rate_limited: return "rate_limited";
     case Errc::headers_too_large: return "headers_too_large";
+    case Errc::range_not_satisfiable: return "range_not_satisfiable";
     case Errc::internal: return "internal";
     case Errc::unavailable: return "unavailable";
   }

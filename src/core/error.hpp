@@ -22,6 +22,7 @@ enum class Errc {
   conflict,
   gone,
   payload_too_large,
+  range_not_satisfiable,
   unsupported_media_type,
   validation_failed,
   rate_limited,

@@ -11,6 +11,7 @@
 #include "core/json_reader.hpp"
 #include "realtime/hub.hpp"
 #include "services/message_fields.hpp"
+#include "services/message_files.hpp"
 #include "services/on_db.hpp"
 #include "services/send_message.hpp"
 
@@ -256,6 +257,12 @@ awaitable<void> Session::send_message(const json::object& cmd, const std::string
   services::read_outgoing_message(r, cmd, msg);
   if (!valid(r, id)) co_return;
   chat::Caller who{app_, user_id_};
+  if (services::names_files(msg.attachments_json)) {
+    // Its files are resolved before and attached after the commit: not pipelined.
+    auto sent = co_await services::send_with_files(s_, who, *channel, std::move(msg));
+    answer_send(id, sent);
+    co_return;
+  }
   if (sends_in_flight_ >= kMaxSendsInFlight) {
     // Enough of this connection's sends wait for their commit: this one waits too before the
     // next command is read (back-pressure on a client that outruns the database).

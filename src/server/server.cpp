@@ -20,6 +20,7 @@
 #include "chat/outbox.hpp"
 #include "chat/send_gate.hpp"
 #include "core/crypto.hpp"
+#include "files/file_service.hpp"
 #include "jobs/job_queue.hpp"
 #include "jobs/runner.hpp"
 #include "jobs/test_kinds.hpp"
@@ -83,6 +84,9 @@ struct Server::Impl {
   previews::PreviewService previews;
   search::SearchService search;
   search::Indexer indexer;
+  std::unique_ptr<files::Storage> file_storage;
+  boost::asio::thread_pool files_pool;
+  files::FileService files;
   services::Services services;
   api::Pipeline rest;
   std::atomic<bool> ready{false};
@@ -114,6 +118,9 @@ struct Server::Impl {
                   auto app = tenancy.get_app(app_id);
                   return app ? (*app)->settings.search_language : std::string("simple");
                 }),
+        file_storage(make_file_storage(c)),
+        files_pool(static_cast<std::size_t>(c.files_workers)),
+        files(s.database(), *file_storage, files_options(c)),
         services{c,
                  s,
                  db_pool,
@@ -126,6 +133,8 @@ struct Server::Impl {
                  webhooks,
                  before_send,
                  search,
+                 files,
+                 files_pool,
                  auth::RateLimiter(),
                  auth::RateLimiter(),
                  {},
@@ -142,6 +151,11 @@ struct Server::Impl {
             }) {
     services.ready = [this] { return ready.load() && !server.draining(); };
     services.search_reindex = [this] { indexer.sweep_soon(); };
+    files.set_can_read([this](const tenancy::App& app, const std::string& user_id, const std::string& channel_id) {
+      auto app_ptr = tenancy.get_app(app.id);
+      return app_ptr && chat.get_channel(chat::Caller{*app_ptr, user_id}, channel_id).ok();
+    });
+    if (auto st = files.init(); !st) throw std::runtime_error("files: " + st.error().message);
     realtime::HubOptions hub_opts;
     hub_opts.presence_grace_ms = c.presence_grace_ms;
     hub_opts.typing_ttl_ms = c.typing_ttl_ms;
@@ -222,6 +236,7 @@ struct Server::Impl {
       webhooks.register_jobs(*job_runner);
       if (c.previews_max_per_message > 0) previews.register_jobs(*job_runner, jobs);
       add_outbox_replay();
+      add_files_cleanup();
       if (c.jobs_test_kinds) {
         jobs::add_test_kinds(*job_runner, (std::filesystem::path(c.data_dir) / "jobs-record.log").string());
       }
@@ -260,6 +275,49 @@ struct Server::Impl {
         spdlog::error("outbox: scheduling the replay failed: {}", s.error().message);
       }
     }
+  }
+
+  // Hourly, one node removes the files nothing uses (docs/files.md).
+  void add_files_cleanup() {
+    job_runner->handle("files.cleanup", [this](const jobs::Job&, const jobs::JobContext&) {
+      auto n = files.cleanup(now_ms(), 1000);
+      if (!n) return jobs::JobResult::retry(n.error().message);
+      if (*n > 0) spdlog::info("files: removed {} file(s) nothing uses", *n);
+      return jobs::JobResult::done();
+    });
+    if (auto existing = jobs.get_schedule("files.cleanup"); !existing && existing.error().code == Errc::not_found) {
+      if (auto s = jobs.put_schedule("files.cleanup", "0 17 * * * *", "files.cleanup", "{}", now_ms()); !s) {
+        spdlog::error("files: scheduling the clean-up failed: {}", s.error().message);
+      }
+    }
+  }
+
+  static std::unique_ptr<files::Storage> make_file_storage(const Config& c) {
+    if (c.files_storage == "local") {
+      return files::make_local_storage(c.files_dir.empty() ? std::filesystem::path(c.data_dir) / "files"
+                                                           : std::filesystem::path(c.files_dir));
+    }
+    if (c.files_storage != "s3") throw std::runtime_error("--files-storage must be local or s3");
+    if (c.s3_endpoint.empty() || c.s3_bucket.empty()) {
+      throw std::runtime_error("--files-storage s3 needs --s3-endpoint and --s3-bucket");
+    }
+    files::S3Options o;
+    o.endpoint = c.s3_endpoint;
+    o.region = c.s3_region;
+    o.bucket = c.s3_bucket;
+    o.access_key = c.s3_access_key;
+    o.secret_key = c.s3_secret_key;
+    o.path_style = c.s3_path_style;
+    return files::make_s3_storage(std::move(o));
+  }
+
+  static files::FilesOptions files_options(const Config& c) {
+    files::FilesOptions o;
+    o.max_bytes = static_cast<std::uint64_t>(c.files_max_mb) << 20;
+    o.url_ttl = std::chrono::seconds(c.files_url_ttl_s);
+    o.orphan_ttl = std::chrono::seconds(c.files_orphan_ttl_s);
+    o.work_dir = std::filesystem::path(c.data_dir) / "tmp";
+    return o;
   }
 
   // Start-up fails with a clear message on a bad --outbound-allow or --webhooks-retry-schedule.
@@ -313,6 +371,15 @@ struct Server::Impl {
     o.body_timeout_ms = c.body_timeout_ms;
     o.idle_timeout_ms = c.idle_timeout_ms;
     o.shutdown_grace_ms = c.shutdown_grace_ms;
+    // Uploads are spooled to disk as they arrive, with their own limit (docs/files.md).
+    o.spool_dir = (std::filesystem::path(c.data_dir) / "tmp").string();
+    std::filesystem::create_directories(o.spool_dir);
+    const std::size_t upload_limit = (static_cast<std::size_t>(c.files_max_mb) << 20) + (64 << 10);  // + form overhead
+    o.spool = [upload_limit](std::string_view method, std::string_view path) -> std::optional<std::size_t> {
+      if (method == "POST" && path == "/v1/files") return upload_limit;
+      if (method == "PUT" && path.starts_with("/v1/files/") && path.ends_with("/upload")) return upload_limit;
+      return std::nullopt;
+    };
     return o;
   }
 };
@@ -328,6 +395,7 @@ Server::~Server() {
   impl_->indexer.stop();
   if (impl_->job_runner) impl_->job_runner->stop();
   impl_->db_pool.join();
+  impl_->files_pool.join();
 }
 
 tenancy::TenancyService& Server::tenancy() { return impl_->tenancy; }
@@ -355,6 +423,7 @@ void Server::run() {
   impl_->indexer.stop();                             // what it did not index, its next start finds (search_progress)
   if (impl_->job_runner) impl_->job_runner->stop();  // finishes or gives back its running jobs
   impl_->db_pool.join();
+  impl_->files_pool.join();
 }
 
 }  // namespace parley::server

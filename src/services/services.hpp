@@ -10,6 +10,7 @@
 #include "auth/token_service.hpp"
 #include "chat/chat_service.hpp"
 #include "config/config.hpp"
+#include "files/file_service.hpp"
 #include "jobs/job_queue.hpp"
 #include "metrics/metrics.hpp"
 #include "search/search_service.hpp"
@@ -39,6 +40,8 @@ struct Services {
   webhooks::WebhookService& webhooks;
   webhooks::BeforeSendHooks& before_send;
   search::SearchService& search;
+  files::FileService& files;
+  boost::asio::thread_pool& files_pool;  // hashing, sniffing, thumbnails, storage transfers
   auth::RateLimiter ip_limits;
   auth::RateLimiter user_limits;
   std::function<bool()> ready;  // false while starting or draining

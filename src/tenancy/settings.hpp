@@ -1,9 +1,11 @@
 #pragma once
 // Per-app settings: a JSON object of known keys, validated on every change. Stored as text;
 // parsed into AppSettings where used.
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/json/object.hpp>
 
@@ -21,6 +23,10 @@ struct AppSettings {
   // The text search configuration of the app's messages on PostgreSQL (docs/search.md); SQLite
   // indexes every language alike.
   std::string search_language = "simple";
+  // Files (docs/files.md): 0 / empty mean the server's limit, any type, no quota.
+  std::int64_t files_max_bytes = 0;
+  std::vector<std::string> files_allowed_types;  // "image/*", "application/pdf"
+  std::int64_t files_quota_bytes = 0;
 };
 
 /// The text search configurations search_language may name (PostgreSQL's built-in ones).

@@ -49,6 +49,11 @@ export class UserDirectory extends Store<{ users: Record<string, User> }> {
     return this.state.users[id]?.bot === true;
   }
 
+  /** Takes a user the app changed (e.g. its own profile). */
+  upsert(user: User): void {
+    this.add([user]);
+  }
+
   private add(users: User[]): void {
     const next = { ...this.state.users };
     users.forEach((u) => (next[u.id] = u));

@@ -1,5 +1,6 @@
 import { ParleyError } from './errors.js';
-import { Transport, seg, type AuthStrategy, type QueryValue, type TransportOptions } from './http.js';
+import { FileCache, type FileCacheOptions } from './files.js';
+import { Transport, seg, type AuthStrategy, type QueryValue, type TransportOptions, type UploadProgress } from './http.js';
 import { Realtime, type ReconnectOptions, type WebSocketCtor } from './realtime.js';
 import { TokenManager, jwtClaims, type TokenProvider } from './tokens.js';
 import type {
@@ -8,6 +9,9 @@ import type {
   ChannelQuery,
   ChannelSearchResult,
   CreateChannelRequest,
+  CreateUploadRequest,
+  CreateUploadResult,
+  FilePurpose,
   EditMessageRequest,
   Health,
   Membership,
@@ -18,6 +22,7 @@ import type {
   MessageQuery,
   Page,
   PageQuery,
+  ParleyFile,
   Presence,
   ProfileUpdate,
   PublicChannelQuery,
@@ -53,6 +58,20 @@ export interface ParleyClientOptions extends TransportOptions {
   commandTimeoutMs?: number;
   refreshBeforeExpiryMs?: number;
   pingIntervalMs?: number;
+  /** The cache of files and their signed URLs behind `getFiles`. */
+  fileCache?: FileCacheOptions;
+}
+
+/** Options of `uploadFile` and `uploadFileDirect`. */
+export interface UploadOptions {
+  /** Default `attachment`. */
+  purpose?: FilePurpose;
+  /** The file's name (default: the File's `name`, or `file` for a Blob). */
+  name?: string;
+  /** Upload progress of the bytes (the server's processing after the last byte is not included). */
+  onProgress?: (p: UploadProgress) => void;
+  /** Cancels the upload: the call then fails with code `aborted`. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -64,6 +83,8 @@ export class ParleyClient {
   readonly http: Transport;
   private readonly opts: ParleyClientOptions;
   private rt: Realtime | undefined;
+  /** Files by id with fresh URLs (see FileCache). */
+  readonly files: FileCache;
 
   constructor(opts: ParleyClientOptions = {}) {
     this.opts = opts;
@@ -78,6 +99,7 @@ export class ParleyClient {
       },
     };
     this.http = new Transport(opts, auth);
+    this.files = new FileCache((ids) => this.fetchFiles(ids), opts.fileCache);
   }
 
   /** The user the current token belongs to (its `sub`), when it is a readable JWT. */
@@ -352,6 +374,106 @@ export class ParleyClient {
     return this.http.request('DELETE', '/v1/search/recent');
   }
 
+  // ---- files (docs/files.md) ----------------------------------------------------------------
+
+  /**
+   * Uploads through Parley (`POST /v1/files`, multipart): resolves with the ready file (images
+   * with their thumbnails). Progress comes from XMLHttpRequest where there is one (browsers).
+   */
+  async uploadFile(file: Blob, opts: UploadOptions = {}): Promise<ParleyFile> {
+    const form = new FormData();
+    if (opts.purpose) form.append('purpose', opts.purpose);
+    form.append('file', file, fileName(file, opts.name));
+    const res = await this.http.request<{ file: ParleyFile }>('POST', '/v1/files', {
+      rawBody: form,
+      uploadSize: file.size,
+      signal: opts.signal,
+      onUploadProgress: opts.onProgress && ((p) => opts.onProgress!({ loaded: Math.min(p.loaded, file.size), total: file.size })),
+    });
+    this.files.put(res.file);
+    return res.file;
+  }
+
+  /** Step 1 of a direct upload: a pending file and where to PUT its bytes (size limits are checked here). */
+  createUpload(req: CreateUploadRequest): Promise<CreateUploadResult> {
+    return this.http.request('POST', '/v1/files/uploads', { body: req });
+  }
+
+  /** Step 3 of a direct upload, after the PUT: the file is checked, sniffed and made ready. */
+  async completeUpload(fileId: string): Promise<ParleyFile> {
+    const { file } = await this.http.request<{ file: ParleyFile }>('POST', `/v1/files/${seg(fileId)}/complete`);
+    this.files.put(file);
+    return file;
+  }
+
+  /**
+   * A direct upload in one call: `createUpload`, the PUT of the bytes to the signed URL (to the
+   * bucket on S3: the bytes never pass through Parley), `completeUpload`. A cancelled or failed
+   * upload is deleted (best effort; Parley also removes pending uploads after an hour).
+   */
+  async uploadFileDirect(file: Blob, opts: UploadOptions = {}): Promise<ParleyFile> {
+    const name = fileName(file, opts.name);
+    const { file: pending, upload } = await this.createUpload({
+      name,
+      size: file.size,
+      ...(file.type ? { content_type: file.type } : {}),
+      ...(opts.purpose ? { purpose: opts.purpose } : {}),
+    });
+    try {
+      await this.http.request<void>(upload.method ?? 'PUT', upload.url, {
+        auth: null,
+        rawBody: file,
+        headers: upload.headers,
+        signal: opts.signal,
+        onUploadProgress: opts.onProgress,
+      });
+      if (opts.signal?.aborted) throw new ParleyError({ status: 0, code: 'aborted', message: 'upload cancelled' });
+      return await this.completeUpload(pending.id);
+    } catch (e) {
+      void this.deleteFile(pending.id).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** A file with fresh URLs (from the cache while its URL is good; `fresh` asks the server). */
+  async getFile(fileId: string, opts: { fresh?: boolean } = {}): Promise<ParleyFile> {
+    const cached = opts.fresh ? undefined : this.files.peek(fileId);
+    if (cached) return cached;
+    const { file } = await this.http.request<{ file: ParleyFile }>('GET', `/v1/files/${seg(fileId)}`);
+    this.files.put(file);
+    return file;
+  }
+
+  /**
+   * Files by id, in the order asked, those the caller may not see left out. Cached ones whose
+   * URLs are still good come from the cache; the rest are fetched 100 ids a request, merged with
+   * the ids other callers ask for in the same task.
+   */
+  getFiles(fileIds: string[]): Promise<ParleyFile[]> {
+    return this.files.get(fileIds);
+  }
+
+  /** The uploader deletes a file; `409 conflict` while a message references it. */
+  async deleteFile(fileId: string): Promise<void> {
+    await this.http.request<void>('DELETE', `/v1/files/${seg(fileId)}`);
+    this.files.forget(fileId);
+  }
+
+  /** Makes an image the caller uploaded with purpose `avatar` their picture: `image_url` is its stable URL. */
+  setAvatar(fileId: string): Promise<User> {
+    return this.updateMe({ image_file_id: fileId });
+  }
+
+  /** A channel's picture, from an image uploaded with purpose `channel_image` (owner/admin). */
+  setChannelImage(channelId: string, fileId: string): Promise<Channel> {
+    return this.updateChannel(channelId, { image_file_id: fileId });
+  }
+
+  private async fetchFiles(ids: string[]): Promise<ParleyFile[]> {
+    if (ids.length === 0) return [];
+    return (await this.http.request<{ files: ParleyFile[] }>('GET', '/v1/files', { query: { ids } })).files;
+  }
+
   // ---- read state, presence, sync ----------------------------------------------------------
 
   /** Marks read up to `seq` (omitted: the newest). Never moves backwards. */
@@ -419,6 +541,10 @@ export function searchQuery(p: SearchParams): Record<string, QueryValue> {
 }
 
 const msgPath = (channelId: string, seq: number) => `/v1/channels/${seg(channelId)}/messages/${seg(seq)}`;
+
+function fileName(file: Blob, name: string | undefined): string {
+  return name ?? ((file as { name?: unknown }).name as string | undefined) ?? 'file';
+}
 
 function jwtSubject(token: string | undefined): string | undefined {
   const sub = jwtClaims(token)?.sub;

@@ -1,4 +1,4 @@
-/** The error codes of docs/api.md, plus the client's own (`network_error`, `timeout`, `closed`). */
+/** The error codes of docs/api.md, plus the client's own (`network_error`, `timeout`, `closed`, `aborted`). */
 export type ParleyErrorCode =
   | 'invalid_json'
   | 'invalid_request'
@@ -21,6 +21,8 @@ export type ParleyErrorCode =
   | 'network_error'
   | 'timeout'
   | 'closed'
+  /** The caller cancelled the call (its AbortSignal). */
+  | 'aborted'
   | (string & {});
 
 export interface ParleyErrorInit {

@@ -1,4 +1,17 @@
-export { ParleyClient, paginate, searchQuery, wsUrlFor, type ParleyClientOptions } from './client.js';
+export { ParleyClient, paginate, searchQuery, wsUrlFor, type ParleyClientOptions, type UploadOptions } from './client.js';
+export {
+  FileCache,
+  FILES_PER_REQUEST,
+  blurhashColor,
+  describeFileType,
+  fileAttachments,
+  fitImage,
+  formatFileSize,
+  isFileAttachment,
+  isShownImage,
+  pickVariant,
+  type FileCacheOptions,
+} from './files.js';
 export { snippetSegments, formatSearchTotal, type SnippetSegment } from './search.js';
 export { ParleyServer, ParleyAdmin, type ParleyServerOptions, type ParleyAdminOptions, type AppQuery, type AuditQuery } from './server.js';
 export {
@@ -10,7 +23,16 @@ export {
   type WebhookVerificationErrorCode,
 } from './webhooks.js';
 export { ParleyError, isParleyError, type ParleyErrorCode, type ParleyErrorInit } from './errors.js';
-export { Transport, type TransportOptions, type FetchLike, type AuthStrategy, type RequestOptions } from './http.js';
+export {
+  Transport,
+  type TransportOptions,
+  type FetchLike,
+  type AuthStrategy,
+  type RequestOptions,
+  type UploadProgress,
+  type XhrCtor,
+  type XhrLike,
+} from './http.js';
 export { TokenManager, refreshTokenProvider, jwtClaims, jwtExpiry, type TokenProvider, type TokenResult, type RefreshTokenProviderOptions } from './tokens.js';
 export {
   Realtime,

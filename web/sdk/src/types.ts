@@ -44,6 +44,8 @@ export interface ProfileUpdate {
   name?: string;
   image_url?: string;
   custom?: JsonObject;
+  /** An image the caller uploaded with purpose `avatar`: `image_url` becomes its stable URL (`setAvatar`). */
+  image_file_id?: string;
 }
 
 export interface MintTokenRequest extends ProfileUpdate {
@@ -164,6 +166,8 @@ export interface UpdateChannelRequest {
   topic?: string;
   image_url?: string;
   custom?: JsonObject;
+  /** An image the caller uploaded with purpose `channel_image` (`setChannelImage`). */
+  image_file_id?: string;
 }
 
 export interface ChannelQuery extends PageQuery {
@@ -217,6 +221,7 @@ export interface Message {
   text: string;
   /** Set when `text` was cut (previews). */
   truncated?: boolean;
+  /** Free-form objects, and `FileAttachment`s (`type: "file"`, see `fileAttachments`). */
   attachments: JsonObject[];
   parent_seq: number | null;
   client_msg_id: string | null;
@@ -240,8 +245,10 @@ export interface Message {
 }
 
 export interface SendMessageRequest {
+  /** May be empty when `attachments` are given. */
   text: string;
-  attachments?: JsonObject[];
+  /** ≤ 10 in all: free-form objects and uploaded files as `{file_id}` (`FileAttachmentRef`). */
+  attachments?: (JsonObject | FileAttachmentRef)[];
   parent_seq?: number;
   client_msg_id?: string;
   mentions?: string[];
@@ -254,7 +261,8 @@ export interface SendMessageResult {
 
 export interface EditMessageRequest {
   text: string;
-  attachments?: JsonObject[];
+  /** Replaces the attachments: keep a file with `{file_id}`, leave it out to drop it. */
+  attachments?: (JsonObject | FileAttachmentRef)[];
 }
 
 export interface MessageQuery {
@@ -558,6 +566,88 @@ export type BeforeSendAnswer =
   | { action: 'allow' }
   | { action: 'reject'; reason?: string }
   | { action: 'rewrite'; text: string };
+
+// ---- Files (docs/files.md) ------------------------------------------------------------------
+
+export type FilePurpose = 'attachment' | 'avatar' | 'channel_image';
+export type FileState = 'pending' | 'ready';
+
+/** What Parley read from an image file. */
+export interface FileImage {
+  width: number;
+  height: number;
+  /** A tiny blurred stand-in (blurhash.org); `blurhashColor` gives its average colour. */
+  blurhash: string | null;
+}
+
+/** A WebP thumbnail: `64`, `256` or `1024` (its longest side), never larger than the original. */
+export interface FileVariant {
+  name: '64' | '256' | '1024' | (string & {});
+  content_type: string;
+  width: number;
+  height: number;
+  size: number;
+  /** Signed and short-lived like the file's `url`. */
+  url: string | null;
+}
+
+/** A stored file. URLs are signed and expire at `url_expires_at` (avatars and channel images: stable, no expiry). */
+export interface ParleyFile {
+  id: string;
+  purpose: FilePurpose;
+  name: string;
+  /** Sniffed from the bytes, not the client's claim. */
+  content_type: string;
+  size: number;
+  sha256: string;
+  state: FileState;
+  uploader_id: string;
+  channel_id: string | null;
+  created_at: Timestamp;
+  image: FileImage | null;
+  variants: FileVariant[];
+  /** null while `pending`. */
+  url: string | null;
+  url_expires_at: Timestamp | null;
+}
+
+/** How a message refers to an uploaded file when sent or edited. */
+export interface FileAttachmentRef {
+  file_id: string;
+}
+
+/** A file as a stored message holds it: metadata only; its URLs come from `getFiles`. */
+export interface FileAttachment {
+  type: 'file';
+  file_id: string;
+  name: string;
+  content_type: string;
+  size: number;
+  image: FileImage | null;
+  variants: { name: string; width: number; height: number }[];
+}
+
+export interface CreateUploadRequest {
+  name: string;
+  /** Exactly the bytes that will be PUT. */
+  size: number;
+  content_type?: string;
+  purpose?: FilePurpose;
+}
+
+/** Where and how to PUT a direct upload's bytes (no Parley token: the URL is signed). */
+export interface DirectUpload {
+  method: 'PUT';
+  url: string;
+  headers: Record<string, string>;
+  expires_at: Timestamp;
+}
+
+export interface CreateUploadResult {
+  /** `pending` until `completeUpload`. */
+  file: ParleyFile;
+  upload: DirectUpload;
+}
 
 // ---- Health -----------------------------------------------------------------------------------
 

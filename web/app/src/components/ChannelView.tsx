@@ -1,7 +1,8 @@
 import type { Channel } from '@parley/client';
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
 import { useStore, type Chat } from '../chat';
 import { navigate } from '../route';
+import { filesOf, useUploads } from '../uploads';
 import { BotBadge } from './BotBadge';
 import { Composer } from './Composer';
 import { MessageList } from './MessageList';
@@ -47,8 +48,45 @@ export function ChannelView({ chat, channel, focus, onOpenThread }: Props) {
   useStore(chat.presence);
   const online = memberIds.filter((id) => chat.presence.isOnline(id));
 
+  // Files dropped anywhere on the conversation go to the composer.
+  const uploads = useUploads(chat.client);
+  const canAttach = !!channel.membership && !channel.archived_at;
+  const [dragging, setDragging] = useState(false);
+  const depth = useRef(0);
+  const hasFiles = (e: DragEvent) => canAttach && Array.from(e.dataTransfer.types).includes('Files');
+  const drop = {
+    onDragEnter: (e: DragEvent) => {
+      if (!hasFiles(e)) return;
+      e.preventDefault();
+      depth.current++;
+      setDragging(true);
+    },
+    onDragOver: (e: DragEvent) => {
+      if (!hasFiles(e)) return;
+      e.preventDefault();
+      e.dataTransfer.dropEffect = 'copy';
+    },
+    onDragLeave: (e: DragEvent) => {
+      if (!hasFiles(e)) return;
+      depth.current = Math.max(0, depth.current - 1);
+      if (depth.current === 0) setDragging(false);
+    },
+    onDrop: (e: DragEvent) => {
+      if (!hasFiles(e)) return;
+      e.preventDefault();
+      depth.current = 0;
+      setDragging(false);
+      uploads.add(filesOf(e.dataTransfer));
+    },
+  };
+
   return (
-    <section className="channel" aria-labelledby="channel-title">
+    <section className={`channel${dragging ? ' dragging' : ''}`} aria-labelledby="channel-title" {...drop}>
+      {dragging && (
+        <div className="drop-hint" aria-hidden="true">
+          Drop files to attach them to your message
+        </div>
+      )}
       <header className="channel-head">
         <button type="button" className="back icon" aria-label="Back to channels" onClick={() => navigate('/')}>
           ←
@@ -78,7 +116,8 @@ export function ChannelView({ chat, channel, focus, onOpenThread }: Props) {
         memberIds={memberIds}
         label={`Message ${label}`}
         disabled={!!channel.archived_at}
-        onSend={(text) => store.send(text)}
+        uploads={uploads}
+        onSend={(text, attachments) => store.send(text, attachments.length ? { attachments } : {})}
       />
       )}
     </section>

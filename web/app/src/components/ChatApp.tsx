@@ -5,6 +5,7 @@ import { navigate, useChannelRoute } from '../route';
 import { ChannelBrowser } from './ChannelBrowser';
 import { ChannelView, type Focus } from './ChannelView';
 import { NewChannelDialog } from './NewChannelDialog';
+import { ProfileDialog } from './ProfileDialog';
 import { SearchPanel } from './SearchPanel';
 import { Sidebar } from './Sidebar';
 import { ThreadPanel } from './ThreadPanel';
@@ -28,7 +29,7 @@ export function ChatApp({ chat, onSignOut }: { chat: Chat; onSignOut: () => void
   const channelId = useChannelRoute();
   const connection = useConnection(chat);
   const { channels, loaded, totalUnread } = useStore(chat.channels);
-  const [dialog, setDialog] = useState<'dm' | 'group' | 'browse'>();
+  const [dialog, setDialog] = useState<'dm' | 'group' | 'browse' | 'profile'>();
   const [thread, setThread] = useState<{ channelId: string; seq: number }>();
   const [searching, setSearching] = useState(false);
   const [focus, setFocus] = useState<Focus & { channelId: string }>();
@@ -105,6 +106,7 @@ export function ChatApp({ chat, onSignOut }: { chat: Chat; onSignOut: () => void
         onSignOut={onSignOut}
         onSearch={runSearch}
         onOpenUser={(id) => void openUser(id).catch(() => undefined)}
+        onProfile={() => setDialog('profile')}
       />
       <main className="main">
         {channelId && channel ? (
@@ -132,7 +134,8 @@ export function ChatApp({ chat, onSignOut }: { chat: Chat; onSignOut: () => void
         <ThreadPanel key={`${thread.channelId}:${thread.seq}`} chat={chat} channel={channel} parentSeq={thread.seq} onClose={() => setThread(undefined)} />
       )}
       {dialog === 'browse' && <ChannelBrowser chat={chat} onClose={() => setDialog(undefined)} />}
-      {dialog && dialog !== 'browse' && <NewChannelDialog chat={chat} kind={dialog} onClose={() => setDialog(undefined)} />}
+      {dialog === 'profile' && <ProfileDialog chat={chat} onClose={() => setDialog(undefined)} />}
+      {(dialog === 'dm' || dialog === 'group') && <NewChannelDialog chat={chat} kind={dialog} onClose={() => setDialog(undefined)} />}
     </div>
   );
 }

@@ -1,5 +1,7 @@
+import { formatFileSize } from '@parley/client';
 import { useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { useStore, type Chat } from '../chat';
+import { filesOf, type Uploads } from '../uploads';
 import { BotBadge } from './BotBadge';
 
 interface Props {
@@ -10,20 +12,26 @@ interface Props {
   memberIds: string[];
   label: string;
   disabled?: boolean;
-  onSend: (text: string) => Promise<unknown>;
+  /** Files attached to the next message (see useUploads); without it the composer takes text only. */
+  uploads?: Uploads;
+  onSend: (text: string, attachments: { file_id: string }[]) => Promise<unknown>;
 }
 
 /**
  * The message box: Enter sends, Shift+Enter breaks the line; typing tells the channel; "@"
- * opens a list of members (arrow keys, Enter or Tab to pick, Escape to close).
+ * opens a list of members (arrow keys, Enter or Tab to pick, Escape to close). Files come by
+ * the attach button or a paste; each uploads at once, and the message waits until they are up.
  */
-export function Composer({ id, chat, channelId, memberIds, label, disabled, onSend }: Props) {
+export function Composer({ id, chat, channelId, memberIds, label, disabled, uploads, onSend }: Props) {
   const [text, setText] = useState('');
   const [caret, setCaret] = useState(0);
   const [active, setActive] = useState(0);
   const [dismissed, setDismissed] = useState<number>();
   const ref = useRef<HTMLTextAreaElement>(null);
+  const picker = useRef<HTMLInputElement>(null);
   const listId = useId();
+  const attachments = uploads?.attachments ?? [];
+  const canSend = !disabled && !uploads?.busy && (!!text.trim() || attachments.length > 0);
   useStore(chat.users);
 
   const query = useMemo(() => {
@@ -56,11 +64,12 @@ export function Composer({ id, chat, channelId, memberIds, label, disabled, onSe
 
   function send() {
     const t = text.trim();
-    if (!t || disabled) return;
+    if (!canSend) return;
     setText('');
     setCaret(0);
+    uploads?.clear();
     chat.client.realtime.stopTyping(channelId);
-    onSend(t).catch(() => undefined); // a failure shows on the pending message
+    onSend(t, attachments).catch(() => undefined); // a failure shows on the pending message
   }
 
   function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
@@ -114,6 +123,66 @@ export function Composer({ id, chat, channelId, memberIds, label, disabled, onSe
           ))}
         </ul>
       )}
+      {uploads && (uploads.items.length > 0 || uploads.notice) && (
+        <div className="composer-files">
+          {uploads.items.length > 0 && (
+            <ul className="pending-files" aria-label="Attached files">
+              {uploads.items.map((u) => (
+                <li key={u.key} className={`pending-file ${u.status}`} aria-label={`${u.name}, ${u.status === 'uploading' ? 'uploading' : u.status === 'done' ? 'attached' : 'failed'}`}>
+                  {u.preview ? <img className="pending-file-thumb" src={u.preview} alt="" /> : <span className="pending-file-icon" aria-hidden="true">📄</span>}
+                  <span className="pending-file-body">
+                    <span className="pending-file-name">{u.name}</span>
+                    <span className="muted pending-file-size">{formatFileSize(u.size)}</span>
+                    {u.status === 'uploading' && (
+                      <progress className="upload-progress" max={1} value={u.progress} aria-label={`Uploading ${u.name}`}>
+                        {Math.round(u.progress * 100)}%
+                      </progress>
+                    )}
+                    {u.status === 'failed' && (
+                      <span className="error small" role="alert">
+                        {u.error}
+                      </span>
+                    )}
+                  </span>
+                  <button
+                    type="button"
+                    className="icon"
+                    aria-label={u.status === 'uploading' ? `Cancel upload of ${u.name}` : `Remove ${u.name}`}
+                    onClick={() => uploads.remove(u.key)}
+                  >
+                    ✕
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
+          {uploads.notice && (
+            <p className="error small" role="alert">
+              {uploads.notice}
+            </p>
+          )}
+        </div>
+      )}
+      {uploads && (
+        <>
+          <button type="button" className="icon attach" aria-label="Attach files" title="Attach files" disabled={disabled} onClick={() => picker.current?.click()}>
+            📎
+          </button>
+          <input
+            ref={picker}
+            type="file"
+            multiple
+            hidden
+            aria-hidden="true"
+            tabIndex={-1}
+            data-testid="file-input"
+            onChange={(e) => {
+              uploads.add(Array.from(e.target.files ?? []));
+              e.target.value = '';
+            }}
+          />
+        </>
+      )}
       <textarea
         id={id}
         ref={ref}
@@ -134,9 +203,15 @@ export function Composer({ id, chat, channelId, memberIds, label, disabled, onSe
         }}
         onSelect={(e) => setCaret(e.currentTarget.selectionStart ?? 0)}
         onKeyDown={onKeyDown}
+        onPaste={(e) => {
+          const files = uploads && !disabled ? filesOf(e.clipboardData) : [];
+          if (!files.length) return;
+          e.preventDefault();
+          uploads!.add(files);
+        }}
         onBlur={() => chat.client.realtime.stopTyping(channelId)}
       />
-      <button type="submit" disabled={disabled || !text.trim()} aria-label="Send message">
+      <button type="submit" disabled={!canSend} aria-label="Send message" title={uploads?.busy ? 'Waiting for the uploads' : undefined}>
         Send
       </button>
     </form>

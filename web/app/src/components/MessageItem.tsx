@@ -1,6 +1,7 @@
 import { MessageCollection, type Message, type MessageListStore, type ParleyError, type PendingMessage } from '@parley/client';
 import { useState, type KeyboardEvent, type ReactNode } from 'react';
 import type { Chat } from '../chat';
+import { Attachments } from './Attachments';
 import { BotBadge } from './BotBadge';
 import { LinkPreviews } from './LinkPreviews';
 
@@ -76,6 +77,7 @@ export function MessageItem({ chat, store, message: m, seenBy, highlighted, onOp
         ) : editing ? (
           <EditBox
             initial={m.text}
+            allowEmpty={m.attachments.length > 0}
             onCancel={() => setEditing(false)}
             onSave={async (text) => {
               await change(() => chat.client.editMessage(m.channel_id, m.seq, { text }));
@@ -84,7 +86,8 @@ export function MessageItem({ chat, store, message: m, seenBy, highlighted, onOp
           />
         ) : (
           <>
-            <p className="text">{renderText(m.text, chat.me)}</p>
+            {m.text && <p className="text">{renderText(m.text, chat.me)}</p>}
+            <Attachments client={chat.client} message={m} />
             <LinkPreviews previews={m.link_previews} />
           </>
         )}
@@ -200,7 +203,12 @@ export function PendingItem({ chat, store, pending: p }: { chat: Chat; store: Me
           <span className="author">{chat.users.name(chat.me)}</span>
           <span className="muted">{p.status === 'failed' ? 'Not sent' : 'Sending…'}</span>
         </header>
-        <p className="text">{renderText(p.text, chat.me)}</p>
+        {p.text && <p className="text">{renderText(p.text, chat.me)}</p>}
+        {p.attachments.length > 0 && (
+          <p className="muted small">
+            {p.attachments.length} {p.attachments.length === 1 ? 'file' : 'files'}
+          </p>
+        )}
         {p.status === 'failed' && (
           <div className="confirm" role="group" aria-label="Message not sent">
             <span className="error" role="alert">
@@ -221,20 +229,22 @@ export function PendingItem({ chat, store, pending: p }: { chat: Chat; store: Me
   );
 }
 
-function EditBox({ initial, onSave, onCancel }: { initial: string; onSave: (t: string) => void; onCancel: () => void }) {
+/** `allowEmpty`: the message has attachments, so its text may go. */
+function EditBox({ initial, allowEmpty, onSave, onCancel }: { initial: string; allowEmpty?: boolean; onSave: (t: string) => void; onCancel: () => void }) {
   const [text, setText] = useState(initial);
+  const ok = allowEmpty || !!text.trim();
   function key(e: KeyboardEvent<HTMLTextAreaElement>) {
     if (e.key === 'Escape') onCancel();
     if (e.key === 'Enter' && !e.shiftKey) {
       e.preventDefault();
-      if (text.trim()) onSave(text);
+      if (ok) onSave(text);
     }
   }
   return (
     <div className="edit-box">
       <textarea aria-label="Edit message" value={text} autoFocus onChange={(e) => setText(e.target.value)} onKeyDown={key} rows={2} />
       <div className="edit-actions">
-        <button type="button" onClick={() => text.trim() && onSave(text)}>
+        <button type="button" onClick={() => ok && onSave(text)}>
           Save
         </button>
         <button type="button" onClick={onCancel}>

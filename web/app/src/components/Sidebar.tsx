@@ -1,6 +1,7 @@
 import type { Channel } from '@parley/client';
 import { dmPartner, useStore, type Chat } from '../chat';
 import { ADMIN_PATH, navigate, routeLink } from '../route';
+import { Avatar } from './Avatar';
 import { BotBadge } from './BotBadge';
 import { PresenceDot } from './PresenceDot';
 import { SearchBox } from './SearchBox';
@@ -12,9 +13,10 @@ interface Props {
   onSignOut: () => void;
   onSearch: (q: string) => void;
   onOpenUser: (userId: string) => void;
+  onProfile: () => void;
 }
 
-export function Sidebar({ chat, activeId, onNew, onSignOut, onSearch, onOpenUser }: Props) {
+export function Sidebar({ chat, activeId, onNew, onSignOut, onSearch, onOpenUser, onProfile }: Props) {
   const { channels, loaded, error } = useStore(chat.channels);
   useStore(chat.users); // names of DM partners
 
@@ -25,7 +27,11 @@ export function Sidebar({ chat, activeId, onNew, onSignOut, onSearch, onOpenUser
           <span className="logo" aria-hidden="true" /> Parley
         </h1>
         <p className="me">
+          <Avatar chat={chat} userId={chat.me} size={24} decorative />
           <PresenceDot chat={chat} userId={chat.me} /> <span data-testid="me">{chat.users.name(chat.me)}</span> <BotBadge chat={chat} userId={chat.me} />
+          <button type="button" className="link profile-link" onClick={onProfile}>
+            Profile
+          </button>
         </p>
       </header>
       <SearchBox chat={chat} onSearch={onSearch} onOpenUser={onOpenUser} onOpenChannel={(id) => navigate(`/c/${id}`)} />

@@ -1,6 +1,7 @@
 import { MessageCollection, ThreadStore, type Channel } from '@parley/client';
 import { useEffect, useRef, useState } from 'react';
 import { useStore, type Chat } from '../chat';
+import { useUploads } from '../uploads';
 import { Composer } from './Composer';
 import { MessageItem, PendingItem } from './MessageItem';
 
@@ -30,6 +31,7 @@ function ThreadView({ chat, channel, parentSeq, onClose, thread }: Props & { thr
   const pending = useStore(messages).pending.filter((p) => p.parent_seq === parentSeq);
   const { members } = useStore(chat.membersFor(channel.id));
   const closeRef = useRef<HTMLButtonElement>(null);
+  const uploads = useUploads(chat.client);
   const listRef = useRef<HTMLOListElement>(null);
 
   useEffect(() => {
@@ -81,9 +83,10 @@ function ThreadView({ chat, channel, parentSeq, onClose, thread }: Props & { thr
         memberIds={members.map((m) => m.user_id)}
         label="Reply in thread"
         disabled={!!channel.archived_at}
-        onSend={async (text) => {
+        uploads={uploads}
+        onSend={async (text, attachments) => {
           const since = MessageCollection.stamp;
-          thread.receive(await messages.send(text, { parent_seq: parentSeq }), since);
+          thread.receive(await messages.send(text, { parent_seq: parentSeq, ...(attachments.length ? { attachments } : {}) }), since);
         }}
       />
     </aside>

@@ -1,7 +1,7 @@
 import type { ParleyClient } from '../client.js';
 import { ParleyError } from '../errors.js';
 import type { AnyParleyEvent } from '../events.js';
-import type { Message, SendMessageRequest } from '../types.js';
+import type { FileAttachmentRef, JsonObject, Message, SendMessageRequest } from '../types.js';
 import { MessageCollection } from './collection.js';
 import { Store } from './store.js';
 
@@ -11,6 +11,8 @@ export interface PendingMessage {
   text: string;
   parent_seq: number | null;
   mentions: string[];
+  /** As sent: `{file_id}` for uploaded files. */
+  attachments: (JsonObject | FileAttachmentRef)[];
   created_at: string;
   status: 'sending' | 'failed';
   error?: ParleyError;
@@ -297,6 +299,7 @@ export class MessageListStore extends Store<MessageListState> {
       text,
       parent_seq: extra.parent_seq ?? null,
       mentions: extra.mentions ?? [],
+      attachments: extra.attachments ?? [],
       created_at: new Date().toISOString(),
       status: 'sending',
     };
@@ -322,7 +325,11 @@ export class MessageListStore extends Store<MessageListState> {
   retry(clientMsgId: string): Promise<Message> {
     const p = this.pendingById.get(clientMsgId);
     if (!p) return Promise.reject(new ParleyError({ status: 0, code: 'not_found', message: 'no such pending message' }));
-    const extra = { ...(p.parent_seq !== null ? { parent_seq: p.parent_seq } : {}), ...(p.mentions.length ? { mentions: p.mentions } : {}) };
+    const extra = {
+      ...(p.parent_seq !== null ? { parent_seq: p.parent_seq } : {}),
+      ...(p.mentions.length ? { mentions: p.mentions } : {}),
+      ...(p.attachments.length ? { attachments: p.attachments } : {}),
+    };
     return this.send(p.text, extra, clientMsgId);
   }
 

@@ -133,10 +133,12 @@ class FileService {
 
   /// Replaces `{"file_id"}` items of a message's attachments with what Parley knows of them;
   /// the sender must have uploaded them, ready, not attached to another message (the same
-  /// message, when editing `seq`, is fine). Other attachment objects stay as they are.
+  /// message, when editing `seq`, is fine; so is the message this sender sent before with the
+  /// same `client_msg_id`, a retried send). Other attachment objects stay as they are.
   Result<ResolvedAttachments> resolve_attachments(const tenancy::App& app, const std::string& user_id,
                                                   const std::string& channel_id, const std::string& attachments_json,
-                                                  std::optional<std::int64_t> seq = std::nullopt);
+                                                  std::optional<std::int64_t> seq = std::nullopt,
+                                                  const std::optional<std::string>& client_msg_id = std::nullopt);
   /// After the message committed: its files are attached to it (channel, seq); with `exact`,
   /// files of an earlier version of it that it no longer names are released.
   Status attach(const std::string& app_id, const std::string& channel_id, std::int64_t seq,
@@ -148,10 +150,17 @@ class FileService {
   /// The stable URL of an uploaded avatar / channel image the caller may use as such.
   Result<std::string> image_url(const tenancy::App& app, const std::string& user_id, const std::string& file_id,
                                 Purpose purpose, const std::string& base);
-  /// The image is in use now (kept by cleanup); the one it replaced (`previous_url`, when it
-  /// was one of this app's files here) is released.
-  Status image_used(const tenancy::App& app, const std::string& file_id, Purpose purpose,
+  /// The image is in use now by `owner` (the user for an avatar, the channel for a channel
+  /// image) and kept by cleanup; the one it replaced (`previous_url`, when it was one of this
+  /// app's files of that purpose and the same owner) is released.
+  Status image_used(const tenancy::App& app, const std::string& file_id, Purpose purpose, const std::string& owner,
                     const std::string& previous_url);
+
+  /// The storage keys of every object of an app (originals and thumbnails): read them before
+  /// the app is deleted (its rows go with it), remove them with remove_objects() after.
+  Result<std::vector<std::string>> object_keys_of_app(const std::string& app_id);
+  /// Removes these objects from the storage; the first failure is returned, after trying all.
+  Status remove_objects(const std::vector<std::string>& keys);
 
   /// The files.cleanup job: removes files nothing uses (see docs/files.md); returns how many.
   Result<int> cleanup(TimeMs now, int limit);

@@ -219,7 +219,7 @@ FileService::FileService(store::sql::Database& db, Storage& storage, FilesOption
 Status FileService::init() {
   auto key = db_.with_conn([&](Connection& c) -> Result<std::string> {
     auto put = c.prepare("INSERT INTO meta(key, value) VALUES('files_url_key', $1) ON CONFLICT (key) DO NOTHING");
-    put->bind(1, crypto::to_hex(random_bytes(32))).run();
+    put->bind(1, crypto::to_hex(crypto::random_bytes(32))).run();
     auto get = c.prepare("SELECT value FROM meta WHERE key = 'files_url_key'");
     if (!get->step()) return Error{Errc::internal, "files: no URL signing key"};
     return get->text(0);
@@ -233,7 +233,9 @@ fs::path FileService::temp_path(std::string_view tag) const {
   return opts_.work_dir / (std::string(tag) + "-" + crypto::random_id("", 20));
 }
 
-std::string FileService::sign(std::string_view what) const { return crypto::to_hex(hmac_sha256(url_key_, what)); }
+std::string FileService::sign(std::string_view what) const {
+  return crypto::to_hex(crypto::hmac_sha256(url_key_, what));
+}
 
 Result<std::optional<FileRecord>> FileService::find(const std::string& app_id, const std::string& id) {
   return db_.with_conn([&](Connection& c) -> Result<std::optional<FileRecord>> {
@@ -308,7 +310,7 @@ Result<FileRecord> FileService::upload_form(const tenancy::App& app, const std::
   Purpose purpose = Purpose::attachment;
   if (auto it = form.fields.find("purpose"); it != form.fields.end()) {
     auto p = parse_purpose(it->second);
-    if (!p) return invalid("purpose", "must be attachment, avatar or channel_image");
+    if (!p) return violates("purpose", "must be attachment, avatar or channel_image");
     purpose = *p;
   }
   PARLEY_TRY(check_limits(app, form.file->size));
@@ -565,9 +567,10 @@ json::object FileService::to_json(const FileRecord& f, const std::string& base) 
     if (!f.ready) return nullptr;
     if (!f.is_public()) {
       auto disposition = content_disposition(inline_type(type), f.name);
-      if (auto s3 = storage_.presign_get(object_key(f, variant), type, disposition, opts_.url_ttl)) return s3->url;
+      if (auto s3 = storage_.presign_get(object_key(f, variant), type, disposition, opts_.url_ttl))
+        return json::value(s3->url);
     }
-    return content_url(f, variant, base, exp);
+    return json::value(content_url(f, variant, base, exp));
   };
   json::array variants;
   for (auto v : variants_of(f)) {
@@ -629,7 +632,8 @@ Result<Content> FileService::content(const std::string& app_id, const std::strin
 Result<ResolvedAttachments> FileService::resolve_attachments(const tenancy::App& app, const std::string& user_id,
                                                              const std::string& channel_id,
                                                              const std::string& attachments_json,
-                                                             std::optional<std::int64_t> seq) {
+                                                             std::optional<std::int64_t> seq,
+                                                             const std::optional<std::string>& client_msg_id) {
   ResolvedAttachments out;
   boost::system::error_code ec;
   auto parsed = json::parse(attachments_json, ec);
@@ -655,6 +659,15 @@ Result<ResolvedAttachments> FileService::resolve_attachments(const tenancy::App&
     if (!found->ready) return violates("attachments", "file " + id + " is not complete yet");
     if (found->purpose != Purpose::attachment) return violates("attachments", "file " + id + " is not an attachment");
     bool same_message = seq && found->message_seq == seq && found->channel_id == channel_id;
+    if (found->message_seq && !same_message && client_msg_id && found->channel_id == channel_id) {
+      PARLEY_ASSIGN_OR_RETURN(same_message, db_.with_conn([&](Connection& c) -> Result<bool> {
+        auto st = c.prepare(
+            "SELECT 1 FROM messages WHERE app_id = $1 AND channel_id = $2 AND seq = $3 AND user_id = $4 AND "
+            "client_msg_id = $5");
+        st->bind(1, app.id).bind(2, channel_id).bind(3, *found->message_seq).bind(4, user_id).bind(5, *client_msg_id);
+        return st->step();
+      }));
+    }
     if (found->message_seq && !same_message) {
       return violates("attachments", "file " + id + " is attached to another message");
     }
@@ -749,10 +762,13 @@ Result<std::string> FileService::image_url(const tenancy::App& app, const std::s
 }
 
 Status FileService::image_used(const tenancy::App& app, const std::string& file_id, Purpose purpose,
-                               const std::string& previous_url) {
+                               const std::string& owner, const std::string& previous_url) {
+  // A channel image records its channel (an avatar's owner is its uploader).
   PARLEY_TRY(db_.with_conn([&](Connection& c) -> Status {
-    auto st = c.prepare("UPDATE files SET attached_at = COALESCE(attached_at, $3) WHERE app_id = $1 AND id = $2");
-    st->bind(1, app.id).bind(2, file_id).bind(3, now_ms()).run();
+    auto st = c.prepare(
+        "UPDATE files SET attached_at = COALESCE(attached_at, $3), channel_id = CASE WHEN purpose = 'channel_image' "
+        "THEN $4 ELSE channel_id END WHERE app_id = $1 AND id = $2");
+    st->bind(1, app.id).bind(2, file_id).bind(3, now_ms()).bind(4, owner).run();
     return ok_status();
   }));
   auto at = previous_url.find("/v1/files/");
@@ -761,8 +777,35 @@ Status FileService::image_used(const tenancy::App& app, const std::string& file_
   auto old_id = rest.substr(0, rest.find('/'));
   if (old_id == file_id) return ok_status();
   PARLEY_ASSIGN_OR_RETURN(auto old, find(app.id, old_id));
-  if (old && old->purpose == purpose) return release(*old);
-  return ok_status();
+  if (!old || old->purpose != purpose) return ok_status();
+  bool owned = purpose == Purpose::avatar ? old->uploader_id == owner : old->channel_id == owner;
+  return owned ? release(*old) : ok_status();
+}
+
+Result<std::vector<std::string>> FileService::object_keys_of_app(const std::string& app_id) {
+  return db_.with_conn([&](Connection& c) -> Result<std::vector<std::string>> {
+    auto st = c.prepare(std::string("SELECT ") + kColumns + " FROM files WHERE app_id = $1");
+    st->bind(1, app_id);
+    std::vector<std::string> keys;
+    while (st->step()) {
+      auto f = read_row(*st);
+      keys.push_back(object_key(f));
+      for (const auto& v : variants_of(f)) {
+        if (v.is_object() && v.as_object().contains("name") && v.as_object().at("name").is_string()) {
+          keys.push_back(object_key(f, std::string(v.as_object().at("name").as_string())));
+        }
+      }
+    }
+    return keys;
+  });
+}
+
+Status FileService::remove_objects(const std::vector<std::string>& keys) {
+  Status first = ok_status();
+  for (const auto& k : keys) {
+    if (auto st = storage_.remove(k); !st && first) first = std::move(st);
+  }
+  return first;
 }
 
 Result<int> FileService::cleanup(TimeMs now, int limit) {

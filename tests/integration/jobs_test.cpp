@@ -226,8 +226,9 @@ TEST_F(JobsTest, ASchedulePutsAJobOnTheQueueAtEachDueTime) {
   auto list = http().get("/v1/admin/job-schedules", admin_auth());
   std::vector<std::string> names;
   for (const auto& s : list.obj()["items"].as_array()) names.push_back(str(s.as_object().at("name")));
-  // Besides the built-in ones (the outbox replay, the link preview cache's hourly prune).
-  EXPECT_EQ(names, (std::vector<std::string>{"every-second", "outbox.replay", "previews.prune"}));
+  // Besides the built-in ones (the files clean-up, the outbox replay, the link preview cache's
+  // hourly prune).
+  EXPECT_EQ(names, (std::vector<std::string>{"every-second", "files.cleanup", "outbox.replay", "previews.prune"}));
   EXPECT_STATUS(http().del("/v1/admin/job-schedules/every-second", admin_auth()), 204);
   std::this_thread::sleep_for(1500ms);  // a tick in flight when deleted may still land
   auto n = tagged(server().data_dir(), "tick").size();

@@ -31,7 +31,7 @@ double srgb_to_linear(std::uint8_t c) {
 int linear_to_srgb(double v) {
   v = std::clamp(v, 0.0, 1.0);
   const double s = v <= 0.0031308 ? v * 12.92 : 1.055 * std::pow(v, 1.0 / 2.4) - 0.055;
-  return static_cast<int>(s * 255.0 + 0.5);
+  return static_cast<int>(std::lround(s * 255.0));
 }
 
 double signed_sqrt(double v) { return std::copysign(std::sqrt(std::abs(v)), v); }
@@ -68,7 +68,7 @@ std::string blurhash_encode(std::span<const std::uint8_t> rgb, int width, int he
   // factors[j * x_components + i]: the image's weight on cos(pi i x / w) cos(pi j y / h);
   // the first is the average colour (DC), the others the detail (AC).
   std::vector<Rgb> factors;
-  factors.reserve(static_cast<std::size_t>(x_components * y_components));
+  factors.reserve(static_cast<std::size_t>(x_components) * static_cast<std::size_t>(y_components));
   for (int j = 0; j < y_components; ++j) {
     for (int i = 0; i < x_components; ++i) {
       Rgb sum{0, 0, 0};

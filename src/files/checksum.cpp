@@ -26,7 +26,7 @@ std::string Sha256::hex() {
   EVP_DigestFinal_ex(ctx_->md, digest.data(), &n);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  out.reserve(n * 2);
+  out.reserve(std::size_t{n} * 2);
   for (unsigned i = 0; i < n; ++i) {
     out.push_back(kHex[digest[i] >> 4]);
     out.push_back(kHex[digest[i] & 15]);

@@ -518,6 +518,9 @@ Status FileService::remove(const tenancy::App& app, const std::string& user_id, 
   if (found->message_seq) {
     return Error{Errc::conflict, "a message references this file; delete or edit the message instead"};
   }
+  if (found->is_public() && found->attached_at) {
+    return Error{Errc::conflict, "this image is in use as an avatar or channel image; set another one instead"};
+  }
   return release(*found);
 }
 

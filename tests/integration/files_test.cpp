@@ -593,7 +593,8 @@ TEST_P(FilesTest, AvatarsAndChannelImages) {
   EXPECT_EQ(got.body.substr(8, 4), "WEBP");
   EXPECT_STATUS(http().get("/v1/files/" + str(avatar["id"]), carol_.auth()), 200);
 
-  // A new avatar releases the old one.
+  // The avatar in use cannot be deleted; a new avatar releases the old one.
+  EXPECT_ERROR(http().del("/v1/files/" + str(avatar["id"]), alice_.auth()), 409, "conflict");
   auto second = uploaded(alice_, "me2.png", make_png(100, 100, false), "image/png", "avatar");
   ASSERT_STATUS(http().patch("/v1/users/me", alice_.auth(), {{"image_file_id", second["id"]}}), 200);
   EXPECT_ERROR(http().get("/v1/files/" + str(avatar["id"]), alice_.auth()), 404, "not_found");

@@ -101,7 +101,10 @@ export class Transport {
   }
 
   private async once<T>(method: string, path: string, opts: RequestOptions, auth: AuthStrategy | null): Promise<T> {
-    const headers: Record<string, string> = { Accept: 'application/json', ...this.headers, ...opts.headers };
+    // An absolute URL is a signed one (a direct upload, maybe to an S3 bucket): it carries its
+    // own headers; the transport's extra ones could fail a bucket's CORS preflight.
+    const foreign = /^https?:\/\//i.test(path);
+    const headers: Record<string, string> = { Accept: 'application/json', ...(foreign ? {} : this.headers), ...opts.headers };
     const authorization = auth ? await auth.header() : undefined;
     if (authorization) headers.Authorization = authorization;
     if (opts.requestId) headers['X-Request-Id'] = opts.requestId;
@@ -110,7 +113,7 @@ export class Transport {
       headers['Content-Type'] = 'application/json';
       body = JSON.stringify(opts.body);
     }
-    const url = (/^https?:\/\//i.test(path) ? path : this.baseUrl + path) + queryString(opts.query);
+    const url = (foreign ? path : this.baseUrl + path) + queryString(opts.query);
     const what = `${method} ${path.replace(/\?.*$/, '')}`;
 
     let res: RawResponse;

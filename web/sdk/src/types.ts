@@ -599,7 +599,8 @@ export interface ParleyFile {
   /** Sniffed from the bytes, not the client's claim. */
   content_type: string;
   size: number;
-  sha256: string;
+  /** Hex SHA-256 of the bytes; null while `pending`. */
+  sha256: string | null;
   state: FileState;
   uploader_id: string;
   channel_id: string | null;

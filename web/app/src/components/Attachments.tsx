@@ -12,6 +12,7 @@ import {
   type ParleyFile,
 } from '@parley/client';
 import { useEffect, useRef, useState } from 'react';
+import { FileIcon } from './Icons';
 
 // The files of a message: images inline at their final size (the blurhash's colour until they
 // load, so nothing jumps), a lightbox on click; other files as cards with a download link.
@@ -131,7 +132,7 @@ function FileCard({ attachment: a, file, missing }: { attachment: FileAttachment
   return (
     <article className="attachment-file" aria-label={`File ${a.name}`}>
       <span className="attachment-file-icon" aria-hidden="true">
-        📄
+        <FileIcon />
       </span>
       <div className="attachment-file-body">
         <span className="attachment-file-name">{a.name}</span>
@@ -154,13 +155,16 @@ function FileCard({ attachment: a, file, missing }: { attachment: FileAttachment
 function Lightbox({ attachment: a, file, onClose }: { attachment: FileAttachment; file?: ParleyFile; onClose: () => void }) {
   const closeRef = useRef<HTMLButtonElement>(null);
   const opener = useRef<Element | null>(document.activeElement);
+  // The parent hands a new onClose on every render; the effect below must run once.
+  const close = useRef(onClose);
+  close.current = onClose;
   useEffect(() => {
     closeRef.current?.focus();
     const back = opener.current;
     const onKey = (e: KeyboardEvent) => {
       if (e.key === 'Escape') {
         e.stopPropagation();
-        onClose();
+        close.current();
       }
       // Tab stays inside the lightbox (its link and close button).
       const box = closeRef.current?.closest('[role="dialog"]');
@@ -177,7 +181,7 @@ function Lightbox({ attachment: a, file, onClose }: { attachment: FileAttachment
       document.removeEventListener('keydown', onKey, true);
       (back as HTMLElement | null)?.focus?.();
     };
-  }, [onClose]);
+  }, []);
   const box = fitImage(a.image?.width ?? 0, a.image?.height ?? 0, Math.min(1024, window.innerWidth - 48), window.innerHeight - 140);
   const src = variantUrl(file, 1024);
   return (

@@ -3,6 +3,7 @@ import { useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { useStore, type Chat } from '../chat';
 import { filesOf, type Uploads } from '../uploads';
 import { BotBadge } from './BotBadge';
+import { FileIcon, PaperclipIcon } from './Icons';
 
 interface Props {
   id?: string;
@@ -129,7 +130,13 @@ export function Composer({ id, chat, channelId, memberIds, label, disabled, uplo
             <ul className="pending-files" aria-label="Attached files">
               {uploads.items.map((u) => (
                 <li key={u.key} className={`pending-file ${u.status}`} aria-label={`${u.name}, ${u.status === 'uploading' ? 'uploading' : u.status === 'done' ? 'attached' : 'failed'}`}>
-                  {u.preview ? <img className="pending-file-thumb" src={u.preview} alt="" /> : <span className="pending-file-icon" aria-hidden="true">📄</span>}
+                  {u.preview ? (
+                    <img className="pending-file-thumb" src={u.preview} alt="" />
+                  ) : (
+                    <span className="pending-file-icon" aria-hidden="true">
+                      <FileIcon />
+                    </span>
+                  )}
                   <span className="pending-file-body">
                     <span className="pending-file-name">{u.name}</span>
                     <span className="muted pending-file-size">{formatFileSize(u.size)}</span>
@@ -166,7 +173,7 @@ export function Composer({ id, chat, channelId, memberIds, label, disabled, uplo
       {uploads && (
         <>
           <button type="button" className="icon attach" aria-label="Attach files" title="Attach files" disabled={disabled} onClick={() => picker.current?.click()}>
-            📎
+            <PaperclipIcon />
           </button>
           <input
             ref={picker}

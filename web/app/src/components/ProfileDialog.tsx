@@ -1,12 +1,13 @@
 import type { ParleyError } from '@parley/client';
-import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useStore, type Chat } from '../chat';
 import { uploadError } from '../uploads';
 import { Avatar } from './Avatar';
 
 /**
  * The signed-in user's profile: their picture, and a new one uploaded (purpose `avatar`) and
- * set with PATCH /v1/users/me {image_file_id}. Escape closes it.
+ * set with PATCH /v1/users/me {image_file_id}. Escape closes it, wherever the focus is (the
+ * picture button is disabled while an upload runs, which drops its focus).
  */
 export function ProfileDialog({ chat, onClose }: { chat: Chat; onClose: () => void }) {
   useStore(chat.users);
@@ -16,16 +17,33 @@ export function ProfileDialog({ chat, onClose }: { chat: Chat; onClose: () => vo
   const abort = useRef<AbortController>();
   const picker = useRef<HTMLInputElement>(null);
   const ref = useRef<HTMLDivElement>(null);
+  const change = useRef<HTMLButtonElement>(null);
+  const cancel = useRef<HTMLButtonElement>(null);
   const opener = useRef<Element | null>(document.activeElement);
+  const uploading = progress !== undefined;
+  const close = useRef(onClose);
+  close.current = onClose;
 
   useEffect(() => {
     ref.current?.querySelector<HTMLElement>('button')?.focus();
     const back = opener.current;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') close.current();
+    };
+    document.addEventListener('keydown', onKey);
     return () => {
+      document.removeEventListener('keydown', onKey);
       abort.current?.abort();
       (back as HTMLElement | null)?.focus?.();
     };
   }, []);
+
+  // The focus follows the one enabled button: Cancel while uploading, then the picture button.
+  useEffect(() => {
+    const inside = ref.current?.contains(document.activeElement) && document.activeElement !== document.body;
+    if (uploading) cancel.current?.focus();
+    else if (!inside) change.current?.focus();
+  }, [uploading]);
 
   async function upload(file: File) {
     abort.current?.abort();
@@ -49,14 +67,9 @@ export function ProfileDialog({ chat, onClose }: { chat: Chat; onClose: () => vo
     }
   }
 
-  function onKeyDown(e: KeyboardEvent) {
-    if (e.key === 'Escape') onClose();
-  }
-
-  const uploading = progress !== undefined;
   return (
     <div className="overlay" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
-      <div className="dialog profile" role="dialog" aria-modal="true" aria-labelledby="profile-title" ref={ref} onKeyDown={onKeyDown}>
+      <div className="dialog profile" role="dialog" aria-modal="true" aria-labelledby="profile-title" ref={ref}>
         <header className="dialog-head">
           <h2 id="profile-title">Your profile</h2>
           <button type="button" className="icon" aria-label="Close" onClick={onClose}>
@@ -83,11 +96,11 @@ export function ProfileDialog({ chat, onClose }: { chat: Chat; onClose: () => vo
               }}
             />
             <div className="profile-actions">
-              <button type="button" className="primary" disabled={uploading} onClick={() => picker.current?.click()}>
+              <button type="button" ref={change} className="primary" disabled={uploading} onClick={() => picker.current?.click()}>
                 Change picture
               </button>
               {uploading && (
-                <button type="button" onClick={() => abort.current?.abort()}>
+                <button type="button" ref={cancel} onClick={() => abort.current?.abort()}>
                   Cancel
                 </button>
               )}

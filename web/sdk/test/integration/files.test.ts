@@ -1,5 +1,5 @@
 import { crc32, deflateSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it as test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ParleyClient } from '../../src/client.js';
 import { fileAttachments } from '../../src/files.js';
 import type { Channel } from '../../src/types.js';
@@ -29,8 +29,6 @@ let alice: ParleyClient;
 let bob: ParleyClient;
 let carol: ParleyClient;
 let pair: Channel; // alice and bob
-/** The server has the files routes (docs/files.md); without them these tests are skipped, saying so. */
-let available = false;
 
 const bytesOf = async (url: string) => Buffer.from(await (await fetch(new URL(url, server.baseUrl))).arrayBuffer());
 
@@ -38,24 +36,12 @@ beforeAll(async () => {
   server = await ParleyProcess.start();
   [alice, bob, carol] = await Promise.all(['alice', 'bob', 'carol'].map((u) => signIn(server, u)));
   pair = await alice.createChannel({ type: 'group', name: 'Files', members: ['bob'] });
-  available = await alice.getFiles(['f_probe']).then(
-    () => true,
-    () => false,
-  );
-  if (!available) console.warn('files tests skipped: this parley has no /v1/files routes (docs/files.md)');
 });
 
 afterAll(async () => {
   [alice, bob, carol].forEach((c) => c?.close());
   await server?.dispose();
 });
-
-/** A test that needs the server's files routes. */
-const it = (name: string, body: () => Promise<void>) =>
-  test(name, async (ctx) => {
-    if (!available) return ctx.skip();
-    await body();
-  });
 
 describe('files against the server', () => {
   it('uploadFile: a ready image with its size, thumbnails and signed URLs; the bytes come back', async () => {
@@ -84,6 +70,10 @@ describe('files against the server', () => {
     expect(await carol.getFiles([f.id])).toEqual([]);
     await expect(carol.getFile(f.id)).rejects.toMatchObject({ status: 404 });
     await expect(alice.deleteFile(f.id)).rejects.toMatchObject({ status: 409, code: 'conflict' });
+  });
+
+  it('createUpload refuses a file over the limit before any byte is sent: payload_too_large', async () => {
+    await expect(alice.createUpload({ name: 'huge.bin', size: 200 * 1024 * 1024 })).rejects.toMatchObject({ status: 413, code: 'payload_too_large' });
   });
 
   it('a cancelled upload fails with code aborted', async () => {

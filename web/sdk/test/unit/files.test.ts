@@ -175,7 +175,7 @@ describe('uploading', () => {
     expect(((fetch.calls[1].body as FormData).get('file') as File).name).toBe('a.txt');
   });
 
-  it('uploadFileDirect creates the upload, PUTs the bytes with its headers and no token, then completes it', async () => {
+  it('uploadFileDirect creates the upload, PUTs the bytes with its headers (no token, not the transport’s own), then completes it', async () => {
     const pending = file('f_d', { state: 'pending', url: null, url_expires_at: null, image: null, content_type: 'video/mp4' });
     const fetch = rawFetch((c) => {
       if (c.url.endsWith('/v1/files/uploads')) {
@@ -188,7 +188,7 @@ describe('uploading', () => {
       if (c.url.endsWith('/v1/files/f_d/complete')) return { body: { file: { ...pending, state: 'ready', url: 'http://x/c' } } };
       return { status: 404 };
     });
-    const client = new ParleyClient({ baseUrl: 'http://parley.test', token, fetch, XMLHttpRequest: null });
+    const client = new ParleyClient({ baseUrl: 'http://parley.test', token, fetch, XMLHttpRequest: null, headers: { 'X-App-Build': '7' } });
     const blob = new Blob([new Uint8Array(42)], { type: 'video/mp4' });
     const done = await client.uploadFileDirect(blob, { name: 'big.mp4' });
     expect(done.state).toBe('ready');
@@ -202,6 +202,9 @@ describe('uploading', () => {
     expect(put.url).toBe('https://bucket.s3.test/app/f_d?X-Amz-Signature=x');
     expect(put.headers['content-type']).toBe('video/mp4');
     expect(put.headers.authorization).toBeUndefined();
+    // A bucket's CORS rules allow the signed headers; others would fail its preflight.
+    expect(put.headers['x-app-build']).toBeUndefined();
+    expect(fetch.calls[0].headers['x-app-build']).toBe('7');
     expect(put.body).toBe(blob);
   });
 

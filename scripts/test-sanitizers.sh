@@ -11,7 +11,7 @@ kinds=("$@")
 [ ${#kinds[@]} -eq 0 ] && kinds=(thread address)
 
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1  # as in scripts/build.sh
-export TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1"
+export TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 suppressions=$PWD/scripts/tsan.supp"
 export ASAN_OPTIONS="halt_on_error=1 exitcode=66 detect_leaks=1 strict_string_checks=1"
 export UBSAN_OPTIONS="halt_on_error=1 exitcode=66 print_stacktrace=1"
 integration='^integration\.(Chat|ChatRules|ChatInput|ChatCrossTenant|ChatRulesCrossTenant|Realtime[A-Za-z]*|WsProtocol|BeforeSend|Previews)Test\.'
@@ -31,6 +31,13 @@ for kind in "${kinds[@]}"; do
   mapfile -t targets < <(ninja -C "$dir" -t targets all | sed -n 's/^\([a-z_]*_unit_test\): .*/\1/p' | sort -u)
   ninja -C "$dir" -j "$(nproc)" parley "${targets[@]}" chat_test chat_rules_test realtime_test ws_protocol_test before_send_test previews_test
   echo "== $kind sanitizer: tests"
-  ctest --test-dir "$dir" --output-on-failure -j "$(nproc)" -L unit
+  # Under TSan the libvips tests (Images.*) are left out: libvips decodes on its own worker
+  # threads, which synchronise through GLib's futex-based locks in uninstrumented libraries, and
+  # TSan reports the codecs' copies (libjpeg, libpng, zlib, libwebp, orc, GObject) as races; the
+  # suppressions (scripts/tsan.supp) did not cover them all. They run under ASan+UBSan and in
+  # the ordinary build. Parley calls libvips from one files worker per image.
+  exclude=()
+  [ "$kind" = thread ] && exclude=(-E '^Images\.')
+  ctest --test-dir "$dir" --output-on-failure -j "$(nproc)" -L unit "${exclude[@]}"
   ctest --test-dir "$dir" --output-on-failure -j "$(nproc)" -R "$integration"
 done

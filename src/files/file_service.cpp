@@ -126,6 +126,18 @@ std::string etag_of(const FileRecord& f, std::string_view variant) {
 
 Error file_not_found() { return not_found("file"); }
 
+// A temporary file or folder, removed (with what it holds) when the scope ends.
+struct RemovedAtExit {
+  fs::path p;
+  explicit RemovedAtExit(fs::path path) : p(std::move(path)) {}
+  RemovedAtExit(const RemovedAtExit&) = delete;
+  RemovedAtExit& operator=(const RemovedAtExit&) = delete;
+  ~RemovedAtExit() {
+    std::error_code ec;
+    fs::remove_all(p, ec);
+  }
+};
+
 }  // namespace
 
 std::optional<Purpose> parse_purpose(std::string_view s) {
@@ -297,13 +309,7 @@ Result<FileRecord> FileService::upload_form(const tenancy::App& app, const std::
     return Error{Errc::unsupported_media_type, "the body must be multipart/form-data with a boundary"};
   }
   auto local = temp_path("form");
-  struct Remove {
-    fs::path p;
-    ~Remove() {
-      std::error_code ec;
-      fs::remove(p, ec);
-    }
-  } remove_local{local};
+  RemovedAtExit remove_local{local};
   PARLEY_ASSIGN_OR_RETURN(auto form, read_multipart(spool, *boundary, local));
   if (!form.file) return invalid("file", "is required: a part with a filename");
   if (form.file->field != "file") return invalid("file", "the file part must be named 'file'");
@@ -331,13 +337,7 @@ Result<FileRecord> FileService::finish(const tenancy::App& app, FileRecord f, co
   f.content_type = sniff_type(local);
   PARLEY_TRY(check_type(app, f.content_type));
   auto work = temp_path("img");
-  struct RemoveDir {
-    fs::path p;
-    ~RemoveDir() {
-      std::error_code ec;
-      fs::remove_all(p, ec);
-    }
-  } remove_work{work};
+  RemovedAtExit remove_work{work};
   std::error_code ec;
   fs::create_directories(work, ec);
   PARLEY_ASSIGN_OR_RETURN(auto image, process_image(local, f.content_type, work, opts_.images));
@@ -481,13 +481,7 @@ Result<FileRecord> FileService::complete(const tenancy::App& app, const std::str
                                 std::to_string(found->size) + " announced; upload it again");
   }
   auto local = temp_path("done");
-  struct Remove {
-    fs::path p;
-    ~Remove() {
-      std::error_code ec;
-      fs::remove(p, ec);
-    }
-  } remove_local{local};
+  RemovedAtExit remove_local{local};
   PARLEY_TRY(storage_.get_to_file(object_key(*found), local));
   auto done = finish(app, *found, local, std::nullopt);
   if (!done && (done.error().code == Errc::unsupported_media_type || done.error().code == Errc::validation_failed)) {
